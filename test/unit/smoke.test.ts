@@ -1,0 +1,2 @@
+import { Environment } from '@marcbachmann/cel-js';
+test('cel', () => { expect(new Environment().evaluate('1 + 2')).toBe(3n); });
