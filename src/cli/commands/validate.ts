@@ -1,0 +1,54 @@
+/**
+ * `idflow validate [paths…]`: compile definitions and report every problem. Exit status 1 on
+ * any error. `--format json` prints the diagnostics for tools; `--format github` prints GitHub
+ * Actions annotations.
+ */
+import type { Command } from 'commander';
+import { compileSources, type CompileResult } from '../../dsl/compiler';
+import { formatDiagnostic, type Diagnostic } from '../../dsl/diagnostics';
+import { loadSources } from '../../dsl/load';
+
+export const DEFAULT_DEFINITIONS = 'definitions';
+
+/** Loads and compiles `paths`; shared by the commands that need compiled definitions. */
+export async function compilePaths(paths: readonly string[]): Promise<CompileResult & { documents: number }> {
+  const { sources, diagnostics } = await loadSources(paths.length ? paths : [DEFAULT_DEFINITIONS]);
+  const result = compileSources(sources);
+  result.diagnostics.unshift(...diagnostics);
+  return { ...result, documents: sources.length };
+}
+
+function github(d: Diagnostic): string {
+  const escape = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const props = `file=${d.file},line=${d.line},col=${d.column},endLine=${d.endLine},endColumn=${d.endColumn}`;
+  return `::error ${props},title=idflow ${d.code}::${escape(d.pointer ? `${d.pointer}: ${d.message}` : d.message)}`;
+}
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check definitions (default: definitions/) and report every problem')
+    .argument('[paths...]', 'YAML files or directories')
+    .option('--format <format>', 'text, json or github', 'text')
+    .action(async (paths: string[], options: { format: string }) => {
+      if (!['text', 'json', 'github'].includes(options.format)) {
+        throw new Error(`--format must be text, json or github, not '${options.format}'`);
+      }
+      const result = await compilePaths(paths);
+      const { diagnostics } = result;
+      if (options.format === 'json') {
+        console.log(JSON.stringify(diagnostics.map((d) => ({ severity: 'error', ...d })), null, 2));
+      } else if (options.format === 'github') {
+        diagnostics.forEach((d) => console.log(github(d)));
+      } else {
+        diagnostics.forEach((d) => console.log(formatDiagnostic(d)));
+        const counts = `${result.flows.size} flows, ${result.policies.size} policies, ${result.connectors.size} connectors`;
+        console.error(
+          diagnostics.length
+            ? `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'} found`
+            : `ok: ${counts} in ${result.documents} files`,
+        );
+      }
+      if (diagnostics.length) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,30 @@
+/**
+ * What a connector type declares: its configuration, its operations with zod schemas for
+ * arguments and results, and its default timeout and retry policy. The compiler checks every
+ * action against these declarations; the activities validate against the same schemas at run
+ * time, so a definition and the code it calls cannot drift apart. Node-free.
+ */
+import type * as z from 'zod';
+import type { RetryIR } from '../dsl/ir';
+
+export interface OpSpec {
+  description: string;
+  args: z.ZodObject;
+  result: z.ZodType;
+}
+
+export interface ConnectorTypeSpec {
+  type: string;
+  description: string;
+  /** Type-specific `config` of a Connector document; secrets only as `{ secretEnv: NAME }`. */
+  config: z.ZodObject;
+  ops: Record<string, OpSpec>;
+  /** True when `notify` steps may use instances of this type as their channel. */
+  notifies: boolean;
+  defaults: { timeoutMs: number; retry: RetryIR };
+}
+
+/** Ties a spec's op names to its type, so `defineConnectorType` keeps them literal. */
+export function defineConnectorType<const T extends ConnectorTypeSpec>(spec: T): T {
+  return spec;
+}

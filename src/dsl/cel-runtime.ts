@@ -1,0 +1,181 @@
+/**
+ * Run-time evaluation of CEL expressions and value templates, shared by the interpreter
+ * workflow and the policy evaluator. Node-free and deterministic. Expressions were type-checked
+ * by the compiler; here every variable is dynamic and values are converted from JSON by their
+ * declared shapes (see `toCel`), and results back to JSON (see `fromCel`): no BigInt, Date or
+ * Map ever leaves this module.
+ */
+import { Environment } from '@marcbachmann/cel-js';
+import { registerIdflowFunctions } from './cel-functions';
+import type { JsonValue, ValueIR } from './ir';
+import type { Shape } from './shapes';
+
+/** An expression that could not be evaluated against the run's data. */
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  constructor(
+    message: string,
+    readonly expression: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Variables expressions can read, already converted with `toCel`. */
+export type CelScope = Record<string, unknown>;
+
+let runtime: Environment | undefined;
+const parsed = new Map<string, ReturnType<Environment['parse']>>();
+
+function environment(): Environment {
+  runtime ??= registerIdflowFunctions(
+    new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false, enableOptionalTypes: true }),
+  );
+  return runtime;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** Evaluates `expression` and returns its value as JSON. */
+export function evaluateExpression(expression: string, scope: CelScope): JsonValue {
+  let fn = parsed.get(expression);
+  if (!fn) {
+    try {
+      fn = environment().parse(expression);
+    } catch (err) {
+      throw new ExpressionError(`cannot parse '${expression}': ${firstLine(String(err))}`, expression);
+    }
+    parsed.set(expression, fn);
+  }
+  let value: unknown;
+  try {
+    value = fn(scope);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ExpressionError(`'${expression}' failed: ${firstLine(message)}`, expression);
+  }
+  return fromCel(value, expression);
+}
+
+/**
+ * Evaluates a value template (see `ValueIR`). In a mapping, a field whose expression yields no
+ * value (`${subject.?department}` when there is none) is left out rather than set to null.
+ */
+export function renderValue(value: ValueIR, scope: CelScope): JsonValue {
+  if ('lit' in value) return value.lit;
+  if ('expr' in value) return evaluateExpression(value.expr, scope);
+  if ('concat' in value) {
+    return value.concat
+      .map((part) => (typeof part === 'string' ? part : stringify(evaluateExpression(part.expr, scope))))
+      .join('');
+  }
+  if ('list' in value) return value.list.map((item) => renderValue(item, scope));
+  const out: Record<string, JsonValue> = {};
+  for (const [key, item] of Object.entries(value.map)) {
+    const rendered = renderValue(item, scope);
+    if (rendered === null && 'expr' in item) continue;
+    out[key] = rendered;
+  }
+  return out;
+}
+
+/** How an interpolated value reads inside text. */
+export function stringify(value: JsonValue): string {
+  if (value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * JSON → CEL by shape: `int` fields become BigInt, `timestamp` fields Date; in `dyn` data every
+ * integral number becomes an int. Absent and null object fields are dropped, so `has(x.f)`
+ * tells whether a value is there.
+ */
+export function toCel(value: unknown, shape: Shape): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof shape === 'string') {
+    switch (shape) {
+      case 'int':
+        return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value;
+      case 'timestamp': {
+        if (typeof value !== 'string') return value;
+        const date = new Date(value);
+        return Number.isNaN(date.getTime()) ? value : date;
+      }
+      case 'dyn':
+        return dynToCel(value);
+      default:
+        return value;
+    }
+  }
+  if ('list' in shape) return Array.isArray(value) ? value.map((v) => toCel(v, shape.list)) : value;
+  if (typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null || item === undefined) continue;
+    const fieldShape = 'map' in shape ? shape.map : shape.fields[key];
+    out[key] = fieldShape ? toCel(item, fieldShape) : dynToCel(item);
+  }
+  return out;
+}
+
+function dynToCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(dynToCel);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = dynToCel(item);
+    return out;
+  }
+  return value;
+}
+
+/** CEL → JSON: BigInt → number, timestamp → ISO string, duration → `"90s"`, Map → object. */
+export function fromCel(value: unknown, expression: string): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new ExpressionError(`'${expression}' gave ${value}, beyond the safe integer range`, expression);
+      }
+      return Number(value);
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new ExpressionError(`'${expression}' gave ${value}, which is not a finite number`, expression);
+      }
+      return value;
+    case 'undefined':
+      return null;
+    case 'object':
+      break;
+    default:
+      throw new ExpressionError(`'${expression}' gave a ${typeof value}`, expression);
+  }
+  if (value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((item) => fromCel(item, expression));
+  if (value instanceof Map) {
+    const out: Record<string, JsonValue> = {};
+    for (const [key, item] of value) out[String(key)] = fromCel(item, expression);
+    return out;
+  }
+  if (value instanceof Uint8Array) {
+    throw new ExpressionError(`'${expression}' gave bytes; convert them with .base64() or .string()`, expression);
+  }
+  const object = value as Record<string, unknown>;
+  if (typeof object.hasValue === 'function' && typeof object.orValue === 'function') {
+    return fromCel((object.orValue as (d: null) => unknown)(null), expression);
+  }
+  if (typeof object.seconds === 'bigint' && typeof object.nanos === 'number') return String(value);
+  if (typeof object.valueOf === 'function' && typeof object.valueOf() === 'bigint') {
+    return fromCel(object.valueOf(), expression);
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const [key, item] of Object.entries(object)) out[key] = fromCel(item, expression);
+  return out;
+}

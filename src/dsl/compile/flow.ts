@@ -1,0 +1,225 @@
+/**
+ * Compiles one Flow document to its IR. Two passes: the first collects every step (ids, kinds,
+ * the connector op and result shape of each action); the second walks the steps in the order
+ * they run, tracking what has definitely happened on every path (steps done, vars set), so an
+ * expression can only read what exists by then, and lowers each step.
+ */
+import { connectorType } from '../../connectors/registry';
+import type { ConnectorTypeSpec, OpSpec } from '../../connectors/spec';
+import { CelTypes } from '../cel-check';
+import { didYouMean, type Path } from '../diagnostics';
+import { parseDuration } from '../duration';
+import { contentHash } from '../hash';
+import { IR_VERSION, type Compiled, type FlowIR, type StepIR } from '../ir';
+import { jsonSchemaOf, shapeOfSchema } from '../json-schema';
+import { describeShape, eventShape, PERSON_SHAPE, type ObjectShape, type Shape } from '../shapes';
+import { stepKind, type ConnectorDocument, type FlowDocument, type Step } from '../schema';
+import type { SourceDocument } from '../source';
+import { compileInputs } from './inputs';
+import type { Definitions, Entry, Reporter } from './report';
+import { compileStep } from './steps';
+import { ValueCompiler, type ExprEnv, type FlowInfo, type StepInfo } from './values';
+
+/** What has definitely happened on every path to a point in the flow. */
+export interface FlowState {
+  done: Set<string>;
+  set: Set<string>;
+  /** The step that ends the run on every path to here, if any. */
+  endedBy?: string;
+}
+
+export interface ResolvedAction {
+  connector: Entry<ConnectorDocument>;
+  spec: ConnectorTypeSpec;
+  op: OpSpec;
+  output: Shape;
+}
+
+export function cloneState(state: FlowState): FlowState {
+  return { done: new Set(state.done), set: new Set(state.set), ...(state.endedBy ? { endedBy: state.endedBy } : {}) };
+}
+
+/** The state after branches that all start from the same point: what every live branch did. */
+export function mergeStates(branches: FlowState[]): FlowState {
+  const live = branches.filter((b) => !b.endedBy);
+  if (live.length === 0) return cloneState(branches[0] as FlowState);
+  const [first, ...rest] = live as [FlowState, ...FlowState[]];
+  return {
+    done: new Set([...first.done].filter((id) => rest.every((b) => b.done.has(id)))),
+    set: new Set([...first.set].filter((name) => rest.every((b) => b.set.has(name)))),
+  };
+}
+
+export class FlowCompiler {
+  readonly info: FlowInfo = { steps: new Map(), vars: new Set() };
+  readonly actions = new Map<string, ResolvedAction>();
+  readonly values: ValueCompiler;
+  private readonly varShapes = new Map<string, { shape: Shape; step: string }>();
+  private base!: CelTypes;
+  private scope?: CelTypes;
+
+  constructor(
+    readonly entry: Entry<FlowDocument>,
+    readonly defs: Definitions,
+    readonly report: Reporter,
+  ) {
+    this.values = new ValueCompiler(report, entry.sd);
+  }
+
+  get sd(): SourceDocument {
+    return this.entry.sd;
+  }
+
+  error(path: Path, code: string, message: string, key = false): void {
+    this.report.error(this.sd, path, code, message, { key });
+  }
+
+  compile(): Compiled<FlowIR> | undefined {
+    const { value: ir, clean } = this.report.clean(() => this.lower());
+    if (!clean || !ir) return undefined;
+    return { ir, hash: contentHash(ir) };
+  }
+
+  private lower(): FlowIR | undefined {
+    const doc = this.entry.doc;
+    this.collect(doc.steps, ['steps']);
+    const inputs = compileInputs(this, doc.inputs ?? {});
+    const event = eventShape(inputs.shape);
+    this.base = CelTypes.create({ event, subject: PERSON_SHAPE, steps: this.stepsShape(), now: 'timestamp' });
+    const summary = doc.summary
+      ? this.values.value(['summary'], doc.summary, { types: CelTypes.create({ event, subject: PERSON_SHAPE }) }, 'summary')
+      : undefined;
+    const { ir: steps } = this.list(doc.steps, ['steps'], { done: new Set(), set: new Set() });
+    const budget = doc.executionBudget === undefined ? 15_000 : parseDuration(doc.executionBudget);
+    return {
+      irVersion: IR_VERSION,
+      name: doc.metadata.name,
+      title: doc.metadata.title ?? doc.metadata.name,
+      ...(doc.metadata.description ? { description: doc.metadata.description } : {}),
+      ...(doc.metadata.owner ? { owner: doc.metadata.owner } : {}),
+      labels: doc.metadata.labels ?? {},
+      ...(summary ? { summary: summary.ir } : {}),
+      inputs: inputs.ir,
+      event,
+      vars: Object.fromEntries([...this.varShapes].map(([name, v]) => [name, v.shape])),
+      executionBudgetMs: budget ?? 15_000,
+      stepBudget: doc.stepBudget ?? 1_000,
+      steps,
+    };
+  }
+
+  /** Pass 1: ids, kinds and resolved actions of every step, nested ones included. */
+  private collect(steps: Step[], path: Path): void {
+    steps.forEach((step, i) => {
+      const at = [...path, i];
+      const kind = stepKind(step);
+      if (this.info.steps.has(step.id)) {
+        this.error([...at, 'id'], 'duplicate-step-id', `step id '${step.id}' is used twice in this flow; step ids must be unique`);
+      } else {
+        this.info.steps.set(step.id, { id: step.id, kind, order: this.info.steps.size });
+      }
+      if ('action' in step) this.resolveAction(step.id, step.action, [...at, 'action']);
+      if ('set' in step) Object.keys(step.set).forEach((name) => this.info.vars.add(name));
+      if ('if' in step) {
+        this.collect(step.if.then, [...at, 'if', 'then']);
+        if (step.if.else) this.collect(step.if.else, [...at, 'if', 'else']);
+      }
+      if ('switch' in step) {
+        step.switch.cases.forEach((c, j) => this.collect(c.then, [...at, 'switch', 'cases', j, 'then']));
+        if (step.switch.default) this.collect(step.switch.default, [...at, 'switch', 'default']);
+      }
+    });
+  }
+
+  private resolveAction(id: string, action: { connector: string; op: string }, path: Path): void {
+    const connector = this.defs.connectors.get(action.connector);
+    if (!connector) {
+      const names = [...this.defs.connectors.keys()];
+      this.error(
+        [...path, 'connector'],
+        'unknown-connector',
+        `no connector named '${action.connector}'${names.length ? didYouMean(action.connector, names) : ' (no Connector documents are defined)'}`,
+      );
+      return;
+    }
+    const spec = connectorType(connector.doc.type);
+    if (!spec) return;
+    const op = spec.ops[action.op];
+    if (!op) {
+      const ops = Object.keys(spec.ops);
+      const hint = didYouMean(action.op, ops);
+      this.error(
+        [...path, 'op'],
+        'unknown-op',
+        `connector '${action.connector}' (type ${spec.type}) has no op '${action.op}'${hint || `; its ops are ${ops.join(', ')}`}`,
+      );
+      return;
+    }
+    const output = shapeOfSchema(jsonSchemaOf(op.result, 'output'), `${id}.output`);
+    this.actions.set(id, { connector, spec, op, output });
+  }
+
+  private stepsShape(): ObjectShape {
+    const fields: Record<string, Shape> = {};
+    for (const [id, info] of this.info.steps) {
+      if (info.kind !== 'action') continue;
+      const output = this.actions.get(id)?.output ?? 'dyn';
+      fields[id] = { object: `steps.${id}`, fields: { output } };
+    }
+    return { object: 'Steps', fields };
+  }
+
+  /** The expression environment at a point of the flow. */
+  env(state: FlowState, step: StepInfo, setting?: ExprEnv['setting']): ExprEnv {
+    this.scope ??= this.base.extend({
+      vars: {
+        object: 'Vars',
+        fields: Object.fromEntries([...this.varShapes].map(([name, v]) => [name, v.shape])),
+      },
+    });
+    return { types: this.scope, info: this.info, available: state, step, ...(setting ? { setting } : {}) };
+  }
+
+  /** Records the shape of a variable a set step assigns; a variable keeps one type. */
+  declareVar(name: string, shape: Shape, step: string, path: Path): void {
+    const known = this.varShapes.get(name);
+    if (known) {
+      const same = JSON.stringify(known.shape) === JSON.stringify(shape) || known.shape === 'dyn' || shape === 'dyn';
+      if (!same) {
+        this.error(
+          path,
+          'var-type-changed',
+          `vars.${name} was set as ${describeShape(known.shape)} by step '${known.step}'; here it would become ${describeShape(shape)}. A variable keeps one type`,
+        );
+      }
+      return;
+    }
+    this.varShapes.set(name, { shape, step });
+    this.scope = undefined;
+  }
+
+  /** Compiles a list of steps that runs in order, starting from `state`. */
+  list(steps: Step[], path: Path, state: FlowState): { ir: StepIR[]; state: FlowState } {
+    const ir: StepIR[] = [];
+    let current = state;
+    for (const [i, step] of steps.entries()) {
+      if (current.endedBy) {
+        this.error(
+          [...path, i, 'id'],
+          'unreachable-step',
+          `step '${step.id}' can never run: step '${current.endedBy}' before it always ends the run`,
+        );
+        break;
+      }
+      const result = compileStep(this, step, [...path, i], current);
+      if (result.ir) ir.push(result.ir);
+      current = result.state;
+    }
+    return { ir, state: current };
+  }
+}
+
+
+export function compileFlow(entry: Entry<FlowDocument>, defs: Definitions, report: Reporter): Compiled<FlowIR> | undefined {
+  return new FlowCompiler(entry, defs, report).compile();
+}

@@ -1,0 +1,51 @@
+/**
+ * Compiles a Policy: which flows run for which events. Conditions see the event (attributes
+ * as a free-form map: no flow is chosen yet), the subject and `now`.
+ */
+import type { CelTypes } from '../cel-check';
+import { didYouMean } from '../diagnostics';
+import { contentHash } from '../hash';
+import { IR_VERSION, type Compiled, type PolicyIR, type RuleIR } from '../ir';
+import type { PolicyDocument } from '../schema';
+import type { Definitions, Entry, Reporter } from './report';
+import { ValueCompiler } from './values';
+
+export function compilePolicy(
+  entry: Entry<PolicyDocument>,
+  defs: Definitions,
+  report: Reporter,
+  types: CelTypes,
+): Compiled<PolicyIR> | undefined {
+  const { doc, sd } = entry;
+  const values = new ValueCompiler(report, sd);
+  const { value: rules, clean } = report.clean(() => {
+    const names = new Set<string>();
+    return doc.rules.map((rule, i): RuleIR => {
+      const at = ['rules', i];
+      const name = rule.name ?? `rule-${i + 1}`;
+      if (names.has(name)) report.error(sd, [...at, 'name'], 'duplicate-rule', `rule name '${name}' is used twice in this policy`);
+      names.add(name);
+      const when = rule.when === undefined ? undefined : values.condition([...at, 'when'], rule.when, { types });
+      const seen = new Set<string>();
+      rule.run.forEach((flow, j) => {
+        if (!defs.flows.has(flow)) {
+          report.error(sd, [...at, 'run', j], 'unknown-flow', `no flow named '${flow}'${didYouMean(flow, defs.flows.keys())}`);
+        } else if (seen.has(flow)) {
+          report.error(sd, [...at, 'run', j], 'duplicate-flow', `flow '${flow}' is listed twice in this rule`);
+        }
+        seen.add(flow);
+      });
+      return {
+        name,
+        on: rule.on,
+        ...(when !== undefined ? { when } : {}),
+        run: rule.run,
+        priority: rule.priority ?? 0,
+        fallback: rule.fallback ?? false,
+      };
+    });
+  });
+  if (!clean) return undefined;
+  const ir: PolicyIR = { irVersion: IR_VERSION, name: doc.metadata.name, title: doc.metadata.title ?? doc.metadata.name, rules };
+  return { ir, hash: contentHash(ir) };
+}

@@ -1,0 +1,35 @@
+/**
+ * Shared plumbing of the compile passes: the diagnostics list and what each pass knows about
+ * the definitions being compiled.
+ */
+import type { Diagnostic, Path } from '../diagnostics';
+import type { ConnectorDocument, FlowDocument, PolicyDocument, TemplateDocument } from '../schema';
+import { diagnosticAt, type LocateOptions, type SourceDocument } from '../source';
+
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+
+  error(sd: SourceDocument, path: Path, code: string, message: string, options?: LocateOptions): void {
+    this.diagnostics.push(diagnosticAt(sd, path, code, message, options));
+  }
+
+  /** Runs `fn` and tells whether it reported anything. */
+  clean<T>(fn: () => T): { value: T; clean: boolean } {
+    const before = this.diagnostics.length;
+    const value = fn();
+    return { value, clean: this.diagnostics.length === before };
+  }
+}
+
+export interface Entry<T> {
+  doc: T;
+  sd: SourceDocument;
+}
+
+/** Every structurally sound document, by kind and name. */
+export interface Definitions {
+  flows: Map<string, Entry<FlowDocument>>;
+  policies: Map<string, Entry<PolicyDocument>>;
+  connectors: Map<string, Entry<ConnectorDocument>>;
+  templates: Map<string, Entry<TemplateDocument>>;
+}

@@ -1,0 +1,282 @@
+/**
+ * The definition language (DSL), v1, as zod schemas: strict objects everywhere (an unknown key
+ * is an error), one schema per document kind, one per step kind. TypeScript types come from
+ * these schemas; `idflow schema` turns them into JSON Schema for editors.
+ */
+import * as z from 'zod';
+import { CONNECTOR_TYPES } from '../connectors/registry';
+import { DURATION_PATTERN } from './duration';
+
+export const API_VERSION = 'idflow/v1';
+
+/** Document kinds of v1. Later versions add Role, SodRule and Schedule. */
+export const DOCUMENT_KINDS = ['Flow', 'Policy', 'Connector', 'Template'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+/** Step kinds of v1, each the one key that names what a step does. */
+export const STEP_KINDS = ['action', 'if', 'switch', 'set', 'wait', 'notify', 'fail'] as const;
+export type StepKindName = (typeof STEP_KINDS)[number];
+
+export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9]*(?:[-_][a-zA-Z0-9]+)*$/;
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+$/;
+export const ENV_NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
+
+export const Name = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .regex(NAME_PATTERN, 'must be lowercase words joined by dashes, like joiner-standard');
+
+const StepId = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .regex(STEP_ID_PATTERN, 'must start with a lowercase letter and use letters, digits, - or _, like create-account');
+
+const Identifier = z.string().regex(IDENTIFIER_PATTERN, 'must be an identifier (letters, digits, _), like username');
+
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'must be a duration such as 500ms, 30s, 5m, 2h, 1d or 1h30m');
+
+/** A CEL expression, written bare (no `${}`): conditions and switch subjects. */
+const Expression = z.string().min(1, 'must not be empty').meta({ description: 'A CEL expression.' });
+
+/** Any YAML value; strings in it may interpolate `${expr}`. */
+const ValueTemplate = z.unknown().meta({
+  description: 'A value; strings may interpolate CEL with ${expr}; exactly "${expr}" keeps its type.',
+});
+
+/** A secret, given only by the name of the environment variable that holds it. */
+export const SecretRef = z.strictObject({
+  secretEnv: z.string().regex(ENV_NAME_PATTERN, 'must be an environment variable name, like LDAP_BIND_PASSWORD'),
+});
+
+export const Metadata = z.strictObject({
+  name: Name,
+  title: z.string().min(1).optional(),
+  description: z.string().optional(),
+  owner: z.string().min(1).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+
+export const RetryPolicy = z.strictObject({
+  maxAttempts: z.int().min(1).max(100).optional(),
+  initialInterval: Duration.optional(),
+  backoffCoefficient: z.number().min(1).max(10).optional(),
+  maximumInterval: Duration.optional(),
+});
+
+const stepBase = {
+  id: StepId,
+  title: z.string().min(1).optional(),
+  description: z.string().optional(),
+};
+
+export const ActionStep = z.strictObject({
+  ...stepBase,
+  action: z.strictObject({
+    connector: Name,
+    op: z.string().min(1),
+    args: z.record(z.string(), ValueTemplate).optional(),
+    timeout: Duration.optional(),
+    retry: RetryPolicy.optional(),
+  }),
+});
+
+/** A list of steps; lazy because `if` and `switch` nest lists of steps. */
+export const StepList: z.ZodType<Step[]> = z.lazy(() => z.array(Step).min(1, 'needs at least one step'));
+
+export const IfStep: z.ZodType<IfStep> = z.strictObject({
+  ...stepBase,
+  if: z.strictObject({
+    condition: Expression,
+    then: StepList,
+    else: StepList.optional(),
+  }),
+});
+
+const CaseValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const SwitchStep: z.ZodType<SwitchStep> = z.strictObject({
+  ...stepBase,
+  switch: z.strictObject({
+    on: Expression,
+    cases: z
+      .array(
+        z.strictObject({
+          is: z.union([CaseValue, z.array(CaseValue).min(1)]),
+          then: StepList,
+        }),
+      )
+      .min(1, 'needs at least one case'),
+    default: StepList.optional(),
+  }),
+});
+
+export const SetStep = z.strictObject({
+  ...stepBase,
+  set: z.record(Identifier, ValueTemplate).refine((values) => Object.keys(values).length > 0, 'sets no values'),
+});
+
+export const WaitStep = z.strictObject({
+  ...stepBase,
+  wait: z
+    .strictObject({ for: Duration.optional(), until: ValueTemplate.optional() })
+    .refine((w) => (w.for === undefined) !== (w.until === undefined), 'needs exactly one of for (a duration) and until (a timestamp)'),
+});
+
+export const NotifyStep = z.strictObject({
+  ...stepBase,
+  notify: z.strictObject({
+    channel: z.string().min(1),
+    to: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    template: Name,
+    data: z.record(Identifier, ValueTemplate).optional(),
+  }),
+});
+
+export const FailStep = z.strictObject({
+  ...stepBase,
+  fail: z.strictObject({
+    reason: z.string().min(1),
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a PascalCase error type, like MissingManager')
+      .optional(),
+  }),
+});
+
+/** Union options in STEP_KINDS order: the structural check relies on it. */
+export const Step: z.ZodType<Step> = z.union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep]).meta({
+  id: 'Step',
+  description: 'One step: an id, an optional title, and exactly one of the step kinds.',
+});
+
+export const InputType = z.enum(['string', 'int', 'double', 'bool', 'timestamp', 'list', 'map']);
+
+export const FlowDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Flow'),
+  metadata: Metadata,
+  summary: z.string().min(1).optional(),
+  inputs: z
+    .record(
+      Identifier,
+      z.strictObject({
+        type: InputType,
+        required: z.boolean().optional(),
+        default: z.unknown().optional(),
+        enum: z.array(z.string()).min(1).optional(),
+        description: z.string().optional(),
+      }),
+    )
+    .optional(),
+  executionBudget: Duration.optional(),
+  stepBudget: z.int().min(1).max(100_000).optional(),
+  steps: StepList,
+});
+
+export const EventType = z
+  .string()
+  .regex(EVENT_TYPE_PATTERN, 'must be a dotted event type, like person.joiner');
+
+export const PolicyDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Policy'),
+  metadata: Metadata,
+  rules: z
+    .array(
+      z.strictObject({
+        name: Name.optional(),
+        description: z.string().optional(),
+        on: z.array(EventType).min(1, 'needs at least one event type'),
+        when: Expression.optional(),
+        run: z.array(Name).min(1, 'needs at least one flow'),
+        priority: z.int().optional(),
+        fallback: z.boolean().optional(),
+      }),
+    )
+    .min(1, 'needs at least one rule'),
+});
+
+const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Connector'),
+    metadata: Metadata,
+    type: z.literal(spec.type),
+    config: spec.config.optional(),
+    timeout: Duration.optional(),
+    retry: RetryPolicy.optional(),
+  }),
+);
+
+export const ConnectorDocument = z.discriminatedUnion('type', connectorOptions as [
+  (typeof connectorOptions)[number],
+  ...(typeof connectorOptions)[number][],
+]);
+
+export const TemplateDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Template'),
+  metadata: Metadata,
+  subject: z.string().min(1).optional(),
+  text: z.string().min(1),
+  html: z.string().min(1).optional(),
+});
+
+export const DOCUMENT_SCHEMAS = {
+  Flow: FlowDocument,
+  Policy: PolicyDocument,
+  Connector: ConnectorDocument,
+  Template: TemplateDocument,
+} as const satisfies Record<DocumentKind, z.ZodType>;
+
+export type FlowDocument = z.infer<typeof FlowDocument>;
+export type PolicyDocument = z.infer<typeof PolicyDocument>;
+export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
+export type TemplateDocument = z.infer<typeof TemplateDocument>;
+export type Step =
+  | ActionStep
+  | IfStep
+  | SwitchStep
+  | SetStep
+  | WaitStep
+  | NotifyStep
+  | FailStep;
+export type ActionStep = z.infer<typeof ActionStep>;
+interface StepFields {
+  id: string;
+  title?: string;
+  description?: string;
+}
+type CaseValue = z.infer<typeof CaseValue>;
+/** Written by hand because it nests steps; the schema above is checked against it. */
+export interface IfStep extends StepFields {
+  if: { condition: string; then: Step[]; else?: Step[] };
+}
+/** Written by hand because it nests steps; the schema above is checked against it. */
+export interface SwitchStep extends StepFields {
+  switch: {
+    on: string;
+    cases: Array<{ is: CaseValue | CaseValue[]; then: Step[] }>;
+    default?: Step[];
+  };
+}
+export type SetStep = z.infer<typeof SetStep>;
+export type WaitStep = z.infer<typeof WaitStep>;
+export type NotifyStep = z.infer<typeof NotifyStep>;
+export type FailStep = z.infer<typeof FailStep>;
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+
+/** The kind key of a parsed step, for exhaustive handling. */
+export function stepKind(step: Step): StepKindName {
+  if ('action' in step) return 'action';
+  if ('if' in step) return 'if';
+  if ('switch' in step) return 'switch';
+  if ('set' in step) return 'set';
+  if ('wait' in step) return 'wait';
+  if ('notify' in step) return 'notify';
+  return 'fail';
+}

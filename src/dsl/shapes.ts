@@ -1,0 +1,106 @@
+/**
+ * Shapes: the declared types of the data expressions see (`event`, `subject`, `vars`,
+ * `steps.<id>.output`). The compiler type-checks expressions against them, and the interpreter
+ * uses the same shapes to turn JSON into CEL values (integers become `int`, ISO strings in
+ * timestamp fields become `timestamp`). Pure data, Node-free: compiled IR carries shapes.
+ */
+
+export type ScalarShape = 'string' | 'int' | 'double' | 'bool' | 'timestamp' | 'dyn';
+
+export interface ListShape {
+  list: Shape;
+}
+
+export interface MapShape {
+  map: Shape;
+}
+
+export interface ObjectShape {
+  /** A readable type name, shown in type errors (`Person`, `createAccount.output`). */
+  object: string;
+  fields: Record<string, Shape>;
+}
+
+export type Shape = ScalarShape | ListShape | MapShape | ObjectShape;
+
+export function isObjectShape(shape: Shape): shape is ObjectShape {
+  return typeof shape === 'object' && 'object' in shape;
+}
+
+export function isListShape(shape: Shape): shape is ListShape {
+  return typeof shape === 'object' && 'list' in shape;
+}
+
+export function isMapShape(shape: Shape): shape is MapShape {
+  return typeof shape === 'object' && 'map' in shape;
+}
+
+/** Free-form attributes: any JSON value per key. */
+export const ATTRIBUTES: MapShape = { map: 'dyn' };
+
+/** The manager as resolved from the identity store, attached to the subject. */
+export const MANAGER_SHAPE: ObjectShape = {
+  object: 'Manager',
+  fields: {
+    id: 'string',
+    employeeId: 'string',
+    displayName: 'string',
+    email: 'string',
+    managerId: 'string',
+  },
+};
+
+const PERSON_FIELDS: Record<string, Shape> = {
+  id: 'string',
+  employeeId: 'string',
+  givenName: 'string',
+  familyName: 'string',
+  displayName: 'string',
+  email: 'string',
+  department: 'string',
+  title: 'string',
+  jobCode: 'string',
+  managerId: 'string',
+  location: 'string',
+  employmentType: 'string',
+  status: 'string',
+  validFrom: 'timestamp',
+  validUntil: 'timestamp',
+  attributes: ATTRIBUTES,
+};
+
+/** `subject`: the person a run is about, a snapshot taken when the run starts. */
+export const PERSON_SHAPE: ObjectShape = {
+  object: 'Person',
+  fields: { ...PERSON_FIELDS, manager: MANAGER_SHAPE },
+};
+
+/** `event.previous`: the person's values before a change (movers), any subset of them. */
+export const PREVIOUS_SHAPE: ObjectShape = { object: 'Previous', fields: PERSON_FIELDS };
+
+/**
+ * `event`: the identity event that started the run. `attributes` is typed by the flow's
+ * declared inputs; policies, which run before any flow is chosen, see a free-form map.
+ */
+export function eventShape(attributes: Shape): ObjectShape {
+  return {
+    object: 'Event',
+    fields: {
+      source: 'string',
+      id: 'string',
+      type: 'string',
+      occurredAt: 'timestamp',
+      effectiveAt: 'timestamp',
+      attributes,
+      previous: PREVIOUS_SHAPE,
+    },
+  };
+}
+
+/** Human wording of a shape, for messages: `string`, `list<string>`, `Person`. */
+export function describeShape(shape: Shape): string {
+  if (typeof shape === 'string') return shape;
+  if (isListShape(shape)) return `list<${describeShape(shape.list)}>`;
+  if (isMapShape(shape)) return `map<string, ${describeShape(shape.map)}>`;
+  return shape.object;
+}

@@ -1,0 +1,309 @@
+/**
+ * The structural check of one document: apiVersion and kind, secrets written inline, and the
+ * kind's strict zod schema. zod's issues become diagnostics worded for people, placed on the
+ * offending key or value, with "did you mean" for near-miss names.
+ */
+import type * as z from 'zod';
+import { closest, didYouMean, listNames, type Diagnostic, type Path } from './diagnostics';
+import {
+  API_VERSION,
+  DOCUMENT_KINDS,
+  DOCUMENT_SCHEMAS,
+  STEP_KINDS,
+  type ConnectorDocument,
+  type DocumentKind,
+  type FlowDocument,
+  type PolicyDocument,
+  type TemplateDocument,
+} from './schema';
+import { findInlineSecrets } from './secrets';
+import { diagnosticAt, type SourceDocument } from './source';
+import { EXPECTED, errorMap } from './zod-messages';
+
+export type ParsedDocument =
+  | { kind: 'Flow'; value: FlowDocument }
+  | { kind: 'Policy'; value: PolicyDocument }
+  | { kind: 'Connector'; value: ConnectorDocument }
+  | { kind: 'Template'; value: TemplateDocument };
+
+type Issue = z.core.$ZodIssue;
+type AnySchema = z.core.$ZodType;
+
+const STEP_LIST_KEYS = new Set(['steps', 'then', 'else', 'default']);
+const STEP_FIELDS = ['id', 'title', 'description'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let current = data;
+  for (const seg of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[seg];
+  }
+  return current;
+}
+
+function isStepPath(path: Path): boolean {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  return typeof last === 'number' && typeof parent === 'string' && STEP_LIST_KEYS.has(parent);
+}
+
+function unwrap(schema: AnySchema): AnySchema {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (['optional', 'nullable', 'default', 'readonly', 'catch', 'prefault', 'nonoptional'].includes(def.type)) {
+      current = def.innerType as AnySchema;
+    } else if (def.type === 'lazy') {
+      current = (def.getter as () => AnySchema)();
+    } else if (def.type === 'pipe') {
+      current = def.in as AnySchema;
+    } else {
+      return current;
+    }
+  }
+}
+
+function objectShape(schema: AnySchema): Record<string, AnySchema> | undefined {
+  const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, AnySchema> };
+  return def.type === 'object' ? def.shape : undefined;
+}
+
+/** The option of a union that `value` was meant for: by discriminator, else by shared keys. */
+function pickOption(schema: AnySchema, value: unknown): AnySchema {
+  const def = unwrap(schema)._zod.def as unknown as {
+    type: string;
+    options?: AnySchema[];
+    discriminator?: string;
+  };
+  if (def.type !== 'union' || !def.options) return unwrap(schema);
+  let best = def.options[0] as AnySchema;
+  let bestScore = -1;
+  for (const option of def.options) {
+    const shape = objectShape(option);
+    let score = 0;
+    if (shape && isRecord(value)) {
+      if (def.discriminator) {
+        const literal = unwrap(shape[def.discriminator] as AnySchema)._zod.def as unknown as { values?: unknown[] };
+        score = literal.values?.includes(value[def.discriminator]) ? 1 : 0;
+      } else {
+        score = Object.keys(value).filter((k) => k in shape).length;
+      }
+    }
+    if (score > bestScore) {
+      best = option;
+      bestScore = score;
+    }
+  }
+  return unwrap(best);
+}
+
+/** The schema that describes the value at `path`, following the data through unions. */
+function schemaAt(root: AnySchema, path: Path, data: unknown): AnySchema | undefined {
+  let schema: AnySchema | undefined = pickOption(root, data);
+  let value = data;
+  for (const seg of path) {
+    if (!schema) return undefined;
+    const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (def.type === 'object') schema = (def.shape as Record<string, AnySchema>)[String(seg)];
+    else if (def.type === 'array') schema = def.element as AnySchema;
+    else if (def.type === 'record') schema = def.valueType as AnySchema;
+    else return undefined;
+    value = valueAt(value, [seg]);
+    if (schema) schema = pickOption(schema, value);
+  }
+  return schema;
+}
+
+class StructureReport {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(
+    private readonly sd: SourceDocument,
+    private readonly root: AnySchema,
+    private readonly skip: readonly Path[],
+  ) {}
+
+  private add(path: Path, code: string, message: string, key = false): void {
+    const covered = this.skip.some((p) => p.length <= path.length && p.every((seg, i) => seg === path[i]));
+    if (!covered) this.diagnostics.push(diagnosticAt(this.sd, path, code, message, { key }));
+  }
+
+  /** What the object at `path` is, for "unknown field … in <place>". */
+  private place(path: Path): string {
+    if (path.length === 0) return 'this document';
+    if (isStepPath(path)) {
+      const id = valueAt(this.sd.data, [...path, 'id']);
+      return typeof id === 'string' ? `step '${id}'` : 'this step';
+    }
+    return `'${String(path[path.length - 1])}'`;
+  }
+
+  private subject(path: Path): string {
+    const last = path[path.length - 1];
+    if (typeof last === 'number') {
+      return isStepPath(path) ? 'this step' : `item ${last + 1} of '${String(path[path.length - 2])}'`;
+    }
+    return last === undefined ? 'the document' : `'${last}'`;
+  }
+
+  issues(issues: readonly Issue[], base: Path): void {
+    for (const issue of issues) this.issue(issue, [...base, ...(issue.path as PathKey[])]);
+  }
+
+  private issue(issue: Issue, path: Path): void {
+    switch (issue.code) {
+      case 'invalid_union':
+        return this.union(issue, path);
+      case 'unrecognized_keys': {
+        const shape = objectShape(schemaAt(this.root, path, this.sd.data) ?? this.root);
+        const allowed = shape ? Object.keys(shape) : [];
+        for (const key of issue.keys) {
+          this.add(
+            [...path, key],
+            'unknown-field',
+            `unknown field '${key}' in ${this.place(path)}${didYouMean(key, allowed)}`,
+            true,
+          );
+        }
+        return;
+      }
+      case 'invalid_type':
+        if (valueAt(this.sd.data, path) === undefined) {
+          this.add(path, 'missing-field', `missing required field '${String(path[path.length - 1])}' in ${this.place(path.slice(0, -1))}`);
+          return;
+        }
+        this.add(path, 'invalid-value', `${this.subject(path)} ${issue.message}`);
+        return;
+      default:
+        this.add(path, 'invalid-value', `${this.subject(path)} ${issue.message}`);
+    }
+  }
+
+  private union(issue: z.core.$ZodIssueInvalidUnion, path: Path): void {
+    if ('note' in issue && issue.note === 'No matching discriminator' && issue.discriminator) {
+      const objectPath = path.slice(0, -1);
+      return this.discriminator(issue.discriminator, objectPath, valueAt(this.sd.data, objectPath));
+    }
+    const value = valueAt(this.sd.data, path);
+    if (isStepPath(path)) return this.step(issue, path, value);
+    const branches = issue.errors;
+    const typeOnly = branches.every((b) => b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0);
+    if (typeOnly) {
+      const expected = branches.map((b) => (b[0] as z.core.$ZodIssueInvalidType).expected);
+      const names = expected.map((e) => EXPECTED[e] ?? e);
+      this.add(path, 'invalid-value', `${this.subject(path)} must be ${[...new Set(names)].join(' or ')}`);
+      return;
+    }
+    const fewest = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
+    this.issues(fewest, path);
+  }
+
+  private discriminator(key: string, path: Path, value: unknown): void {
+    const def = unwrap(this.root)._zod.def as unknown as { options: AnySchema[] };
+    const known = def.options.flatMap((o) => {
+      const literal = unwrap(objectShape(o)?.[key] as AnySchema)._zod.def as unknown as { values: string[] };
+      return literal.values;
+    });
+    const given = isRecord(value) ? value[key] : undefined;
+    if (given === undefined) {
+      this.add([...path, key], 'missing-field', `missing required field '${key}': one of ${listNames(known)}`);
+    } else {
+      this.add(
+        [...path, key],
+        'unknown-type',
+        `unknown ${key} '${String(given)}'; known: ${listNames(known)}${didYouMean(String(given), known)}`,
+      );
+    }
+  }
+
+  private step(issue: z.core.$ZodIssueInvalidUnion, path: Path, value: unknown): void {
+    if (!isRecord(value)) {
+      this.add(path, 'invalid-step', `a step must be a mapping with an id and one of ${listNames(STEP_KINDS)}`);
+      return;
+    }
+    const kinds = STEP_KINDS.filter((k) => k in value);
+    if (kinds.length === 1) {
+      const branch = issue.errors[STEP_KINDS.indexOf(kinds[0] as (typeof STEP_KINDS)[number])] ?? [];
+      this.issues(branch, path);
+      return;
+    }
+    if (kinds.length > 1) {
+      this.add(
+        [...path, kinds[1] as string],
+        'several-kinds',
+        `${this.place(path)} has both '${kinds[0]}' and '${kinds[1]}'; a step does one thing, so split it into two steps`,
+        true,
+      );
+      return;
+    }
+    const unknown = Object.keys(value).filter((k) => !STEP_FIELDS.includes(k));
+    const typo = unknown.find((k) => closest(k, STEP_KINDS) !== undefined);
+    const hint = typo === undefined ? '' : didYouMean(typo, STEP_KINDS);
+    this.add(
+      typo === undefined ? path : [...path, typo],
+      'missing-step-kind',
+      `${this.place(path)} needs one of ${listNames(STEP_KINDS)}${typo === undefined ? '' : ` ('${typo}' is not a step kind${hint})`}`,
+      typo !== undefined,
+    );
+  }
+}
+
+type PathKey = string | number;
+
+/** Checks one document's structure; returns the typed document when it is sound. */
+export function checkStructure(sd: SourceDocument): { parsed?: ParsedDocument; diagnostics: Diagnostic[] } {
+  const data = sd.data;
+  const diagnostics: Diagnostic[] = [];
+  if (!isRecord(data)) {
+    diagnostics.push(
+      diagnosticAt(sd, [], 'not-a-mapping', `a definition must be a mapping with apiVersion, kind and metadata`),
+    );
+    return { diagnostics };
+  }
+  if (data.apiVersion === undefined) {
+    diagnostics.push(diagnosticAt(sd, [], 'missing-field', `missing required field 'apiVersion': add apiVersion: ${API_VERSION}`));
+  } else if (data.apiVersion !== API_VERSION) {
+    diagnostics.push(
+      diagnosticAt(sd, ['apiVersion'], 'unsupported-version', `unsupported apiVersion '${String(data.apiVersion)}'; this idflow reads ${API_VERSION}`),
+    );
+  }
+  const kind = data.kind;
+  if (kind === undefined) {
+    diagnostics.push(diagnosticAt(sd, [], 'missing-field', `missing required field 'kind': one of ${listNames(DOCUMENT_KINDS)}`));
+    return { diagnostics };
+  }
+  if (typeof kind !== 'string' || !(DOCUMENT_KINDS as readonly string[]).includes(kind)) {
+    diagnostics.push(
+      diagnosticAt(
+        sd,
+        ['kind'],
+        'unknown-kind',
+        `unknown kind '${String(kind)}'; expected ${listNames(DOCUMENT_KINDS)}${didYouMean(String(kind), DOCUMENT_KINDS)}`,
+      ),
+    );
+    return { diagnostics };
+  }
+  const secrets = kind === 'Template' ? [] : findInlineSecrets(data);
+  for (const path of secrets) {
+    diagnostics.push(
+      diagnosticAt(
+        sd,
+        path,
+        'inline-secret',
+        `secret written inline in '${String(path[path.length - 1])}': give it by reference, as { secretEnv: ENV_VAR_NAME }, and set that variable where the worker runs`,
+      ),
+    );
+  }
+  const schema = DOCUMENT_SCHEMAS[kind as DocumentKind] as AnySchema;
+  const result = (schema as z.ZodType).safeParse(data, { error: errorMap });
+  if (!result.success) {
+    const report = new StructureReport(sd, schema, [['apiVersion'], ...secrets]);
+    report.issues(result.error.issues, []);
+    diagnostics.push(...report.diagnostics);
+  }
+  if (diagnostics.length > 0 || !result.success) return { diagnostics };
+  return { parsed: { kind, value: result.data } as ParsedDocument, diagnostics };
+}
