@@ -5,7 +5,13 @@
 import * as z from 'zod';
 import { defineConnectorType } from './spec';
 
-export const PERSON_STATUSES = ['pending', 'active', 'suspended', 'disabled', 'terminated'] as const;
+export const PERSON_STATUSES = [
+  'pending',
+  'active',
+  'suspended',
+  'disabled',
+  'terminated',
+] as const;
 
 const Timestamp = z.iso.datetime({ offset: true });
 const Text = z.string().min(1).max(512);
@@ -47,7 +53,12 @@ export const idstore = defineConnectorType({
   notifies: false,
   defaults: {
     timeoutMs: 10_000,
-    retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 30_000 },
+    retry: {
+      maximumAttempts: 5,
+      initialIntervalMs: 1_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 30_000,
+    },
   },
   ops: {
     upsertPerson: {

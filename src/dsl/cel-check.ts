@@ -7,7 +7,14 @@
 import { Environment, serialize, type ASTNode } from '@marcbachmann/cel-js';
 import { registerIdflowFunctions } from './cel-functions';
 import { didYouMean, listNames } from './diagnostics';
-import { describeShape, isListShape, isMapShape, isObjectShape, type ObjectShape, type Shape } from './shapes';
+import {
+  describeShape,
+  isListShape,
+  isMapShape,
+  isObjectShape,
+  type ObjectShape,
+  type Shape,
+} from './shapes';
 
 /** A problem inside an expression, with its character range in the expression text. */
 export interface ExprProblem {
@@ -16,10 +23,10 @@ export interface ExprProblem {
   end: number;
 }
 
-export type ParseOutcome = { ok: true; ast: ASTNode; canonical: string } | { ok: false; problem: ExprProblem };
+export type ParseOutcome =
+  { ok: true; ast: ASTNode; canonical: string } | { ok: false; problem: ExprProblem };
 export type CheckOutcome =
-  | { ok: true; shape: Shape; celType: string }
-  | { ok: false; problem: ExprProblem };
+  { ok: true; shape: Shape; celType: string } | { ok: false; problem: ExprProblem };
 
 const SCALAR_CEL: Record<string, string> = {
   string: 'string',
@@ -48,8 +55,15 @@ const UNSTORABLE = new Set(['bytes', 'google.protobuf.Duration', 'type']);
 /** Why a value of CEL type `celType` cannot be kept as JSON, or undefined when it can. */
 export function unstorable(celType: string): string | undefined {
   return UNSTORABLE.has(celType)
-    ? `the expression gives a ${celType.replace('google.protobuf.', '').toLowerCase()}, which has no JSON form; convert it, e.g. with string(...) or int(...)`
+    ? `the expression gives a ${readableTypes(celType)}, which has no JSON form; convert it, e.g. with string(...) or int(...)`
     : undefined;
+}
+
+/** CEL's protobuf names of the well-known types, as people write them. */
+function readableTypes(text: string): string {
+  return text
+    .replace(/google\.protobuf\.Timestamp/g, 'timestamp')
+    .replace(/google\.protobuf\.Duration/g, 'duration');
 }
 
 function summary(err: unknown): string {
@@ -58,7 +72,10 @@ function summary(err: unknown): string {
 }
 
 function rangeOf(err: unknown, fallbackEnd: number): { start: number; end: number } {
-  const e = err as { range?: { start: number; end: number }; node?: { start?: number; end?: number } };
+  const e = err as {
+    range?: { start: number; end: number };
+    node?: { start?: number; end?: number };
+  };
   const start = e.range?.start ?? e.node?.start ?? 0;
   const end = e.range?.end ?? e.node?.end ?? fallbackEnd;
   return { start, end: Math.max(end, start + 1) };
@@ -70,7 +87,8 @@ function splitTypeArgs(inner: string): string[] {
   for (let i = 0; i < inner.length; i++) {
     if (inner[i] === '<') depth++;
     else if (inner[i] === '>') depth--;
-    else if (inner[i] === ',' && depth === 0) return [inner.slice(0, i).trim(), inner.slice(i + 1).trim()];
+    else if (inner[i] === ',' && depth === 0)
+      return [inner.slice(0, i).trim(), inner.slice(i + 1).trim()];
   }
   return [inner.trim()];
 }
@@ -96,7 +114,9 @@ export class CelTypes {
 
   /** An environment declaring `variables` with their shapes. */
   static create(variables: Record<string, Shape>): CelTypes {
-    const env = registerIdflowFunctions(new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true }));
+    const env = registerIdflowFunctions(
+      new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true }),
+    );
     const types = new CelTypes(env, new Map(), new Map(), []);
     types.declare(variables);
     return types;
@@ -149,7 +169,7 @@ export class CelTypes {
     if (generic) {
       const args = splitTypeArgs(generic[2] as string);
       if (generic[1] === 'list') return { list: this.shapeOfCelType(args[0] as string) };
-      if (generic[1] === 'map') return { map: this.shapeOfCelType((args[1] ?? 'dyn') as string) };
+      if (generic[1] === 'map') return { map: this.shapeOfCelType(args[1] ?? 'dyn') };
       return this.shapeOfCelType(args[0] as string);
     }
     return 'dyn';
@@ -160,7 +180,13 @@ export class CelTypes {
       const ast = this.env.parse(expression).ast;
       return { ok: true, ast, canonical: serialize(ast) };
     } catch (err) {
-      return { ok: false, problem: { message: `CEL syntax error: ${summary(err)}`, ...rangeOf(err, expression.length) } };
+      return {
+        ok: false,
+        problem: {
+          message: `CEL syntax error: ${summary(err)}`,
+          ...rangeOf(err, expression.length),
+        },
+      };
     }
   }
 
@@ -173,11 +199,11 @@ export class CelTypes {
     }
     const err = result.error;
     const { start, end } = rangeOf(err, expression.length);
-    return { ok: false, problem: { message: this.explain(err, expression), start, end } };
+    return { ok: false, problem: { message: this.explain(err), start, end } };
   }
 
   /** cel-js's message, made specific where we know more (missing fields get a "did you mean"). */
-  private explain(err: unknown, expression: string): string {
+  private explain(err: unknown): string {
     const text = summary(err);
     const missing = /^No such key: (.+)$/.exec(text);
     const node = (err as { node?: { op?: string; args?: unknown[] } }).node;
@@ -196,6 +222,6 @@ export class CelTypes {
       const name = unknown[1] as string;
       return `unknown variable '${name}'; expressions here can read ${listNames(this.variables)}${didYouMean(name, this.variables)}`;
     }
-    return `type error: ${text}`;
+    return `type error: ${readableTypes(text)}`;
   }
 }

@@ -29,7 +29,11 @@ const parsed = new Map<string, ReturnType<Environment['parse']>>();
 
 function environment(): Environment {
   runtime ??= registerIdflowFunctions(
-    new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false, enableOptionalTypes: true }),
+    new Environment({
+      unlistedVariablesAreDyn: true,
+      homogeneousAggregateLiterals: false,
+      enableOptionalTypes: true,
+    }),
   );
   return runtime;
 }
@@ -45,7 +49,10 @@ export function evaluateExpression(expression: string, scope: CelScope): JsonVal
     try {
       fn = environment().parse(expression);
     } catch (err) {
-      throw new ExpressionError(`cannot parse '${expression}': ${firstLine(String(err))}`, expression);
+      throw new ExpressionError(
+        `cannot parse '${expression}': ${firstLine(String(err))}`,
+        expression,
+      );
     }
     parsed.set(expression, fn);
   }
@@ -68,7 +75,9 @@ export function renderValue(value: ValueIR, scope: CelScope): JsonValue {
   if ('expr' in value) return evaluateExpression(value.expr, scope);
   if ('concat' in value) {
     return value.concat
-      .map((part) => (typeof part === 'string' ? part : stringify(evaluateExpression(part.expr, scope))))
+      .map((part) =>
+        typeof part === 'string' ? part : stringify(evaluateExpression(part.expr, scope)),
+      )
       .join('');
   }
   if ('list' in value) return value.list.map((item) => renderValue(item, scope));
@@ -141,12 +150,18 @@ export function fromCel(value: unknown, expression: string): JsonValue {
       return value;
     case 'bigint':
       if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new ExpressionError(`'${expression}' gave ${value}, beyond the safe integer range`, expression);
+        throw new ExpressionError(
+          `'${expression}' gave ${value}, beyond the safe integer range`,
+          expression,
+        );
       }
       return Number(value);
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new ExpressionError(`'${expression}' gave ${value}, which is not a finite number`, expression);
+        throw new ExpressionError(
+          `'${expression}' gave ${value}, which is not a finite number`,
+          expression,
+        );
       }
       return value;
     case 'undefined':
@@ -165,13 +180,17 @@ export function fromCel(value: unknown, expression: string): JsonValue {
     return out;
   }
   if (value instanceof Uint8Array) {
-    throw new ExpressionError(`'${expression}' gave bytes; convert them with .base64() or .string()`, expression);
+    throw new ExpressionError(
+      `'${expression}' gave bytes; convert them with .base64() or .string()`,
+      expression,
+    );
   }
   const object = value as Record<string, unknown>;
   if (typeof object.hasValue === 'function' && typeof object.orValue === 'function') {
     return fromCel((object.orValue as (d: null) => unknown)(null), expression);
   }
-  if (typeof object.seconds === 'bigint' && typeof object.nanos === 'number') return String(value);
+  if (typeof object.seconds === 'bigint' && typeof object.nanos === 'number')
+    return (value as { toString(): string }).toString();
   if (typeof object.valueOf === 'function' && typeof object.valueOf() === 'bigint') {
     return fromCel(object.valueOf(), expression);
   }

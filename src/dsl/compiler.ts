@@ -42,7 +42,12 @@ function register<T>(
     return;
   }
   const where = report.diagnostics.length;
-  report.error(entry.sd, ['metadata', 'name'], 'duplicate-name', `a ${kind} named '${name}' is already defined`);
+  report.error(
+    entry.sd,
+    ['metadata', 'name'],
+    'duplicate-name',
+    `a ${kind} named '${name}' is already defined`,
+  );
   const firstAt = first.sd.doc.contents?.range?.[0] ?? 0;
   const pos = first.sd.file.lines.linePos(firstAt);
   const added = report.diagnostics[where] as Diagnostic;
@@ -58,43 +63,72 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     documents.push(...parsed.documents);
     report.diagnostics.push(...parsed.diagnostics);
   }
-  const defs: Definitions = { flows: new Map(), policies: new Map(), connectors: new Map(), templates: new Map() };
+  const defs: Definitions = {
+    flows: new Map(),
+    policies: new Map(),
+    connectors: new Map(),
+    templates: new Map(),
+    broken: new Map(),
+  };
   for (const sd of documents) {
-    const { parsed, diagnostics } = checkStructure(sd);
+    const { parsed, repaired, diagnostics } = checkStructure(sd);
     report.diagnostics.push(...diagnostics);
-    if (parsed) addDocument(defs, parsed, sd, report);
+    if (parsed) addDocument(defs, parsed, { sd, ...(repaired ? { repaired } : {}) }, report);
+    else noteBroken(defs, sd.data);
   }
 
   for (const entry of defs.templates.values()) checkTemplate(entry, report);
   const connectors = new Map<string, ConnectorIR>();
-  for (const [name, { doc }] of defs.connectors) {
-    connectors.set(name, { name, type: doc.type, config: (doc.config ?? {}) as Record<string, JsonValue> });
+  for (const [name, { doc, repaired }] of defs.connectors) {
+    if (repaired) continue;
+    connectors.set(name, {
+      name,
+      type: doc.type,
+      config: (doc.config ?? {}) as Record<string, JsonValue>,
+    });
   }
   const flows = new Map<string, Compiled<FlowIR>>();
   for (const [name, entry] of defs.flows) {
     const compiled = compileFlow(entry, defs, report);
-    if (compiled) flows.set(name, compiled);
+    if (compiled && !entry.repaired) flows.set(name, compiled);
   }
   const policies = new Map<string, Compiled<PolicyIR>>();
-  const policyTypes = CelTypes.create({ event: eventShape(ATTRIBUTES), subject: PERSON_SHAPE, now: 'timestamp' });
+  const policyTypes = CelTypes.create({
+    event: eventShape(ATTRIBUTES),
+    subject: PERSON_SHAPE,
+    now: 'timestamp',
+  });
   for (const [name, entry] of defs.policies) {
     const compiled = compilePolicy(entry, defs, report, policyTypes);
-    if (compiled) policies.set(name, compiled);
+    if (compiled && !entry.repaired) policies.set(name, compiled);
   }
   return { flows, policies, connectors, diagnostics: report.diagnostics.sort(compareDiagnostics) };
 }
 
-function addDocument(defs: Definitions, parsed: ParsedDocument, sd: SourceDocument, report: Reporter): void {
+function noteBroken(defs: Definitions, data: unknown): void {
+  const doc = data as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  if (typeof doc?.kind !== 'string' || typeof doc.metadata?.name !== 'string') return;
+  const names = defs.broken.get(doc.kind) ?? new Set<string>();
+  names.add(doc.metadata.name);
+  defs.broken.set(doc.kind, names);
+}
+
+function addDocument(
+  defs: Definitions,
+  parsed: ParsedDocument,
+  where: Omit<Entry<unknown>, 'doc'>,
+  report: Reporter,
+): void {
   const name = parsed.value.metadata.name;
   switch (parsed.kind) {
     case 'Flow':
-      return register(defs.flows, 'Flow', name, { doc: parsed.value, sd }, report);
+      return register(defs.flows, 'Flow', name, { ...where, doc: parsed.value }, report);
     case 'Policy':
-      return register(defs.policies, 'Policy', name, { doc: parsed.value, sd }, report);
+      return register(defs.policies, 'Policy', name, { ...where, doc: parsed.value }, report);
     case 'Connector':
-      return register(defs.connectors, 'Connector', name, { doc: parsed.value, sd }, report);
+      return register(defs.connectors, 'Connector', name, { ...where, doc: parsed.value }, report);
     case 'Template':
-      return register(defs.templates, 'Template', name, { doc: parsed.value, sd }, report);
+      return register(defs.templates, 'Template', name, { ...where, doc: parsed.value }, report);
     default: {
       const never: never = parsed;
       throw new Error(`unhandled document kind ${JSON.stringify(never)}`);

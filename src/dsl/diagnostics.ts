@@ -77,9 +77,23 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
   return match === undefined ? '' : `; did you mean '${match}'?`;
 }
 
+/** A value as it reads in a message: text as is, anything else as JSON. */
+export function show(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+}
+
 /** `'a', 'b' or 'c'`, for messages listing what is allowed. */
 export function listNames(names: readonly string[]): string {
   const quoted = names.map((n) => `'${n}'`);
   if (quoted.length <= 1) return quoted.join('');
   return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+/** A "did you mean" for a near miss, else the known names when there are few, else nothing. */
+export function suggest(input: string, candidates: Iterable<string>, noun = 'known'): string {
+  const names = [...candidates];
+  const near = didYouMean(input, names);
+  if (near) return near;
+  if (names.length === 0) return '';
+  return names.length <= 8 ? `; ${noun}: ${names.join(', ')}` : '';
 }

@@ -4,7 +4,14 @@
  * fixed number of milliseconds. Node-free: the interpreter and the compiler share it.
  */
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const UNIT_MS = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+} as const;
 
 type Unit = keyof typeof UNIT_MS;
 

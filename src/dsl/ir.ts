@@ -107,13 +107,7 @@ export interface FailStepIR extends StepBaseIR {
 }
 
 export type StepIR =
-  | ActionStepIR
-  | IfStepIR
-  | SwitchStepIR
-  | SetStepIR
-  | WaitStepIR
-  | NotifyStepIR
-  | FailStepIR;
+  ActionStepIR | IfStepIR | SwitchStepIR | SetStepIR | WaitStepIR | NotifyStepIR | FailStepIR;
 
 export type StepKind = StepIR['kind'];
 

@@ -3,11 +3,20 @@
  * editor and the compiler agree on the structure.
  */
 import * as z from 'zod';
-import { API_VERSION, ConnectorDocument, FlowDocument, PolicyDocument, TemplateDocument } from './schema';
+import {
+  API_VERSION,
+  ConnectorDocument,
+  FlowDocument,
+  PolicyDocument,
+  TemplateDocument,
+} from './schema';
 
 export function definitionJsonSchema(): Record<string, unknown> {
   const document = z
     .union([FlowDocument, PolicyDocument, ConnectorDocument, TemplateDocument])
-    .meta({ title: `idflow definition (${API_VERSION})`, description: 'A Flow, Policy, Connector or Template document.' });
-  return z.toJSONSchema(document, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+    .meta({
+      title: `idflow definition (${API_VERSION})`,
+      description: 'A Flow, Policy, Connector or Template document.',
+    });
+  return z.toJSONSchema(document, { target: 'draft-7', unrepresentable: 'any' });
 }

@@ -4,6 +4,7 @@
  * for `steps.<id>.output`, and to check the literal values written in an action's args.
  */
 import * as z from 'zod';
+import { show } from './diagnostics';
 import { describe, EXPECTED } from './zod-messages';
 import type { Shape } from './shapes';
 
@@ -81,7 +82,8 @@ export function expectedOf(schema: JsonSchema): string {
 
 /** Why the literal `value` does not fit `schema`, or undefined when it does. */
 export function literalProblem(value: unknown, schema: JsonSchema): string | undefined {
-  if (schema.const !== undefined && value !== schema.const) return `must be '${String(schema.const)}'`;
+  if (schema.const !== undefined && value !== schema.const)
+    return `must be '${show(schema.const)}'`;
   if (schema.enum && !schema.enum.includes(value)) {
     return `must be ${expectedOf(schema)}, not ${describe(value)}`;
   }
@@ -90,14 +92,16 @@ export function literalProblem(value: unknown, schema: JsonSchema): string | und
   switch (type) {
     case 'string':
       if (typeof value !== 'string') return mismatch;
-      if (schema.minLength !== undefined && value.length < schema.minLength) return 'must not be empty';
+      if (schema.minLength !== undefined && value.length < schema.minLength)
+        return 'must not be empty';
       if (schema.maxLength !== undefined && value.length > schema.maxLength) {
         return `must be at most ${schema.maxLength} characters`;
       }
       if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) {
         return 'must be an ISO 8601 timestamp with a time zone, like 2025-01-31T17:00:00Z';
       }
-      if (schema.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return 'must be an email address';
+      if (schema.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+        return 'must be an email address';
       if (schema.pattern && !schema.format && !new RegExp(schema.pattern, 'u').test(value)) {
         return `must match ${schema.pattern}`;
       }
@@ -111,7 +115,9 @@ export function literalProblem(value: unknown, schema: JsonSchema): string | und
     case 'array':
       return Array.isArray(value) ? undefined : mismatch;
     case 'object':
-      return value !== null && typeof value === 'object' && !Array.isArray(value) ? undefined : mismatch;
+      return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? undefined
+        : mismatch;
     default:
       return undefined;
   }

@@ -16,7 +16,9 @@ async function expand(path: string): Promise<string[]> {
   const nested = await Promise.all(
     entries
       .filter((e) => e.isDirectory() || YAML_FILE.test(e.name))
-      .map((e) => (e.isDirectory() ? expand(join(path, e.name)) : Promise.resolve([join(path, e.name)]))),
+      .map((e) =>
+        e.isDirectory() ? expand(join(path, e.name)) : Promise.resolve([join(path, e.name)]),
+      ),
   );
   return nested.flat();
 }
@@ -27,18 +29,33 @@ function display(path: string): string {
 }
 
 /** Reads every definition file under `paths`; unreadable paths come back as diagnostics. */
-export async function loadSources(paths: readonly string[]): Promise<{ sources: Source[]; diagnostics: Diagnostic[] }> {
+export async function loadSources(
+  paths: readonly string[],
+): Promise<{ sources: Source[]; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
   const files = new Set<string>();
   for (const path of paths) {
     try {
       for (const file of await expand(path)) files.add(file);
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message;
-      diagnostics.push({ file: display(path), line: 1, column: 1, endLine: 1, endColumn: 1, code: 'unreadable', message: reason });
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'no such file or directory'
+          : (err as Error).message;
+      diagnostics.push({
+        file: display(path),
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        code: 'unreadable',
+        message: reason,
+      });
     }
   }
   const sorted = [...files].sort();
-  const sources = await Promise.all(sorted.map(async (file) => ({ path: display(file), text: await readFile(file, 'utf8') })));
+  const sources = await Promise.all(
+    sorted.map(async (file) => ({ path: display(file), text: await readFile(file, 'utf8') })),
+  );
   return { sources, diagnostics };
 }

@@ -31,25 +31,36 @@ export const Name = z
 const StepId = z
   .string()
   .max(63, 'must be at most 63 characters')
-  .regex(STEP_ID_PATTERN, 'must start with a lowercase letter and use letters, digits, - or _, like create-account');
+  .regex(
+    STEP_ID_PATTERN,
+    'must start with a lowercase letter and use letters, digits, - or _, like create-account',
+  );
 
-const Identifier = z.string().regex(IDENTIFIER_PATTERN, 'must be an identifier (letters, digits, _), like username');
+const Identifier = z
+  .string()
+  .regex(IDENTIFIER_PATTERN, 'must be an identifier (letters, digits, _), like username');
 
 export const Duration = z
   .string()
   .regex(DURATION_PATTERN, 'must be a duration such as 500ms, 30s, 5m, 2h, 1d or 1h30m');
 
 /** A CEL expression, written bare (no `${}`): conditions and switch subjects. */
-const Expression = z.string().min(1, 'must not be empty').meta({ description: 'A CEL expression.' });
+const Expression = z
+  .string()
+  .min(1, 'must not be empty')
+  .meta({ description: 'A CEL expression.' });
 
 /** Any YAML value; strings in it may interpolate `${expr}`. */
 const ValueTemplate = z.unknown().meta({
-  description: 'A value; strings may interpolate CEL with ${expr}; exactly "${expr}" keeps its type.',
+  description:
+    'A value; strings may interpolate CEL with ${expr}; exactly "${expr}" keeps its type.',
 });
 
 /** A secret, given only by the name of the environment variable that holds it. */
 export const SecretRef = z.strictObject({
-  secretEnv: z.string().regex(ENV_NAME_PATTERN, 'must be an environment variable name, like LDAP_BIND_PASSWORD'),
+  secretEnv: z
+    .string()
+    .regex(ENV_NAME_PATTERN, 'must be an environment variable name, like LDAP_BIND_PASSWORD'),
 });
 
 export const Metadata = z.strictObject({
@@ -85,7 +96,9 @@ export const ActionStep = z.strictObject({
 });
 
 /** A list of steps; lazy because `if` and `switch` nest lists of steps. */
-export const StepList: z.ZodType<Step[]> = z.lazy(() => z.array(Step).min(1, 'needs at least one step'));
+export const StepList: z.ZodType<Step[]> = z.lazy(() =>
+  z.array(Step).min(1, 'needs at least one step'),
+);
 
 export const IfStep: z.ZodType<IfStep> = z.strictObject({
   ...stepBase,
@@ -116,14 +129,19 @@ export const SwitchStep: z.ZodType<SwitchStep> = z.strictObject({
 
 export const SetStep = z.strictObject({
   ...stepBase,
-  set: z.record(Identifier, ValueTemplate).refine((values) => Object.keys(values).length > 0, 'sets no values'),
+  set: z
+    .record(Identifier, ValueTemplate)
+    .refine((values) => Object.keys(values).length > 0, 'sets no values'),
 });
 
 export const WaitStep = z.strictObject({
   ...stepBase,
   wait: z
     .strictObject({ for: Duration.optional(), until: ValueTemplate.optional() })
-    .refine((w) => (w.for === undefined) !== (w.until === undefined), 'needs exactly one of for (a duration) and until (a timestamp)'),
+    .refine(
+      (w) => (w.for === undefined) !== (w.until === undefined),
+      'needs exactly one of for (a duration) and until (a timestamp)',
+    ),
 });
 
 export const NotifyStep = z.strictObject({
@@ -148,10 +166,12 @@ export const FailStep = z.strictObject({
 });
 
 /** Union options in STEP_KINDS order: the structural check relies on it. */
-export const Step: z.ZodType<Step> = z.union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep]).meta({
-  id: 'Step',
-  description: 'One step: an id, an optional title, and exactly one of the step kinds.',
-});
+export const Step: z.ZodType<Step> = z
+  .union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep])
+  .meta({
+    id: 'Step',
+    description: 'One step: an id, an optional title, and exactly one of the step kinds.',
+  });
 
 export const InputType = z.enum(['string', 'int', 'double', 'bool', 'timestamp', 'list', 'map']);
 
@@ -212,10 +232,10 @@ const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
   }),
 );
 
-export const ConnectorDocument = z.discriminatedUnion('type', connectorOptions as [
-  (typeof connectorOptions)[number],
-  ...(typeof connectorOptions)[number][],
-]);
+export const ConnectorDocument = z.discriminatedUnion(
+  'type',
+  connectorOptions as [(typeof connectorOptions)[number], ...(typeof connectorOptions)[number][]],
+);
 
 export const TemplateDocument = z.strictObject({
   apiVersion: z.literal(API_VERSION),
@@ -237,14 +257,7 @@ export type FlowDocument = z.infer<typeof FlowDocument>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
-export type Step =
-  | ActionStep
-  | IfStep
-  | SwitchStep
-  | SetStep
-  | WaitStep
-  | NotifyStep
-  | FailStep;
+export type Step = ActionStep | IfStep | SwitchStep | SetStep | WaitStep | NotifyStep | FailStep;
 export type ActionStep = z.infer<typeof ActionStep>;
 interface StepFields {
   id: string;

@@ -7,7 +7,16 @@
 import type { Path } from './diagnostics';
 import { hasInterpolation } from './template';
 
-const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'token', 'credential', 'credentials', 'passphrase']);
+const SECRET_WORDS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'token',
+  'credential',
+  'credentials',
+  'passphrase',
+]);
 const SECRET_PAIRS = new Set(['apikey', 'privatekey', 'accesskey']);
 
 function words(key: string): string[] {
@@ -26,23 +35,43 @@ export function isSecretKey(key: string): boolean {
   return SECRET_WORDS.has(last) || SECRET_PAIRS.has(lastTwo);
 }
 
-function looksLikeCredential(value: string): boolean {
-  return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value) || /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(value);
+export interface InlineSecret {
+  path: Path;
+  message: string;
 }
 
-/** Paths of every secret written inline in `data`. */
-export function findInlineSecrets(data: unknown, path: Path = []): Path[] {
+const BY_REFERENCE =
+  'give it by reference, as { secretEnv: ENV_VAR_NAME }, and set that variable where the worker runs';
+
+function credentialProblem(value: string): string | undefined {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value))
+    return `a private key is written inline; ${BY_REFERENCE}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(value)) {
+    return `a URL with a password is written inline; ${BY_REFERENCE}`;
+  }
+  return undefined;
+}
+
+/** Every secret written inline in `data`, with where and what. */
+export function findInlineSecrets(data: unknown, path: Path = []): InlineSecret[] {
   if (Array.isArray(data)) return data.flatMap((item, i) => findInlineSecrets(item, [...path, i]));
   if (data === null || typeof data !== 'object') {
-    return typeof data === 'string' && looksLikeCredential(data) ? [path] : [];
+    const message = typeof data === 'string' ? credentialProblem(data) : undefined;
+    return message ? [{ path, message }] : [];
   }
-  const found: Path[] = [];
+  const found: InlineSecret[] = [];
   for (const [key, value] of Object.entries(data)) {
     const inline =
       (typeof value === 'string' && value !== '' && !hasInterpolation(value)) ||
       typeof value === 'number';
-    if (isSecretKey(key) && inline) found.push([...path, key]);
-    else found.push(...findInlineSecrets(value, [...path, key]));
+    if (isSecretKey(key) && inline) {
+      found.push({
+        path: [...path, key],
+        message: `secret written inline in '${key}': ${BY_REFERENCE}`,
+      });
+    } else {
+      found.push(...findInlineSecrets(value, [...path, key]));
+    }
   }
   return found;
 }

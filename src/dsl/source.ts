@@ -121,7 +121,13 @@ export function diagnosticAt(
     const at = raw.indexOf(options.within.text);
     if (at >= 0) {
       const start = target.range[0] + at + options.within.offset;
-      return diagnosticAtRange(sd.file, [start, start + options.within.length], code, message, pointer);
+      return diagnosticAtRange(
+        sd.file,
+        [start, start + options.within.length],
+        code,
+        message,
+        pointer,
+      );
     }
   }
   return diagnosticAtRange(sd.file, range, code, message, pointer);
@@ -133,7 +139,12 @@ function cyclicAlias(doc: Document.Parsed): Alias | undefined {
   visit(doc, {
     Alias(_, alias) {
       const target = alias.resolve(doc);
-      if (target?.range && alias.range && alias.range[0] >= target.range[0] && alias.range[0] < target.range[2]) {
+      if (
+        target?.range &&
+        alias.range &&
+        alias.range[0] >= target.range[0] &&
+        alias.range[0] < target.range[2]
+      ) {
         cyclic = alias;
         return visit.BREAK;
       }
@@ -147,6 +158,17 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** A likely cause of a YAML syntax error: `${…}` unquoted inside a `{ … }` flow mapping. */
+function hint(file: SourceFile, offset: number): string {
+  const line = file.lines.linePos(offset).line;
+  const start = file.lines.lineStarts[line - 1] ?? 0;
+  const end = file.lines.lineStarts[line] ?? file.text.length;
+  const text = file.text.slice(start, end);
+  return /[{[][^}\]]*[^'"]\$\{/.test(text)
+    ? "; inside { … } or [ … ], a value with ${…} must be quoted, like '${subject.id}'"
+    : '';
+}
+
 /** Parses every document of one file; syntax problems come back as diagnostics. */
 export function parseSource(
   path: string,
@@ -158,12 +180,17 @@ export function parseSource(
   const parsed = parseAllDocuments(text, { lineCounter: file.lines, prettyErrors: false });
   const docs = Array.isArray(parsed) ? parsed : [parsed];
   docs.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) {
-        diagnostics.push(
-          diagnosticAtRange(file, error.pos, 'yaml-syntax', `YAML syntax: ${firstLine(error.message)}`),
-        );
-      }
+    const error = doc.errors[0];
+    if (error) {
+      // Later errors of a document mostly follow from the first; one clear message is better.
+      diagnostics.push(
+        diagnosticAtRange(
+          file,
+          error.pos,
+          'yaml-syntax',
+          `YAML syntax: ${firstLine(error.message)}${hint(file, error.pos[0])}`,
+        ),
+      );
       return;
     }
     if (doc.contents === null) return;
@@ -184,7 +211,14 @@ export function parseSource(
       data = doc.toJS({ maxAliasCount: 50 });
     } catch (err) {
       const range = doc.contents.range ?? [0, 0];
-      diagnostics.push(diagnosticAtRange(file, range, 'yaml-syntax', `YAML: ${firstLine(String((err as Error).message))}`));
+      diagnostics.push(
+        diagnosticAtRange(
+          file,
+          range,
+          'yaml-syntax',
+          `YAML: ${firstLine(String((err as Error).message))}`,
+        ),
+      );
       return;
     }
     documents.push({ file, index, doc, data });

@@ -4,7 +4,7 @@
  * offending key or value, with "did you mean" for near-miss names.
  */
 import type * as z from 'zod';
-import { closest, didYouMean, listNames, type Diagnostic, type Path } from './diagnostics';
+import { closest, didYouMean, listNames, show, type Diagnostic, type Path } from './diagnostics';
 import {
   API_VERSION,
   DOCUMENT_KINDS,
@@ -16,6 +16,7 @@ import {
   type PolicyDocument,
   type TemplateDocument,
 } from './schema';
+import { isStepPath, repairDocument } from './repair';
 import { findInlineSecrets } from './secrets';
 import { diagnosticAt, type SourceDocument } from './source';
 import { EXPECTED, errorMap } from './zod-messages';
@@ -29,7 +30,6 @@ export type ParsedDocument =
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
 
-const STEP_LIST_KEYS = new Set(['steps', 'then', 'else', 'default']);
 const STEP_FIELDS = ['id', 'title', 'description'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -45,17 +45,15 @@ function valueAt(data: unknown, path: Path): unknown {
   return current;
 }
 
-function isStepPath(path: Path): boolean {
-  const last = path[path.length - 1];
-  const parent = path[path.length - 2];
-  return typeof last === 'number' && typeof parent === 'string' && STEP_LIST_KEYS.has(parent);
-}
-
 function unwrap(schema: AnySchema): AnySchema {
   let current = schema;
   for (;;) {
     const def = current._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (['optional', 'nullable', 'default', 'readonly', 'catch', 'prefault', 'nonoptional'].includes(def.type)) {
+    if (
+      ['optional', 'nullable', 'default', 'readonly', 'catch', 'prefault', 'nonoptional'].includes(
+        def.type,
+      )
+    ) {
       current = def.innerType as AnySchema;
     } else if (def.type === 'lazy') {
       current = (def.getter as () => AnySchema)();
@@ -68,7 +66,10 @@ function unwrap(schema: AnySchema): AnySchema {
 }
 
 function objectShape(schema: AnySchema): Record<string, AnySchema> | undefined {
-  const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, AnySchema> };
+  const def = unwrap(schema)._zod.def as unknown as {
+    type: string;
+    shape?: Record<string, AnySchema>;
+  };
   return def.type === 'object' ? def.shape : undefined;
 }
 
@@ -87,7 +88,9 @@ function pickOption(schema: AnySchema, value: unknown): AnySchema {
     let score = 0;
     if (shape && isRecord(value)) {
       if (def.discriminator) {
-        const literal = unwrap(shape[def.discriminator] as AnySchema)._zod.def as unknown as { values?: unknown[] };
+        const literal = unwrap(shape[def.discriminator] as AnySchema)._zod.def as unknown as {
+          values?: unknown[];
+        };
         score = literal.values?.includes(value[def.discriminator]) ? 1 : 0;
       } else {
         score = Object.keys(value).filter((k) => k in shape).length;
@@ -120,6 +123,8 @@ function schemaAt(root: AnySchema, path: Path, data: unknown): AnySchema | undef
 
 class StructureReport {
   readonly diagnostics: Diagnostic[] = [];
+  /** Where each problem is, for the repair. */
+  readonly paths: Path[] = [];
   constructor(
     private readonly sd: SourceDocument,
     private readonly root: AnySchema,
@@ -127,7 +132,10 @@ class StructureReport {
   ) {}
 
   private add(path: Path, code: string, message: string, key = false): void {
-    const covered = this.skip.some((p) => p.length <= path.length && p.every((seg, i) => seg === path[i]));
+    this.paths.push(path);
+    const covered = this.skip.some(
+      (p) => p.length <= path.length && p.every((seg, i) => seg === path[i]),
+    );
     if (!covered) this.diagnostics.push(diagnosticAt(this.sd, path, code, message, { key }));
   }
 
@@ -144,7 +152,9 @@ class StructureReport {
   private subject(path: Path): string {
     const last = path[path.length - 1];
     if (typeof last === 'number') {
-      return isStepPath(path) ? 'this step' : `item ${last + 1} of '${String(path[path.length - 2])}'`;
+      return isStepPath(path)
+        ? 'this step'
+        : `item ${last + 1} of '${String(path[path.length - 2])}'`;
     }
     return last === undefined ? 'the document' : `'${last}'`;
   }
@@ -172,7 +182,11 @@ class StructureReport {
       }
       case 'invalid_type':
         if (valueAt(this.sd.data, path) === undefined) {
-          this.add(path, 'missing-field', `missing required field '${String(path[path.length - 1])}' in ${this.place(path.slice(0, -1))}`);
+          this.add(
+            path,
+            'missing-field',
+            `missing required field '${String(path[path.length - 1])}' in ${this.place(path.slice(0, -1))}`,
+          );
           return;
         }
         this.add(path, 'invalid-value', `${this.subject(path)} ${issue.message}`);
@@ -190,11 +204,17 @@ class StructureReport {
     const value = valueAt(this.sd.data, path);
     if (isStepPath(path)) return this.step(issue, path, value);
     const branches = issue.errors;
-    const typeOnly = branches.every((b) => b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0);
+    const typeOnly = branches.every(
+      (b) => b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0,
+    );
     if (typeOnly) {
       const expected = branches.map((b) => (b[0] as z.core.$ZodIssueInvalidType).expected);
       const names = expected.map((e) => EXPECTED[e] ?? e);
-      this.add(path, 'invalid-value', `${this.subject(path)} must be ${[...new Set(names)].join(' or ')}`);
+      this.add(
+        path,
+        'invalid-value',
+        `${this.subject(path)} must be ${[...new Set(names)].join(' or ')}`,
+      );
       return;
     }
     const fewest = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
@@ -204,29 +224,40 @@ class StructureReport {
   private discriminator(key: string, path: Path, value: unknown): void {
     const def = unwrap(this.root)._zod.def as unknown as { options: AnySchema[] };
     const known = def.options.flatMap((o) => {
-      const literal = unwrap(objectShape(o)?.[key] as AnySchema)._zod.def as unknown as { values: string[] };
+      const literal = unwrap(objectShape(o)?.[key] as AnySchema)._zod.def as unknown as {
+        values: string[];
+      };
       return literal.values;
     });
     const given = isRecord(value) ? value[key] : undefined;
     if (given === undefined) {
-      this.add([...path, key], 'missing-field', `missing required field '${key}': one of ${listNames(known)}`);
+      this.add(
+        [...path, key],
+        'missing-field',
+        `missing required field '${key}': one of ${listNames(known)}`,
+      );
     } else {
       this.add(
         [...path, key],
         'unknown-type',
-        `unknown ${key} '${String(given)}'; known: ${listNames(known)}${didYouMean(String(given), known)}`,
+        `unknown ${key} '${show(given)}'; known: ${listNames(known)}${didYouMean(show(given), known)}`,
       );
     }
   }
 
   private step(issue: z.core.$ZodIssueInvalidUnion, path: Path, value: unknown): void {
     if (!isRecord(value)) {
-      this.add(path, 'invalid-step', `a step must be a mapping with an id and one of ${listNames(STEP_KINDS)}`);
+      this.add(
+        path,
+        'invalid-step',
+        `a step must be a mapping with an id and one of ${listNames(STEP_KINDS)}`,
+      );
       return;
     }
     const kinds = STEP_KINDS.filter((k) => k in value);
     if (kinds.length === 1) {
-      const branch = issue.errors[STEP_KINDS.indexOf(kinds[0] as (typeof STEP_KINDS)[number])] ?? [];
+      const branch =
+        issue.errors[STEP_KINDS.indexOf(kinds[0] as (typeof STEP_KINDS)[number])] ?? [];
       this.issues(branch, path);
       return;
     }
@@ -254,25 +285,54 @@ class StructureReport {
 type PathKey = string | number;
 
 /** Checks one document's structure; returns the typed document when it is sound. */
-export function checkStructure(sd: SourceDocument): { parsed?: ParsedDocument; diagnostics: Diagnostic[] } {
+export function checkStructure(sd: SourceDocument): {
+  parsed?: ParsedDocument;
+  /** True when `parsed` is a repaired copy: check it for more problems, never compile it. */
+  repaired?: { brokenSteps: Set<string> };
+  diagnostics: Diagnostic[];
+} {
   const data = sd.data;
   const diagnostics: Diagnostic[] = [];
   if (!isRecord(data)) {
     diagnostics.push(
-      diagnosticAt(sd, [], 'not-a-mapping', `a definition must be a mapping with apiVersion, kind and metadata`),
+      diagnosticAt(
+        sd,
+        [],
+        'not-a-mapping',
+        `a definition must be a mapping with apiVersion, kind and metadata`,
+      ),
     );
     return { diagnostics };
   }
   if (data.apiVersion === undefined) {
-    diagnostics.push(diagnosticAt(sd, [], 'missing-field', `missing required field 'apiVersion': add apiVersion: ${API_VERSION}`));
+    diagnostics.push(
+      diagnosticAt(
+        sd,
+        [],
+        'missing-field',
+        `missing required field 'apiVersion': add apiVersion: ${API_VERSION}`,
+      ),
+    );
   } else if (data.apiVersion !== API_VERSION) {
     diagnostics.push(
-      diagnosticAt(sd, ['apiVersion'], 'unsupported-version', `unsupported apiVersion '${String(data.apiVersion)}'; this idflow reads ${API_VERSION}`),
+      diagnosticAt(
+        sd,
+        ['apiVersion'],
+        'unsupported-version',
+        `unsupported apiVersion '${show(data.apiVersion)}'; this idflow reads ${API_VERSION}`,
+      ),
     );
   }
   const kind = data.kind;
   if (kind === undefined) {
-    diagnostics.push(diagnosticAt(sd, [], 'missing-field', `missing required field 'kind': one of ${listNames(DOCUMENT_KINDS)}`));
+    diagnostics.push(
+      diagnosticAt(
+        sd,
+        [],
+        'missing-field',
+        `missing required field 'kind': one of ${listNames(DOCUMENT_KINDS)}`,
+      ),
+    );
     return { diagnostics };
   }
   if (typeof kind !== 'string' || !(DOCUMENT_KINDS as readonly string[]).includes(kind)) {
@@ -281,29 +341,32 @@ export function checkStructure(sd: SourceDocument): { parsed?: ParsedDocument; d
         sd,
         ['kind'],
         'unknown-kind',
-        `unknown kind '${String(kind)}'; expected ${listNames(DOCUMENT_KINDS)}${didYouMean(String(kind), DOCUMENT_KINDS)}`,
+        `unknown kind '${show(kind)}'; expected ${listNames(DOCUMENT_KINDS)}${didYouMean(show(kind), DOCUMENT_KINDS)}`,
       ),
     );
     return { diagnostics };
   }
   const secrets = kind === 'Template' ? [] : findInlineSecrets(data);
-  for (const path of secrets) {
-    diagnostics.push(
-      diagnosticAt(
-        sd,
-        path,
-        'inline-secret',
-        `secret written inline in '${String(path[path.length - 1])}': give it by reference, as { secretEnv: ENV_VAR_NAME }, and set that variable where the worker runs`,
-      ),
-    );
-  }
+  for (const secret of secrets)
+    diagnostics.push(diagnosticAt(sd, secret.path, 'inline-secret', secret.message));
   const schema = DOCUMENT_SCHEMAS[kind as DocumentKind] as AnySchema;
   const result = (schema as z.ZodType).safeParse(data, { error: errorMap });
+  let problems: Path[] = secrets.map((s) => s.path);
   if (!result.success) {
-    const report = new StructureReport(sd, schema, [['apiVersion'], ...secrets]);
+    const report = new StructureReport(sd, schema, [['apiVersion'], ...problems]);
     report.issues(result.error.issues, []);
     diagnostics.push(...report.diagnostics);
+    problems = [...problems, ...report.paths];
   }
-  if (diagnostics.length > 0 || !result.success) return { diagnostics };
-  return { parsed: { kind, value: result.data } as ParsedDocument, diagnostics };
+  if (diagnostics.length === 0 && result.success) {
+    return { parsed: { kind, value: result.data } as ParsedDocument, diagnostics };
+  }
+  const repaired = repairDocument(data, problems);
+  const retry = repaired && (schema as z.ZodType).safeParse(repaired.data);
+  if (!repaired || !retry?.success) return { diagnostics };
+  return {
+    parsed: { kind, value: retry.data } as ParsedDocument,
+    repaired: { brokenSteps: repaired.brokenSteps },
+    diagnostics,
+  };
 }

@@ -7,8 +7,7 @@
 export type Segment = { text: string } | { expr: string; offset: number };
 
 export type TemplateParse =
-  | { ok: true; segments: Segment[] }
-  | { ok: false; message: string; offset: number };
+  { ok: true; segments: Segment[] } | { ok: false; message: string; offset: number };
 
 /** Index just past the CEL string literal starting at `start` (a quote, maybe after r/R). */
 function skipString(s: string, start: number): number {
@@ -64,9 +63,11 @@ export function parseTemplate(s: string): TemplateParse {
       else if (c === '}') depth--;
       j++;
     }
-    if (depth > 0) return { ok: false, message: "unterminated '${': add the closing '}'", offset: open };
+    if (depth > 0)
+      return { ok: false, message: "unterminated '${': add the closing '}'", offset: open };
     const expr = s.slice(open + 2, j - 1);
-    if (expr.trim() === '') return { ok: false, message: "empty '${}': write an expression inside", offset: open };
+    if (expr.trim() === '')
+      return { ok: false, message: "empty '${}': write an expression inside", offset: open };
     if (text) segments.push({ text });
     text = '';
     segments.push({ expr, offset: open + 2 });

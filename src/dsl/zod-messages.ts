@@ -3,16 +3,17 @@
  * keep it; this covers the rest. The structure check adds the field name in front.
  */
 import type * as z from 'zod';
-import { didYouMean, listNames } from './diagnostics';
+import { didYouMean, listNames, show } from './diagnostics';
 
 /** How a value reads in a message: `the number 3`, `a list`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the text '${value.length > 40 ? value.slice(0, 37) + '...' : value}'`;
+  if (typeof value === 'string')
+    return `the text '${value.length > 40 ? value.slice(0, 37) + '...' : value}'`;
   if (typeof value === 'number') return `the number ${value}`;
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${show(value)}`;
 }
 
 export const EXPECTED: Record<string, string> = {
@@ -35,7 +36,10 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${describe(issue.input)}`;
     case 'too_small':
       if (issue.origin === 'array') return `needs at least ${plural(issue.minimum, 'item')}`;
-      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${plural(issue.minimum, 'character')}`;
+      if (issue.origin === 'string')
+        return issue.minimum === 1
+          ? 'must not be empty'
+          : `must be at least ${plural(issue.minimum, 'character')}`;
       return `must be at least ${issue.minimum}`;
     case 'too_big':
       if (issue.origin === 'array') return `may have at most ${plural(issue.maximum, 'item')}`;
@@ -49,7 +53,8 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
     }
     case 'invalid_format':
       if (issue.format === 'email') return 'must be an email address';
-      if (issue.format === 'datetime') return 'must be an ISO 8601 timestamp with a time zone, like 2025-01-31T17:00:00Z';
+      if (issue.format === 'datetime')
+        return 'must be an ISO 8601 timestamp with a time zone, like 2025-01-31T17:00:00Z';
       return `must be a valid ${issue.format}`;
     case 'invalid_key':
       return 'has an invalid key';

@@ -11,7 +11,9 @@ import { loadSources } from '../../dsl/load';
 export const DEFAULT_DEFINITIONS = 'definitions';
 
 /** Loads and compiles `paths`; shared by the commands that need compiled definitions. */
-export async function compilePaths(paths: readonly string[]): Promise<CompileResult & { documents: number }> {
+export async function compilePaths(
+  paths: readonly string[],
+): Promise<CompileResult & { documents: number }> {
   const { sources, diagnostics } = await loadSources(paths.length ? paths : [DEFAULT_DEFINITIONS]);
   const result = compileSources(sources);
   result.diagnostics.unshift(...diagnostics);
@@ -37,16 +39,28 @@ export function registerValidate(program: Command): void {
       const result = await compilePaths(paths);
       const { diagnostics } = result;
       if (options.format === 'json') {
-        console.log(JSON.stringify(diagnostics.map((d) => ({ severity: 'error', ...d })), null, 2));
+        console.log(
+          JSON.stringify(
+            diagnostics.map((d) => ({ severity: 'error', ...d })),
+            null,
+            2,
+          ),
+        );
       } else if (options.format === 'github') {
         diagnostics.forEach((d) => console.log(github(d)));
       } else {
         diagnostics.forEach((d) => console.log(formatDiagnostic(d)));
-        const counts = `${result.flows.size} flows, ${result.policies.size} policies, ${result.connectors.size} connectors`;
+        const n = (count: number, one: string, many: string) =>
+          `${count} ${count === 1 ? one : many}`;
+        const counts = [
+          n(result.flows.size, 'flow', 'flows'),
+          n(result.policies.size, 'policy', 'policies'),
+          n(result.connectors.size, 'connector', 'connectors'),
+        ].join(', ');
         console.error(
           diagnostics.length
             ? `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'} found`
-            : `ok: ${counts} in ${result.documents} files`,
+            : `ok: ${counts} in ${n(result.documents, 'file', 'files')}`,
         );
       }
       if (diagnostics.length) process.exitCode = 1;

@@ -41,7 +41,8 @@ function fits(shape: Shape, schema: JsonSchema): boolean {
 function containsInterpolation(raw: unknown): boolean {
   if (typeof raw === 'string') return hasInterpolation(raw);
   if (Array.isArray(raw)) return raw.some(containsInterpolation);
-  if (raw !== null && typeof raw === 'object') return Object.values(raw).some(containsInterpolation);
+  if (raw !== null && typeof raw === 'object')
+    return Object.values(raw).some(containsInterpolation);
   return false;
 }
 
@@ -89,13 +90,18 @@ export class ArgsChecker {
     return { lit: raw as JsonValue };
   }
 
-  private object(path: Path, raw: Record<string, unknown>, schema: JsonSchema): ValueIR | undefined {
+  private object(
+    path: Path,
+    raw: Record<string, unknown>,
+    schema: JsonSchema,
+  ): ValueIR | undefined {
     const properties = schema.properties;
     const extra = schema.additionalProperties;
     const irs: Record<string, ValueIR> = {};
     let ok = true;
     for (const [key, value] of Object.entries(raw)) {
-      const propSchema = properties?.[key] ?? (typeof extra === 'object' ? extra : extra === false ? undefined : {});
+      const propSchema =
+        properties?.[key] ?? (typeof extra === 'object' ? extra : extra === false ? undefined : {});
       if (!propSchema) {
         const known = Object.keys(properties ?? {});
         this.report.error(
@@ -121,7 +127,11 @@ export class ArgsChecker {
     if (!ok) return undefined;
     const all = Object.values(irs);
     return all.every((i) => 'lit' in i)
-      ? { lit: Object.fromEntries(Object.entries(irs).map(([k, v]) => [k, (v as { lit: JsonValue }).lit])) }
+      ? {
+          lit: Object.fromEntries(
+            Object.entries(irs).map(([k, v]) => [k, (v as { lit: JsonValue }).lit]),
+          ),
+        }
       : { map: irs };
   }
 

@@ -7,7 +7,7 @@
 import { connectorType } from '../../connectors/registry';
 import type { ConnectorTypeSpec, OpSpec } from '../../connectors/spec';
 import { CelTypes } from '../cel-check';
-import { didYouMean, type Path } from '../diagnostics';
+import { didYouMean, type Path, suggest } from '../diagnostics';
 import { parseDuration } from '../duration';
 import { contentHash } from '../hash';
 import { IR_VERSION, type Compiled, type FlowIR, type StepIR } from '../ir';
@@ -16,7 +16,7 @@ import { describeShape, eventShape, PERSON_SHAPE, type ObjectShape, type Shape }
 import { stepKind, type ConnectorDocument, type FlowDocument, type Step } from '../schema';
 import type { SourceDocument } from '../source';
 import { compileInputs } from './inputs';
-import type { Definitions, Entry, Reporter } from './report';
+import { isBroken, type Definitions, type Entry, type Reporter } from './report';
 import { compileStep } from './steps';
 import { ValueCompiler, type ExprEnv, type FlowInfo, type StepInfo } from './values';
 
@@ -36,7 +36,11 @@ export interface ResolvedAction {
 }
 
 export function cloneState(state: FlowState): FlowState {
-  return { done: new Set(state.done), set: new Set(state.set), ...(state.endedBy ? { endedBy: state.endedBy } : {}) };
+  return {
+    done: new Set(state.done),
+    set: new Set(state.set),
+    ...(state.endedBy ? { endedBy: state.endedBy } : {}),
+  };
 }
 
 /** The state after branches that all start from the same point: what every live branch did. */
@@ -51,10 +55,12 @@ export function mergeStates(branches: FlowState[]): FlowState {
 }
 
 export class FlowCompiler {
-  readonly info: FlowInfo = { steps: new Map(), vars: new Set() };
+  readonly info: FlowInfo;
   readonly actions = new Map<string, ResolvedAction>();
   readonly values: ValueCompiler;
   private readonly varShapes = new Map<string, { shape: Shape; step: string }>();
+  /** Set when a connector or template this flow uses had structural errors. */
+  dependsOnRepaired = false;
   private base!: CelTypes;
   private scope?: CelTypes;
 
@@ -64,6 +70,11 @@ export class FlowCompiler {
     readonly report: Reporter,
   ) {
     this.values = new ValueCompiler(report, entry.sd);
+    this.info = {
+      steps: new Map(),
+      vars: new Set(),
+      broken: entry.repaired?.brokenSteps ?? new Set(),
+    };
   }
 
   get sd(): SourceDocument {
@@ -76,7 +87,7 @@ export class FlowCompiler {
 
   compile(): Compiled<FlowIR> | undefined {
     const { value: ir, clean } = this.report.clean(() => this.lower());
-    if (!clean || !ir) return undefined;
+    if (!clean || !ir || this.dependsOnRepaired) return undefined;
     return { ir, hash: contentHash(ir) };
   }
 
@@ -85,9 +96,19 @@ export class FlowCompiler {
     this.collect(doc.steps, ['steps']);
     const inputs = compileInputs(this, doc.inputs ?? {});
     const event = eventShape(inputs.shape);
-    this.base = CelTypes.create({ event, subject: PERSON_SHAPE, steps: this.stepsShape(), now: 'timestamp' });
+    this.base = CelTypes.create({
+      event,
+      subject: PERSON_SHAPE,
+      steps: this.stepsShape(),
+      now: 'timestamp',
+    });
     const summary = doc.summary
-      ? this.values.value(['summary'], doc.summary, { types: CelTypes.create({ event, subject: PERSON_SHAPE }) }, 'summary')
+      ? this.values.value(
+          ['summary'],
+          doc.summary,
+          { types: CelTypes.create({ event, subject: PERSON_SHAPE }) },
+          'summary',
+        )
       : undefined;
     const { ir: steps } = this.list(doc.steps, ['steps'], { done: new Set(), set: new Set() });
     const budget = doc.executionBudget === undefined ? 15_000 : parseDuration(doc.executionBudget);
@@ -114,7 +135,11 @@ export class FlowCompiler {
       const at = [...path, i];
       const kind = stepKind(step);
       if (this.info.steps.has(step.id)) {
-        this.error([...at, 'id'], 'duplicate-step-id', `step id '${step.id}' is used twice in this flow; step ids must be unique`);
+        this.error(
+          [...at, 'id'],
+          'duplicate-step-id',
+          `step id '${step.id}' is used twice in this flow; step ids must be unique`,
+        );
       } else {
         this.info.steps.set(step.id, { id: step.id, kind, order: this.info.steps.size });
       }
@@ -125,7 +150,9 @@ export class FlowCompiler {
         if (step.if.else) this.collect(step.if.else, [...at, 'if', 'else']);
       }
       if ('switch' in step) {
-        step.switch.cases.forEach((c, j) => this.collect(c.then, [...at, 'switch', 'cases', j, 'then']));
+        step.switch.cases.forEach((c, j) =>
+          this.collect(c.then, [...at, 'switch', 'cases', j, 'then']),
+        );
         if (step.switch.default) this.collect(step.switch.default, [...at, 'switch', 'default']);
       }
     });
@@ -133,15 +160,17 @@ export class FlowCompiler {
 
   private resolveAction(id: string, action: { connector: string; op: string }, path: Path): void {
     const connector = this.defs.connectors.get(action.connector);
+    if (!connector && isBroken(this.defs, 'Connector', action.connector)) return;
     if (!connector) {
       const names = [...this.defs.connectors.keys()];
       this.error(
         [...path, 'connector'],
         'unknown-connector',
-        `no connector named '${action.connector}'${names.length ? didYouMean(action.connector, names) : ' (no Connector documents are defined)'}`,
+        `no connector named '${action.connector}'${names.length ? suggest(action.connector, names, 'connectors') : ' (no Connector documents are defined)'}`,
       );
       return;
     }
+    if (connector.repaired) this.dependsOnRepaired = true;
     const spec = connectorType(connector.doc.type);
     if (!spec) return;
     const op = spec.ops[action.op];
@@ -162,6 +191,8 @@ export class FlowCompiler {
   private stepsShape(): ObjectShape {
     const fields: Record<string, Shape> = {};
     for (const [id, info] of this.info.steps) {
+      if (this.info.broken.has(id))
+        fields[id] = { object: `steps.${id}`, fields: { output: 'dyn' } };
       if (info.kind !== 'action') continue;
       const output = this.actions.get(id)?.output ?? 'dyn';
       fields[id] = { object: `steps.${id}`, fields: { output } };
@@ -177,14 +208,23 @@ export class FlowCompiler {
         fields: Object.fromEntries([...this.varShapes].map(([name, v]) => [name, v.shape])),
       },
     });
-    return { types: this.scope, info: this.info, available: state, step, ...(setting ? { setting } : {}) };
+    return {
+      types: this.scope,
+      info: this.info,
+      available: state,
+      step,
+      ...(setting ? { setting } : {}),
+    };
   }
 
   /** Records the shape of a variable a set step assigns; a variable keeps one type. */
   declareVar(name: string, shape: Shape, step: string, path: Path): void {
     const known = this.varShapes.get(name);
     if (known) {
-      const same = JSON.stringify(known.shape) === JSON.stringify(shape) || known.shape === 'dyn' || shape === 'dyn';
+      const same =
+        JSON.stringify(known.shape) === JSON.stringify(shape) ||
+        known.shape === 'dyn' ||
+        shape === 'dyn';
       if (!same) {
         this.error(
           path,
@@ -207,7 +247,7 @@ export class FlowCompiler {
         this.error(
           [...path, i, 'id'],
           'unreachable-step',
-          `step '${step.id}' can never run: step '${current.endedBy}' before it always ends the run`,
+          `step '${step.id}' can never run: every path through step '${current.endedBy}' before it ends the run`,
         );
         break;
       }
@@ -219,7 +259,10 @@ export class FlowCompiler {
   }
 }
 
-
-export function compileFlow(entry: Entry<FlowDocument>, defs: Definitions, report: Reporter): Compiled<FlowIR> | undefined {
+export function compileFlow(
+  entry: Entry<FlowDocument>,
+  defs: Definitions,
+  report: Reporter,
+): Compiled<FlowIR> | undefined {
   return new FlowCompiler(entry, defs, report).compile();
 }

@@ -3,6 +3,7 @@
  * `event.attributes` in the flow's expressions (an attribute not declared is an error), and
  * the run checks them when it starts.
  */
+import { show } from '../diagnostics';
 import type { InputIR, JsonValue } from '../ir';
 import type { ObjectShape, Shape } from '../shapes';
 import type { FlowDocument } from '../schema';
@@ -52,16 +53,32 @@ export function compileInputs(
     const shape = SHAPES[input.type];
     fields[name] = shape;
     if (input.enum && input.type !== 'string') {
-      fc.error([...path, 'enum'], 'bad-input', `enum lists allowed text values, so it needs type: string (not ${input.type})`);
+      fc.error(
+        [...path, 'enum'],
+        'bad-input',
+        `enum lists allowed text values, so it needs type: string (not ${input.type})`,
+      );
     }
     if (input.default !== undefined) {
       if (!fitsInputType(input.default, input.type)) {
-        fc.error([...path, 'default'], 'bad-input', `default must be a ${input.type}, not ${describe(input.default)}`);
+        fc.error(
+          [...path, 'default'],
+          'bad-input',
+          `default must be a ${input.type}, not ${describe(input.default)}`,
+        );
       } else if (input.enum && !input.enum.includes(input.default as string)) {
-        fc.error([...path, 'default'], 'bad-input', `default '${String(input.default)}' is not one of the enum values`);
+        fc.error(
+          [...path, 'default'],
+          'bad-input',
+          `default '${show(input.default)}' is not one of the enum values`,
+        );
       }
       if (input.required === true) {
-        fc.error([...path, 'required'], 'bad-input', 'an input with a default is never missing: drop required: true or the default');
+        fc.error(
+          [...path, 'required'],
+          'bad-input',
+          'an input with a default is never missing: drop required: true or the default',
+        );
       }
     }
     ir[name] = {

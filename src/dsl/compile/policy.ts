@@ -3,11 +3,11 @@
  * as a free-form map: no flow is chosen yet), the subject and `now`.
  */
 import type { CelTypes } from '../cel-check';
-import { didYouMean } from '../diagnostics';
+import { suggest } from '../diagnostics';
 import { contentHash } from '../hash';
 import { IR_VERSION, type Compiled, type PolicyIR, type RuleIR } from '../ir';
 import type { PolicyDocument } from '../schema';
-import type { Definitions, Entry, Reporter } from './report';
+import { isBroken, type Definitions, type Entry, type Reporter } from './report';
 import { ValueCompiler } from './values';
 
 export function compilePolicy(
@@ -23,15 +23,34 @@ export function compilePolicy(
     return doc.rules.map((rule, i): RuleIR => {
       const at = ['rules', i];
       const name = rule.name ?? `rule-${i + 1}`;
-      if (names.has(name)) report.error(sd, [...at, 'name'], 'duplicate-rule', `rule name '${name}' is used twice in this policy`);
+      if (names.has(name))
+        report.error(
+          sd,
+          [...at, 'name'],
+          'duplicate-rule',
+          `rule name '${name}' is used twice in this policy`,
+        );
       names.add(name);
-      const when = rule.when === undefined ? undefined : values.condition([...at, 'when'], rule.when, { types });
+      const when =
+        rule.when === undefined
+          ? undefined
+          : values.condition([...at, 'when'], rule.when, { types });
       const seen = new Set<string>();
       rule.run.forEach((flow, j) => {
-        if (!defs.flows.has(flow)) {
-          report.error(sd, [...at, 'run', j], 'unknown-flow', `no flow named '${flow}'${didYouMean(flow, defs.flows.keys())}`);
+        if (!defs.flows.has(flow) && !isBroken(defs, 'Flow', flow)) {
+          report.error(
+            sd,
+            [...at, 'run', j],
+            'unknown-flow',
+            `no flow named '${flow}'${suggest(flow, defs.flows.keys(), 'flows')}`,
+          );
         } else if (seen.has(flow)) {
-          report.error(sd, [...at, 'run', j], 'duplicate-flow', `flow '${flow}' is listed twice in this rule`);
+          report.error(
+            sd,
+            [...at, 'run', j],
+            'duplicate-flow',
+            `flow '${flow}' is listed twice in this rule`,
+          );
         }
         seen.add(flow);
       });
@@ -46,6 +65,11 @@ export function compilePolicy(
     });
   });
   if (!clean) return undefined;
-  const ir: PolicyIR = { irVersion: IR_VERSION, name: doc.metadata.name, title: doc.metadata.title ?? doc.metadata.name, rules };
+  const ir: PolicyIR = {
+    irVersion: IR_VERSION,
+    name: doc.metadata.name,
+    title: doc.metadata.title ?? doc.metadata.name,
+    rules,
+  };
   return { ir, hash: contentHash(ir) };
 }

@@ -41,7 +41,11 @@ export function collectReferences(ast: ASTNode): Reference[] {
       const [target, key] = node.args as [unknown, unknown];
       const root = rootName(target);
       const name =
-        node.op === '.' ? key : isNode(key) && key.op === 'value' && typeof key.args === 'string' ? key.args : undefined;
+        node.op === '.'
+          ? key
+          : isNode(key) && key.op === 'value' && typeof key.args === 'string'
+            ? key.args
+            : undefined;
       if (root && typeof name === 'string') {
         found.push({ root, name, start: node.start ?? 0, end: node.end ?? 0 });
         return;

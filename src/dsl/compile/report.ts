@@ -9,7 +9,13 @@ import { diagnosticAt, type LocateOptions, type SourceDocument } from '../source
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
 
-  error(sd: SourceDocument, path: Path, code: string, message: string, options?: LocateOptions): void {
+  error(
+    sd: SourceDocument,
+    path: Path,
+    code: string,
+    message: string,
+    options?: LocateOptions,
+  ): void {
     this.diagnostics.push(diagnosticAt(sd, path, code, message, options));
   }
 
@@ -24,6 +30,11 @@ export class Reporter {
 export interface Entry<T> {
   doc: T;
   sd: SourceDocument;
+  /**
+   * Set when the document had structural problems and `doc` is a repaired copy: it is checked
+   * for further problems but never compiled into IR, nor is anything that depends on it.
+   */
+  repaired?: { brokenSteps: Set<string> };
 }
 
 /** Every structurally sound document, by kind and name. */
@@ -32,4 +43,13 @@ export interface Definitions {
   policies: Map<string, Entry<PolicyDocument>>;
   connectors: Map<string, Entry<ConnectorDocument>>;
   templates: Map<string, Entry<TemplateDocument>>;
+  /**
+   * Names of documents that exist but failed their structural check, by kind. Their own errors
+   * are reported; references to them are not reported again as unknown names.
+   */
+  broken: Map<string, Set<string>>;
+}
+
+export function isBroken(defs: Definitions, kind: string, name: string): boolean {
+  return defs.broken.get(kind)?.has(name) ?? false;
 }

@@ -3,7 +3,7 @@
  * `compileStep` dispatches on the kind and is exhaustive over it.
  */
 import { connectorType, LOG_CHANNEL } from '../../connectors/registry';
-import { didYouMean, listNames, type Path } from '../diagnostics';
+import { didYouMean, listNames, type Path, suggest } from '../diagnostics';
 import { parseDuration } from '../duration';
 import type { JsonPrimitive, RetryIR, StepIR, SwitchCaseIR, ValueIR } from '../ir';
 import { jsonSchemaOf } from '../json-schema';
@@ -22,13 +22,20 @@ import {
 } from '../schema';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
+import { isBroken } from './report';
 import { placeholdersOf } from './templates';
 import type { StepInfo } from './values';
 
 type Result = { ir?: StepIR; state: FlowState };
 
 function info(fc: FlowCompiler, step: Step): StepInfo {
-  return fc.info.steps.get(step.id) ?? { id: step.id, kind: stepKind(step), order: Number.MAX_SAFE_INTEGER };
+  return (
+    fc.info.steps.get(step.id) ?? {
+      id: step.id,
+      kind: stepKind(step),
+      order: Number.MAX_SAFE_INTEGER,
+    }
+  );
 }
 
 function ms(duration: string | undefined): number | undefined {
@@ -40,9 +47,11 @@ function retryOf(base: RetryIR, ...overrides: Array<RetryPolicy | undefined>): R
   for (const o of overrides) {
     if (!o) continue;
     if (o.maxAttempts !== undefined) retry.maximumAttempts = o.maxAttempts;
-    if (o.initialInterval !== undefined) retry.initialIntervalMs = ms(o.initialInterval) ?? retry.initialIntervalMs;
+    if (o.initialInterval !== undefined)
+      retry.initialIntervalMs = ms(o.initialInterval) ?? retry.initialIntervalMs;
     if (o.backoffCoefficient !== undefined) retry.backoffCoefficient = o.backoffCoefficient;
-    if (o.maximumInterval !== undefined) retry.maximumIntervalMs = ms(o.maximumInterval) ?? retry.maximumIntervalMs;
+    if (o.maximumInterval !== undefined)
+      retry.maximumIntervalMs = ms(o.maximumInterval) ?? retry.maximumIntervalMs;
   }
   return retry;
 }
@@ -54,7 +63,11 @@ function action(fc: FlowCompiler, step: ActionStep, path: Path, state: FlowState
   const { connector, spec, op, output } = resolved;
   const env = fc.env(state, info(fc, step));
   const checker = new ArgsChecker(fc.report, fc.sd, fc.values, env, step.action.op);
-  const args = checker.check([...path, 'action', 'args'], step.action.args ?? {}, jsonSchemaOf(op.args, 'input'));
+  const args = checker.check(
+    [...path, 'action', 'args'],
+    step.action.args ?? {},
+    jsonSchemaOf(op.args, 'input'),
+  );
   if (!args) return { state: after };
   const timeoutMs = ms(step.action.timeout) ?? ms(connector.doc.timeout) ?? spec.defaults.timeoutMs;
   return {
@@ -76,21 +89,49 @@ function action(fc: FlowCompiler, step: ActionStep, path: Path, state: FlowState
 
 function ifStep(fc: FlowCompiler, step: IfStep, path: Path, state: FlowState): Result {
   const at = [...path, 'if'];
-  const condition = fc.values.condition([...at, 'condition'], step.if.condition, fc.env(state, info(fc, step)));
+  const condition = fc.values.condition(
+    [...at, 'condition'],
+    step.if.condition,
+    fc.env(state, info(fc, step)),
+  );
   if (condition === 'true' && step.if.else) {
-    fc.error([...at, 'else'], 'unreachable-branch', 'the condition is always true, so the else branch never runs', true);
+    fc.error(
+      [...at, 'else'],
+      'unreachable-branch',
+      'the condition is always true, so the else branch never runs',
+      true,
+    );
   }
   if (condition === 'false') {
-    fc.error([...at, 'then'], 'unreachable-branch', 'the condition is always false, so the then branch never runs', true);
+    fc.error(
+      [...at, 'then'],
+      'unreachable-branch',
+      'the condition is always false, so the then branch never runs',
+      true,
+    );
   }
   const then = fc.list(step.if.then, [...at, 'then'], cloneState(state));
-  const otherwise = step.if.else ? fc.list(step.if.else, [...at, 'else'], cloneState(state)) : { ir: [], state };
-  const merged = mergeStates([then.state, otherwise.state]);
+  const otherwise = step.if.else
+    ? fc.list(step.if.else, [...at, 'else'], cloneState(state))
+    : { ir: [], state };
+  const merged = endedWithin(step.id, mergeStates([then.state, otherwise.state]));
   if (condition === undefined) return { state: merged };
   return {
-    ir: { kind: 'if', id: step.id, title: step.title ?? step.id, condition, then: then.ir, else: otherwise.ir },
+    ir: {
+      kind: 'if',
+      id: step.id,
+      title: step.title ?? step.id,
+      condition,
+      then: then.ir,
+      else: otherwise.ir,
+    },
     state: merged,
   };
+}
+
+/** A branching step whose every branch ends the run ends it itself. */
+function endedWithin(id: string, state: FlowState): FlowState {
+  return state.endedBy ? { ...state, endedBy: id } : state;
 }
 
 function caseFits(value: JsonPrimitive, shape: Shape): boolean {
@@ -114,7 +155,11 @@ function switchStep(fc: FlowCompiler, step: SwitchStep, path: Path, state: FlowS
   const at = [...path, 'switch'];
   const on = fc.values.expression([...at, 'on'], step.switch.on, fc.env(state, info(fc, step)));
   if (on && !['string', 'int', 'double', 'bool', 'dyn'].includes(on.shape as string)) {
-    fc.error([...at, 'on'], 'bad-switch', `switch compares text, numbers or true/false, but this gives ${describeShape(on.shape)}`);
+    fc.error(
+      [...at, 'on'],
+      'bad-switch',
+      `switch compares text, numbers or true/false, but this gives ${describeShape(on.shape)}`,
+    );
   }
   const seen = new Map<string, number>();
   const cases: SwitchCaseIR[] = [];
@@ -125,9 +170,17 @@ function switchStep(fc: FlowCompiler, step: SwitchStep, path: Path, state: FlowS
       const where = Array.isArray(c.is) ? [...at, 'cases', i, 'is', j] : [...at, 'cases', i, 'is'];
       const key = JSON.stringify(value);
       if (on && !caseFits(value, on.shape)) {
-        fc.error(where, 'bad-case', `case value ${key} can never equal '${step.switch.on}', which gives ${describeShape(on.shape)}`);
+        fc.error(
+          where,
+          'bad-case',
+          `case value ${key} can never equal '${step.switch.on}', which gives ${describeShape(on.shape)}`,
+        );
       } else if (seen.has(key)) {
-        fc.error(where, 'duplicate-case', `case value ${key} is already handled by case ${(seen.get(key) as number) + 1}`);
+        fc.error(
+          where,
+          'duplicate-case',
+          `case value ${key} is already handled by case ${(seen.get(key) as number) + 1}`,
+        );
       }
       seen.set(key, i);
     });
@@ -135,12 +188,21 @@ function switchStep(fc: FlowCompiler, step: SwitchStep, path: Path, state: FlowS
     cases.push({ is: values, then: branch.ir });
     states.push(branch.state);
   });
-  const fallback = step.switch.default ? fc.list(step.switch.default, [...at, 'default'], cloneState(state)) : { ir: [], state };
+  const fallback = step.switch.default
+    ? fc.list(step.switch.default, [...at, 'default'], cloneState(state))
+    : { ir: [], state };
   states.push(fallback.state);
-  const merged = mergeStates(states);
+  const merged = endedWithin(step.id, mergeStates(states));
   if (!on) return { state: merged };
   return {
-    ir: { kind: 'switch', id: step.id, title: step.title ?? step.id, on: on.canonical, cases, default: fallback.ir },
+    ir: {
+      kind: 'switch',
+      id: step.id,
+      title: step.title ?? step.id,
+      on: on.canonical,
+      cases,
+      default: fallback.ir,
+    },
     state: merged,
   };
 }
@@ -167,7 +229,11 @@ function waitStep(fc: FlowCompiler, step: WaitStep, path: Path, state: FlowState
   const until = fc.values.value(at, step.wait.until, fc.env(state, info(fc, step)), 'until');
   if (!until) return { state };
   if (!['timestamp', 'string', 'dyn'].includes(until.shape as string)) {
-    fc.error(at, 'bad-wait', `until needs a timestamp, but this gives ${describeShape(until.shape)}`);
+    fc.error(
+      at,
+      'bad-wait',
+      `until needs a timestamp, but this gives ${describeShape(until.shape)}`,
+    );
     return { state };
   }
   return { ir: { ...base, until: until.ir }, state };
@@ -178,28 +244,59 @@ function notify(fc: FlowCompiler, step: NotifyStep, path: Path, state: FlowState
   const n = step.notify;
   const env = fc.env(state, info(fc, step));
   let ok = true;
-  const channels = [LOG_CHANNEL, ...[...fc.defs.connectors].filter(([, c]) => isNotifier(c.doc.type)).map(([name]) => name)];
+  const channels = [
+    LOG_CHANNEL,
+    ...[...fc.defs.connectors].filter(([, c]) => isNotifier(c.doc.type)).map(([name]) => name),
+  ];
   const connector = fc.defs.connectors.get(n.channel);
   if (n.channel !== LOG_CHANNEL && !(connector && isNotifier(connector.doc.type))) {
-    const what = connector ? `connector '${n.channel}' (type ${connector.doc.type}) does not send notifications` : `no channel '${n.channel}'`;
-    fc.error([...at, 'channel'], 'unknown-channel', `${what}; channels are ${listNames(channels)}${didYouMean(n.channel, channels)}`);
+    const what = connector
+      ? `connector '${n.channel}' (type ${connector.doc.type}) does not send notifications`
+      : `no channel '${n.channel}'`;
+    fc.error(
+      [...at, 'channel'],
+      'unknown-channel',
+      `${what}; channels are ${listNames(channels)}${didYouMean(n.channel, channels)}`,
+    );
     ok = false;
   }
   const to = fc.values.value([...at, 'to'], n.to, env, 'to');
-  if (to && !(to.shape === 'string' || to.shape === 'dyn' || (isListShape(to.shape) && ['string', 'dyn'].includes(to.shape.list as string)))) {
-    fc.error([...at, 'to'], 'bad-recipient', `recipients must be text or a list of text, but this gives ${describeShape(to.shape)}`);
+  if (
+    to &&
+    !(
+      to.shape === 'string' ||
+      to.shape === 'dyn' ||
+      (isListShape(to.shape) && ['string', 'dyn'].includes(to.shape.list as string))
+    )
+  ) {
+    fc.error(
+      [...at, 'to'],
+      'bad-recipient',
+      `recipients must be text or a list of text, but this gives ${describeShape(to.shape)}`,
+    );
     ok = false;
   }
   const data = fc.values.value([...at, 'data'], n.data ?? {}, env, 'data');
   const template = fc.defs.templates.get(n.template);
-  if (!template) {
+  if (!template && isBroken(fc.defs, 'Template', n.template)) {
+    ok = false;
+  } else if (!template) {
     const names = [...fc.defs.templates.keys()];
-    fc.error([...at, 'template'], 'unknown-template', `no template named '${n.template}'${didYouMean(n.template, names)}`);
+    fc.error(
+      [...at, 'template'],
+      'unknown-template',
+      `no template named '${n.template}'${suggest(n.template, names, 'templates')}`,
+    );
     ok = false;
   } else {
+    if (template.repaired) fc.dependsOnRepaired = true;
     for (const name of placeholdersOf(template.doc)) {
       if (!(n.data && name in n.data)) {
-        fc.error([...at, 'template'], 'missing-template-data', `template '${n.template}' uses {{${name}}}, which this step does not give: add data.${name}`);
+        fc.error(
+          [...at, 'template'],
+          'missing-template-data',
+          `template '${n.template}' uses {{${name}}}, which this step does not give: add data.${name}`,
+        );
         ok = false;
       }
     }
@@ -214,7 +311,12 @@ function notify(fc: FlowCompiler, step: NotifyStep, path: Path, state: FlowState
       channel: n.channel,
       channelType: connector ? connector.doc.type : LOG_CHANNEL,
       to: to.ir,
-      template: { name: t.metadata.name, text: t.text, ...(t.subject ? { subject: t.subject } : {}), ...(t.html ? { html: t.html } : {}) },
+      template: {
+        name: t.metadata.name,
+        text: t.text,
+        ...(t.subject ? { subject: t.subject } : {}),
+        ...(t.html ? { html: t.html } : {}),
+      },
       data: data.ir,
     },
     state,
@@ -227,10 +329,21 @@ function isNotifier(type: string): boolean {
 
 function fail(fc: FlowCompiler, step: FailStep, path: Path, state: FlowState): Result {
   const ended = { ...cloneState(state), endedBy: step.id };
-  const reason = fc.values.value([...path, 'fail', 'reason'], step.fail.reason, fc.env(state, info(fc, step)), 'reason');
+  const reason = fc.values.value(
+    [...path, 'fail', 'reason'],
+    step.fail.reason,
+    fc.env(state, info(fc, step)),
+    'reason',
+  );
   if (!reason) return { state: ended };
   return {
-    ir: { kind: 'fail', id: step.id, title: step.title ?? step.id, reason: reason.ir, code: step.fail.code ?? 'FlowFailed' },
+    ir: {
+      kind: 'fail',
+      id: step.id,
+      title: step.title ?? step.id,
+      reason: reason.ir,
+      code: step.fail.code ?? 'FlowFailed',
+    },
     state: ended,
   };
 }

@@ -31,9 +31,15 @@ export function checkTemplate(entry: Entry<TemplateDocument>, report: Reporter):
     for (const match of text.matchAll(PLACEHOLDER)) {
       if (PATH.test(match[1] as string)) continue;
       const path: Path = [part];
-      report.error(entry.sd, path, 'bad-placeholder', `placeholder '${match[0]}' must be {{ name }} or {{ name.field }}: templates hold no logic`, {
-        within: { text: match[0], offset: 0, length: match[0].length },
-      });
+      report.error(
+        entry.sd,
+        path,
+        'bad-placeholder',
+        `placeholder '${match[0]}' must be {{ name }} or {{ name.field }}: templates hold no logic`,
+        {
+          within: { text: match[0], offset: 0, length: match[0].length },
+        },
+      );
     }
   }
 }

@@ -25,6 +25,8 @@ export interface FlowInfo {
   steps: Map<string, StepInfo>;
   /** Every variable some `set` step in the flow assigns. */
   vars: Set<string>;
+  /** Steps replaced after structural errors: references to them are not checked. */
+  broken: ReadonlySet<string>;
 }
 
 /** What has definitely happened on every path to the current point of a flow. */
@@ -95,16 +97,21 @@ export class ValueCompiler {
     const info = env.info as FlowInfo;
     const available = env.available ?? { done: new Set(), set: new Set() };
     if (ref.root === 'steps') {
+      if (info.broken.has(ref.name)) return undefined;
       const target = info.steps.get(ref.name);
       if (!target) {
-        const dashed = [...info.steps.keys()].find((id) => id.startsWith(`${ref.name}-`) && expr.includes(`steps.${id}`));
+        const dashed = [...info.steps.keys()].find(
+          (id) => id.startsWith(`${ref.name}-`) && expr.includes(`steps.${id}`),
+        );
         if (dashed) {
           return `write steps["${dashed}"]: in an expression '-' means minus, so steps.${dashed} reads as steps.${ref.name} - …`;
         }
         return `no step '${ref.name}' in this flow${didYouMean(ref.name, info.steps.keys())}`;
       }
-      if (target.kind !== 'action') return `step '${ref.name}' is a ${target.kind} step; only action steps have an output`;
-      if (env.step?.id === ref.name) return `step '${ref.name}' cannot read its own output (a cycle)`;
+      if (target.kind !== 'action')
+        return `step '${ref.name}' is a ${target.kind} step; only action steps have an output`;
+      if (env.step?.id === ref.name)
+        return `step '${ref.name}' cannot read its own output (a cycle)`;
       if (!available.done.has(ref.name)) {
         return env.step && target.order > env.step.order
           ? `step '${ref.name}' has not run yet here: it comes after step '${env.step.id}'`
@@ -112,9 +119,11 @@ export class ValueCompiler {
       }
       return undefined;
     }
-    if (!info.vars.has(ref.name)) return `no step sets vars.${ref.name}${didYouMean(ref.name, info.vars)}`;
+    if (!info.vars.has(ref.name))
+      return `no step sets vars.${ref.name}${didYouMean(ref.name, info.vars)}`;
     if (available.set.has(ref.name)) return undefined;
-    if (env.setting?.current === ref.name) return `vars.${ref.name} refers to itself before it has a value (a cycle)`;
+    if (env.setting?.current === ref.name)
+      return `vars.${ref.name} refers to itself before it has a value (a cycle)`;
     if (env.setting?.names.has(ref.name)) {
       return `vars.${ref.name} is set by this same step, and values of one set step cannot see each other; set it in an earlier step`;
     }
@@ -126,14 +135,24 @@ export class ValueCompiler {
     const checked = this.expression(path, expr, env);
     if (!checked) return undefined;
     if (checked.shape !== 'bool' && checked.shape !== 'dyn') {
-      this.report.error(this.sd, path, 'not-a-condition', `a condition must be true or false, but this gives ${describeShape(checked.shape)}`);
+      this.report.error(
+        this.sd,
+        path,
+        'not-a-condition',
+        `a condition must be true or false, but this gives ${describeShape(checked.shape)}`,
+      );
       return undefined;
     }
     return checked.canonical;
   }
 
   /** A value template: literal data in which strings may interpolate `${expr}`. */
-  value(path: Path, raw: unknown, env: ExprEnv, name: string): { ir: ValueIR; shape: Shape } | undefined {
+  value(
+    path: Path,
+    raw: unknown,
+    env: ExprEnv,
+    name: string,
+  ): { ir: ValueIR; shape: Shape } | undefined {
     if (typeof raw === 'string') return this.text(path, raw, env);
     if (Array.isArray(raw)) {
       const items = raw.map((item, i) => this.value([...path, i], item, env, `${name}[]`));
@@ -159,11 +178,16 @@ export class ValueCompiler {
       if (!ok) return undefined;
       const all = Object.values(irs);
       const ir: ValueIR = all.every(isLiteral)
-        ? { lit: Object.fromEntries(Object.entries(irs).map(([k, v]) => [k, (v as { lit: JsonValue }).lit])) }
+        ? {
+            lit: Object.fromEntries(
+              Object.entries(irs).map(([k, v]) => [k, (v as { lit: JsonValue }).lit]),
+            ),
+          }
         : { map: irs };
       return { ir, shape: { object: name, fields } };
     }
-    if (typeof raw === 'number') return { ir: { lit: raw }, shape: Number.isInteger(raw) ? 'int' : 'double' };
+    if (typeof raw === 'number')
+      return { ir: { lit: raw }, shape: Number.isInteger(raw) ? 'int' : 'double' };
     if (typeof raw === 'boolean') return { ir: { lit: raw }, shape: 'bool' };
     return { ir: { lit: null }, shape: 'dyn' };
   }
