@@ -3,48 +3,8 @@
  * and retires. Declarations only; the activities live in activities/connectors/idstore.ts.
  */
 import * as z from 'zod';
+import { Attributes, Person, PERSON_STATUSES, PersonId, personFields } from '../model/person';
 import { defineConnectorType } from './spec';
-
-export const PERSON_STATUSES = [
-  'pending',
-  'active',
-  'suspended',
-  'disabled',
-  'terminated',
-] as const;
-
-const Timestamp = z.iso.datetime({ offset: true });
-const Text = z.string().min(1).max(512);
-const Attributes = z.record(z.string(), z.unknown());
-
-/** Fields a flow may set on a person (everything but the id). */
-const personFields = {
-  employeeId: Text.optional(),
-  givenName: Text.optional(),
-  familyName: Text.optional(),
-  displayName: Text.optional(),
-  email: z.email().optional(),
-  department: Text.optional(),
-  title: Text.optional(),
-  jobCode: Text.optional(),
-  managerId: Text.optional(),
-  location: Text.optional(),
-  employmentType: Text.optional(),
-  status: z.enum(PERSON_STATUSES).optional(),
-  validFrom: Timestamp.optional(),
-  validUntil: Timestamp.optional(),
-  attributes: Attributes.optional(),
-};
-
-/** A person as stored. */
-export const Person = z.object({
-  id: Text,
-  ...personFields,
-  status: z.enum(PERSON_STATUSES),
-  attributes: Attributes,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
 
 export const idstore = defineConnectorType({
   type: 'idstore',
@@ -64,18 +24,18 @@ export const idstore = defineConnectorType({
     upsertPerson: {
       description:
         'Creates the person, or updates the given fields of an existing one. Fields left out keep their value; attributes are merged.',
-      args: z.strictObject({ id: Text, ...personFields }),
+      args: z.strictObject({ id: PersonId, ...personFields }),
       result: z.object({ person: Person, created: z.boolean(), changed: z.boolean() }),
     },
     setStatus: {
       description: "Sets a person's status (pending, active, suspended, disabled, terminated).",
       args: z.strictObject({
-        personId: Text,
+        personId: PersonId,
         status: z.enum(PERSON_STATUSES),
         reason: z.string().max(1024).optional(),
       }),
       result: z.object({
-        personId: Text,
+        personId: PersonId,
         status: z.enum(PERSON_STATUSES),
         previousStatus: z.enum(PERSON_STATUSES),
         changed: z.boolean(),
@@ -84,12 +44,12 @@ export const idstore = defineConnectorType({
     setAttributes: {
       description:
         "Merges attributes into a person's attributes; a null value removes that attribute.",
-      args: z.strictObject({ personId: Text, attributes: Attributes }),
-      result: z.object({ personId: Text, attributes: Attributes, changed: z.boolean() }),
+      args: z.strictObject({ personId: PersonId, attributes: Attributes }),
+      result: z.object({ personId: PersonId, attributes: Attributes, changed: z.boolean() }),
     },
     getPerson: {
       description: 'Reads a person; `found` is false when there is none with that id.',
-      args: z.strictObject({ personId: Text }),
+      args: z.strictObject({ personId: PersonId }),
       result: z.object({ found: z.boolean(), person: Person.optional() }),
     },
   },

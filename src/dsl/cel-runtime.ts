@@ -27,7 +27,26 @@ export type CelScope = Record<string, unknown>;
 let runtime: Environment | undefined;
 const parsed = new Map<string, ReturnType<Environment['parse']>>();
 
+/**
+ * Temporal's workflow sandbox replaces `Date` with a deterministic wrapper that shares the
+ * original prototype, so dates made there report the original constructor, which cel-js does
+ * not recognise as a timestamp ("Unsupported type: Date"). Pointing the shared prototype's
+ * `constructor` at the wrapper makes timestamps work inside workflows; outside the sandbox the
+ * two are the same function and nothing changes.
+ */
+function alignDateConstructor(): void {
+  const probe = new Date(0);
+  if (probe.constructor !== Date) {
+    Object.defineProperty(Date.prototype, 'constructor', {
+      value: Date,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
 function environment(): Environment {
+  if (!runtime) alignDateConstructor();
   runtime ??= registerIdflowFunctions(
     new Environment({
       unlistedVariablesAreDyn: true,

@@ -4,6 +4,7 @@
  * the run checks them when it starts.
  */
 import { show } from '../diagnostics';
+import { fitsInputShape } from '../inputs';
 import type { InputIR, JsonValue } from '../ir';
 import type { ObjectShape, Shape } from '../shapes';
 import type { FlowDocument } from '../schema';
@@ -21,26 +22,6 @@ const SHAPES: Record<InputType, Shape> = {
   list: { list: 'dyn' },
   map: { map: 'dyn' },
 };
-
-/** Whether `value` is a valid value of an input of `type`. */
-export function fitsInputType(value: unknown, type: InputType): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string';
-    case 'int':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'double':
-      return typeof value === 'number';
-    case 'bool':
-      return typeof value === 'boolean';
-    case 'timestamp':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    case 'list':
-      return Array.isArray(value);
-    case 'map':
-      return value !== null && typeof value === 'object' && !Array.isArray(value);
-  }
-}
 
 export function compileInputs(
   fc: FlowCompiler,
@@ -60,7 +41,7 @@ export function compileInputs(
       );
     }
     if (input.default !== undefined) {
-      if (!fitsInputType(input.default, input.type)) {
+      if (!fitsInputShape(input.default, shape)) {
         fc.error(
           [...path, 'default'],
           'bad-input',

@@ -1,0 +1,167 @@
+/**
+ * The `idstore` connector's ops on idflow's persons table. Each op runs in one transaction that
+ * also writes its audit row and keeps its result under the call's idempotency key, so a
+ * retried call (say, after the worker died between the commit and reporting back) returns the
+ * first result instead of acting twice. Ops converge: setting what is already set is a success
+ * that reports `changed: false`.
+ */
+import type * as z from 'zod';
+import type { idstore } from '../../src/connectors/idstore';
+import type { Database } from '../../src/db/client';
+import { appendAudit } from '../../src/db/repos/audit';
+import { findResult, storeResult } from '../../src/db/repos/idempotency';
+import {
+  getPerson,
+  insertPerson,
+  toPerson,
+  updatePerson,
+  type PersonRow,
+} from '../../src/db/repos/persons';
+import { connectorFailure } from '../errors';
+import type { OpContext } from './types';
+
+type Ops = (typeof idstore)['ops'];
+type Args<K extends keyof Ops> = z.infer<Ops[K]['args']>;
+type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
+
+const DATE_FIELDS = new Set(['validFrom', 'validUntil']);
+
+/** Column values from op arguments: timestamps as Dates, attributes left to the caller. */
+function columns(fields: Record<string, unknown>): Partial<PersonRow> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'attributes' || value === undefined) continue;
+    out[key] = DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value;
+  }
+  return out;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Merges `changes` into `attributes`; a null value removes the attribute. */
+function mergeAttributes(
+  attributes: unknown,
+  changes: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...(attributes as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(changes ?? {})) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+async function once<T>(
+  db: Database,
+  ctx: OpContext,
+  op: string,
+  act: (tx: Database) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const done = await findResult<T>(tx, ctx.idempotencyKey);
+    if (done !== undefined) return done;
+    const result = await act(tx);
+    await storeResult(tx, ctx.idempotencyKey, `idstore.${op}`, result);
+    return result;
+  });
+}
+
+async function requirePerson(tx: Database, personId: string): Promise<PersonRow> {
+  const row = await getPerson(tx, personId, true);
+  if (!row)
+    throw connectorFailure(
+      'TargetNotFound',
+      `no person with id '${personId}' in the identity store`,
+    );
+  return row;
+}
+
+export function createIdstoreOps(db: Database) {
+  const audit = (
+    tx: Database,
+    ctx: OpContext,
+    action: string,
+    target: string,
+    changed: boolean,
+    detail: Record<string, unknown>,
+  ) =>
+    appendAudit(tx, {
+      actor: `flow:${ctx.flow}`,
+      action,
+      target: `person:${target}`,
+      outcome: changed ? 'ok' : 'unchanged',
+      detail: { connector: ctx.connector, step: ctx.stepId, ...detail },
+      runId: ctx.runId,
+    });
+
+  return {
+    async upsertPerson(
+      args: Args<'upsertPerson'>,
+      ctx: OpContext,
+    ): Promise<Result<'upsertPerson'>> {
+      return once(db, ctx, 'upsertPerson', async (tx) => {
+        const { id, attributes, ...fields } = args;
+        const existing = await getPerson(tx, id, true);
+        if (!existing) {
+          const row = await insertPerson(tx, {
+            id,
+            ...columns(fields),
+            attributes: mergeAttributes({}, attributes),
+          });
+          await audit(tx, ctx, 'person.created', id, true, { fields: Object.keys(fields) });
+          return { person: toPerson(row), created: true, changed: true };
+        }
+        const updates: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(columns(fields))) {
+          if (!sameValue(existing[key as keyof PersonRow], value)) updates[key] = value;
+        }
+        const mergedAttributes = mergeAttributes(existing.attributes, attributes);
+        if (!sameValue(existing.attributes, mergedAttributes))
+          updates.attributes = mergedAttributes;
+        const changed = Object.keys(updates).length > 0;
+        const row = changed ? await updatePerson(tx, id, updates) : existing;
+        await audit(tx, ctx, 'person.updated', id, changed, { fields: Object.keys(updates) });
+        return { person: toPerson(row), created: false, changed };
+      });
+    },
+
+    async setStatus(args: Args<'setStatus'>, ctx: OpContext): Promise<Result<'setStatus'>> {
+      return once(db, ctx, 'setStatus', async (tx) => {
+        const row = await requirePerson(tx, args.personId);
+        const previousStatus = row.status as Result<'setStatus'>['previousStatus'];
+        const changed = previousStatus !== args.status;
+        if (changed) await updatePerson(tx, args.personId, { status: args.status });
+        await audit(tx, ctx, 'person.status-changed', args.personId, changed, {
+          from: previousStatus,
+          to: args.status,
+          ...(args.reason ? { reason: args.reason } : {}),
+        });
+        return { personId: args.personId, status: args.status, previousStatus, changed };
+      });
+    },
+
+    async setAttributes(
+      args: Args<'setAttributes'>,
+      ctx: OpContext,
+    ): Promise<Result<'setAttributes'>> {
+      return once(db, ctx, 'setAttributes', async (tx) => {
+        const row = await requirePerson(tx, args.personId);
+        const attributes = mergeAttributes(row.attributes, args.attributes);
+        const changed = !sameValue(row.attributes, attributes);
+        if (changed) await updatePerson(tx, args.personId, { attributes });
+        await audit(tx, ctx, 'person.attributes-set', args.personId, changed, {
+          keys: Object.keys(args.attributes),
+        });
+        return { personId: args.personId, attributes, changed };
+      });
+    },
+
+    async getPerson(args: Args<'getPerson'>): Promise<Result<'getPerson'>> {
+      const row = await getPerson(db, args.personId);
+      return row ? { found: true, person: toPerson(row) } : { found: false };
+    },
+  } satisfies { [K in keyof Ops]: (args: Args<K>, ctx: OpContext) => Promise<Result<K>> };
+}

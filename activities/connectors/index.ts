@@ -1,0 +1,86 @@
+/**
+ * `runConnectorOp`: the one activity behind every action step. It resolves the connector's
+ * active configuration, checks that its type is the one the run was compiled against,
+ * validates the arguments against the op's schema, runs the op, and validates the result.
+ */
+import { connectorType } from '../../src/connectors/registry';
+import type { JsonValue } from '../../src/dsl/ir';
+import type { Database } from '../../src/db/client';
+import type { ConnectorCall } from '../../src/temporal/contracts';
+import type { ActiveConnectors } from '../../src/connectors/active';
+import { connectorFailure } from '../errors';
+import { createIdstoreOps } from './idstore';
+import type { OpContext } from './types';
+
+export interface ConnectorDeps {
+  db: Database;
+  connectors: ActiveConnectors;
+}
+
+type OpHandler = (args: never, ctx: OpContext) => Promise<unknown>;
+
+function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
+  return error.issues
+    .map((i) => `${i.path.map(String).join('.') || '(args)'}: ${i.message}`)
+    .join('; ');
+}
+
+export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
+  const implementations: Record<string, Record<string, OpHandler>> = {
+    idstore: createIdstoreOps(db),
+  };
+
+  return {
+    async runConnectorOp(call: ConnectorCall): Promise<JsonValue> {
+      const spec = connectorType(call.connectorType);
+      const ops = implementations[call.connectorType];
+      if (!spec || !ops) {
+        throw connectorFailure(
+          'InvalidRequest',
+          `this worker has no connector type '${call.connectorType}'`,
+        );
+      }
+      const connector = await connectors.get(call.connector);
+      if (!connector) {
+        throw connectorFailure(
+          'ConnectorNotConfigured',
+          `connector '${call.connector}' is not active; activate a Connector definition with that name`,
+        );
+      }
+      if (connector.type !== call.connectorType) {
+        throw connectorFailure(
+          'ConnectorNotConfigured',
+          `connector '${call.connector}' is of type ${connector.type} now, but this run was compiled for ${call.connectorType}`,
+        );
+      }
+      const op = spec.ops[call.op];
+      const handler = ops[call.op];
+      if (!op || !handler)
+        throw connectorFailure('InvalidRequest', `${call.connectorType} has no op '${call.op}'`);
+      const args = op.args.safeParse(call.args);
+      if (!args.success) {
+        throw connectorFailure(
+          'InvalidRequest',
+          `${call.connector}.${call.op}: invalid arguments: ${issuesOf(args.error)}`,
+        );
+      }
+      const ctx: OpContext = {
+        connector: call.connector,
+        config: connector.config,
+        idempotencyKey: call.idempotencyKey,
+        runId: call.runId,
+        flow: call.flow,
+        stepId: call.stepId,
+      };
+      const result = await handler(args.data as never, ctx);
+      const checked = op.result.safeParse(result);
+      if (!checked.success) {
+        throw connectorFailure(
+          'InvalidResponse',
+          `${call.connector}.${call.op} gave an unexpected result: ${issuesOf(checked.error)}`,
+        );
+      }
+      return checked.data as JsonValue;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/** What every connector op receives besides its arguments. */
+import type { ConnectorIR } from '../../src/dsl/ir';
+
+export interface OpContext {
+  connector: string;
+  config: ConnectorIR['config'];
+  idempotencyKey: string;
+  runId: string;
+  flow: string;
+  stepId: string;
+}

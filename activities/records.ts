@@ -1,0 +1,130 @@
+/**
+ * idflow's own records: events as received, the dispatch decision, the outcome of runs. Each
+ * writes an audit row.
+ */
+import type { Compiled, FlowIR, PolicyIR } from '../src/dsl/ir';
+import type { Database } from '../src/db/client';
+import { appendAudit } from '../src/db/repos/audit';
+import { activeDefinitions } from '../src/db/repos/definitions';
+import { insertEvent, recordDecision as storeDecision } from '../src/db/repos/events';
+import { getPersons, toPerson } from '../src/db/repos/persons';
+import { dispatchWorkflowId, type IdentityEvent } from '../src/model/event';
+import type { ManagerSummary, SubjectSnapshot } from '../src/model/person';
+import type { RuleTrace } from '../src/policy/evaluate';
+import type { EventContext, RunOutcome, RunRef } from '../src/temporal/contracts';
+
+export interface RecordDeps {
+  db: Database;
+}
+
+/** The stored person overlaid with what the event says, plus the manager as stored. */
+async function snapshotOf(db: Database, event: IdentityEvent): Promise<SubjectSnapshot> {
+  const [stored] = await getPersons(db, [event.subject.id]);
+  const known = stored ? toPerson(stored) : undefined;
+  const subject: SubjectSnapshot = { ...known, ...event.subject };
+  if (known && event.subject.attributes)
+    subject.attributes = { ...known.attributes, ...event.subject.attributes };
+  delete (subject as Record<string, unknown>).createdAt;
+  delete (subject as Record<string, unknown>).updatedAt;
+  if (subject.managerId) {
+    const [manager] = await getPersons(db, [subject.managerId]);
+    if (manager) {
+      const summary: ManagerSummary = { id: manager.id };
+      if (manager.employeeId) summary.employeeId = manager.employeeId;
+      const name =
+        manager.displayName ?? [manager.givenName, manager.familyName].filter(Boolean).join(' ');
+      if (name) summary.displayName = name;
+      if (manager.email) summary.email = manager.email;
+      if (manager.managerId) summary.managerId = manager.managerId;
+      subject.manager = summary;
+    }
+  }
+  return subject;
+}
+
+export function createRecordActivities({ db }: RecordDeps) {
+  return {
+    /** Stores the event (once), and gives the dispatcher the subject and active definitions. */
+    async recordEvent(event: IdentityEvent): Promise<EventContext> {
+      const workflowId = dispatchWorkflowId(event.source, event.id);
+      const inserted = await insertEvent(db, event, workflowId);
+      if (inserted) {
+        await appendAudit(db, {
+          actor: `source:${event.source}`,
+          action: 'event.received',
+          target: `person:${event.subject.id}`,
+          outcome: 'ok',
+          detail: {
+            source: event.source,
+            eventId: event.id,
+            type: event.type,
+            occurredAt: event.occurredAt,
+          },
+          runId: workflowId,
+        });
+      }
+      const subject = await snapshotOf(db, event);
+      const policies = (await activeDefinitions(db, 'Policy')).map((d) => d.ir as PolicyIR);
+      const names = new Set<string>();
+      for (const policy of policies) {
+        for (const rule of policy.rules)
+          if (rule.on.includes(event.type)) rule.run.forEach((f) => names.add(f));
+      }
+      const flows: Record<string, Compiled<FlowIR>> = {};
+      for (const def of await activeDefinitions(db, 'Flow', [...names])) {
+        flows[def.name] = { ir: def.ir as FlowIR, hash: def.hash };
+      }
+      return { subject, policies, flows };
+    },
+
+    /** Stores the dispatch decision and the runs it started. */
+    async recordDecision(decision: {
+      source: string;
+      id: string;
+      trace: RuleTrace[];
+      runs: RunRef[];
+    }): Promise<void> {
+      await storeDecision(db, decision.source, decision.id, decision.trace, decision.runs);
+      await appendAudit(db, {
+        actor: 'idflow:dispatcher',
+        action: 'event.dispatched',
+        target: `event:${decision.source}/${decision.id}`,
+        outcome: decision.runs.length ? 'ok' : 'unchanged',
+        detail: {
+          matchedRules: decision.trace.filter((t) => t.matched).map((t) => `${t.policy}/${t.rule}`),
+          runs: decision.runs,
+        },
+        runId: dispatchWorkflowId(decision.source, decision.id),
+      });
+    },
+
+    /** Audits how a run ended (and whether it overran its execution budget). */
+    async recordRunOutcome(outcome: RunOutcome): Promise<void> {
+      const rows = [
+        {
+          actor: 'idflow:interpreter',
+          action: outcome.status === 'Completed' ? 'run.completed' : 'run.failed',
+          target: `person:${outcome.subjectId}`,
+          outcome: outcome.status === 'Completed' ? 'ok' : 'failed',
+          detail: {
+            flow: outcome.flow,
+            hash: outcome.hash,
+            ...(outcome.error ? { error: outcome.error } : {}),
+          },
+          runId: outcome.runId,
+        },
+      ];
+      if (outcome.budgetExceeded) {
+        rows.push({
+          actor: 'idflow:interpreter',
+          action: 'run.budget-exceeded',
+          target: `person:${outcome.subjectId}`,
+          outcome: 'flagged',
+          detail: { flow: outcome.flow, hash: outcome.hash, ...outcome.budgetExceeded },
+          runId: outcome.runId,
+        });
+      }
+      await appendAudit(db, rows);
+    },
+  };
+}

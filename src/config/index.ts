@@ -1,0 +1,106 @@
+/**
+ * idflow's configuration, parsed once from the environment at start-up. Every bad variable is
+ * reported at once, by name; nothing else in idflow reads `process.env` (secrets referenced by
+ * connector definitions are read through `readSecret`).
+ */
+import { resolve } from 'node:path';
+import * as z from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const Port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a port number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  IDFLOW_DATA_DIR: z.string().min(1).default('.idflow'),
+  IDFLOW_DEFINITIONS: z.string().min(1).default('definitions'),
+  IDFLOW_HOST: z.string().min(1).default('127.0.0.1'),
+  IDFLOW_PORT: Port.default(8080),
+  IDFLOW_LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'must be host:port, like 127.0.0.1:7233')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('idflow'),
+  TEMPORAL_UI_PORT: Port.default(8233),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  IDFLOW_WORKER_SHUTDOWN_GRACE: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'must be a duration like 30s')
+    .default('30s'),
+});
+
+export interface Config {
+  /** PostgreSQL URL; undefined means PGlite in `${dataDir}/pglite`. */
+  databaseUrl?: string;
+  dataDir: string;
+  definitionsDir: string;
+  http: { host: string; port: number };
+  logLevel: (typeof LOG_LEVELS)[number];
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    cli?: string;
+  };
+  worker: { shutdownGraceTime: string };
+}
+
+/** Configuration that names every bad variable, so start-up can fail with all of them. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses `env` (default: the process environment). Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  return {
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    dataDir: resolve(e.IDFLOW_DATA_DIR),
+    definitionsDir: resolve(e.IDFLOW_DEFINITIONS),
+    http: { host: e.IDFLOW_HOST, port: e.IDFLOW_PORT },
+    logLevel: e.IDFLOW_LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      ...(e.TEMPORAL_CLI ? { cli: e.TEMPORAL_CLI } : {}),
+    },
+    worker: { shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE },
+  };
+}
+
+/**
+ * The value of a secret a connector definition references with `{ secretEnv: NAME }`. The value
+ * never appears in errors: only the variable's name does.
+ */
+export function readSecret(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`secret ${name} is not set in the environment of this process`);
+  }
+  return value;
+}

@@ -1,0 +1,111 @@
+/**
+ * Definition versions: every compiled flow, policy and connector is stored by content hash;
+ * activation switches which version new runs use. Running flows keep the IR they started with.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+import { definitionVersions } from '../schema';
+
+export type DefinitionKind = 'Flow' | 'Policy' | 'Connector';
+
+export interface StoredDefinition {
+  kind: DefinitionKind;
+  name: string;
+  hash: string;
+  ir: unknown;
+}
+
+export interface ActivationChange {
+  kind: DefinitionKind;
+  name: string;
+  hash: string;
+  previousHash?: string;
+}
+
+/**
+ * Stores `definitions` and makes them the active versions, in one transaction. Active
+ * definitions of the same kinds that are not in `definitions` are deactivated when `replace`
+ * is set (loading a whole directory). Returns what changed.
+ */
+export async function activateDefinitions(
+  db: Database,
+  definitions: StoredDefinition[],
+  replace: boolean,
+): Promise<{ activated: ActivationChange[]; deactivated: ActivationChange[] }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(724310002)`);
+    const active = await tx
+      .select()
+      .from(definitionVersions)
+      .where(eq(definitionVersions.active, true));
+    const current = new Map(active.map((row) => [`${row.kind}/${row.name}`, row.hash]));
+    const activated: ActivationChange[] = [];
+    for (const def of definitions) {
+      const key = `${def.kind}/${def.name}`;
+      const previousHash = current.get(key);
+      current.delete(key);
+      if (previousHash === def.hash) continue;
+      await tx.insert(definitionVersions).values(def).onConflictDoNothing();
+      await tx
+        .update(definitionVersions)
+        .set({ active: false })
+        .where(
+          and(
+            eq(definitionVersions.kind, def.kind),
+            eq(definitionVersions.name, def.name),
+            eq(definitionVersions.active, true),
+          ),
+        );
+      await tx
+        .update(definitionVersions)
+        .set({ active: true, activatedAt: new Date() })
+        .where(
+          and(
+            eq(definitionVersions.kind, def.kind),
+            eq(definitionVersions.name, def.name),
+            eq(definitionVersions.hash, def.hash),
+          ),
+        );
+      activated.push({
+        kind: def.kind,
+        name: def.name,
+        hash: def.hash,
+        ...(previousHash ? { previousHash } : {}),
+      });
+    }
+    const deactivated: ActivationChange[] = [];
+    if (replace) {
+      for (const [key, hash] of current) {
+        const [kind, name] = key.split('/') as [DefinitionKind, string];
+        await tx
+          .update(definitionVersions)
+          .set({ active: false })
+          .where(and(eq(definitionVersions.kind, kind), eq(definitionVersions.name, name)));
+        deactivated.push({ kind, name, hash });
+      }
+    }
+    return { activated, deactivated };
+  });
+}
+
+export async function activeDefinitions(
+  db: Database,
+  kind: DefinitionKind,
+  names?: string[],
+): Promise<StoredDefinition[]> {
+  const conditions = [eq(definitionVersions.kind, kind), eq(definitionVersions.active, true)];
+  if (names) {
+    if (names.length === 0) return [];
+    conditions.push(inArray(definitionVersions.name, names));
+  }
+  const rows = await db
+    .select({
+      kind: definitionVersions.kind,
+      name: definitionVersions.name,
+      hash: definitionVersions.hash,
+      ir: definitionVersions.ir,
+    })
+    .from(definitionVersions)
+    .where(and(...conditions));
+  return rows as StoredDefinition[];
+}

@@ -1,0 +1,53 @@
+/** The identity store's persons. */
+import { eq, inArray } from 'drizzle-orm';
+import type { Person, PersonStatus } from '../../model/person';
+import type { Database } from '../client';
+import { persons } from '../schema';
+
+export type PersonRow = typeof persons.$inferSelect;
+type PersonInsert = typeof persons.$inferInsert;
+
+/** The row as the API and flows see it: ISO timestamps, no nulls. */
+export function toPerson(row: PersonRow): Person {
+  const person: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (value === null || value === undefined) continue;
+    person[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return person as Person;
+}
+
+export async function getPerson(
+  db: Database,
+  id: string,
+  lock = false,
+): Promise<PersonRow | undefined> {
+  const query = db.select().from(persons).where(eq(persons.id, id)).limit(1);
+  const rows = lock ? await query.for('update') : await query;
+  return rows[0];
+}
+
+export async function getPersons(db: Database, ids: string[]): Promise<PersonRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(persons).where(inArray(persons.id, ids));
+}
+
+export async function insertPerson(db: Database, values: PersonInsert): Promise<PersonRow> {
+  const rows = await db.insert(persons).values(values).returning();
+  return rows[0] as PersonRow;
+}
+
+export async function updatePerson(
+  db: Database,
+  id: string,
+  values: Partial<PersonInsert>,
+): Promise<PersonRow> {
+  const rows = await db
+    .update(persons)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(persons.id, id))
+    .returning();
+  return rows[0] as PersonRow;
+}
+
+export type { PersonStatus };

@@ -1,0 +1,131 @@
+/**
+ * idflow's tables (drizzle). Migrations in migrations/ are generated from this file with
+ * `npm run db:generate`; the same migrations serve PostgreSQL and PGlite.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Identity events as received; one row per (source, id). */
+export const events = pgTable(
+  'events',
+  {
+    source: text('source').notNull(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    effectiveAt: ts('effective_at'),
+    body: jsonb('body').notNull(),
+    dispatchWorkflowId: text('dispatch_workflow_id').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    /** Each policy rule considered: matched or not, and why. */
+    decision: jsonb('decision'),
+    /** The runs started for this event: flow, workflow id, definition hash. */
+    runs: jsonb('runs'),
+    decidedAt: ts('decided_at'),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] }), index('events_subject_idx').on(t.subjectId)],
+);
+
+/** The identity store: one row per person. */
+export const persons = pgTable(
+  'persons',
+  {
+    id: text('id').primaryKey(),
+    employeeId: text('employee_id'),
+    givenName: text('given_name'),
+    familyName: text('family_name'),
+    displayName: text('display_name'),
+    email: text('email'),
+    department: text('department'),
+    title: text('title'),
+    jobCode: text('job_code'),
+    managerId: text('manager_id'),
+    location: text('location'),
+    employmentType: text('employment_type'),
+    status: text('status').notNull().default('pending'),
+    validFrom: ts('valid_from'),
+    validUntil: ts('valid_until'),
+    attributes: jsonb('attributes')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('persons_employee_id_idx').on(t.employeeId),
+    index('persons_manager_idx').on(t.managerId),
+  ],
+);
+
+/** Append-only audit trail (a trigger refuses UPDATE and DELETE). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    outcome: text('outcome').notNull(),
+    detail: jsonb('detail')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    runId: text('run_id'),
+  },
+  (t) => [index('audit_target_idx').on(t.target), index('audit_run_idx').on(t.runId)],
+);
+
+/** API tokens; only a SHA-256 of each token is stored. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  scopes: text('scopes').array().notNull(),
+  personId: text('person_id'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at'),
+  revokedAt: ts('revoked_at'),
+  lastUsedAt: ts('last_used_at'),
+});
+
+/** Compiled definition versions; at most one active version per (kind, name). */
+export const definitionVersions = pgTable(
+  'definition_versions',
+  {
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    hash: text('hash').notNull(),
+    ir: jsonb('ir').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    active: boolean('active').notNull().default(false),
+    activatedAt: ts('activated_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.name, t.hash] }),
+    uniqueIndex('definition_active_idx')
+      .on(t.kind, t.name)
+      .where(sql`${t.active}`),
+  ],
+);
+
+/** Results of side effects by idempotency key (`<workflowId>:<stepId>`): a retry returns them. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  operation: text('operation').notNull(),
+  result: jsonb('result').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

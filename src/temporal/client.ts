@@ -1,0 +1,15 @@
+/**
+ * The Temporal client of the gateway and the CLI. The connection is lazy: the gateway starts
+ * and answers (503) while Temporal is down, and reconnects when it is back.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+
+export function createTemporalClient(config: Config): {
+  client: Client;
+  close: () => Promise<void>;
+} {
+  const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return { client, close: () => connection.close() };
+}

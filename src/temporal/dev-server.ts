@@ -1,0 +1,125 @@
+/**
+ * A Temporal dev server (`temporal server start-dev`) as a child process: file-backed, with
+ * idflow's search attributes registered and eager activity execution on. Used by `idflow dev`,
+ * the integration tests and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  /** Web UI port; omitted = no Web UI. */
+  uiPort?: number;
+  /** SQLite file for durable state; omitted = in memory. */
+  dbFilename?: string;
+  /** Where the server's own log goes. */
+  logFile: string;
+  ip?: string;
+}
+
+export interface DevServer {
+  address: string;
+  process: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until a Temporal frontend answers at `address`, up to `timeoutMs`. */
+export async function waitForTemporal(address: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await sleep(250);
+    }
+  }
+  throw new Error(
+    `Temporal did not answer at ${address} within ${timeoutMs} ms: ${String(lastError)}`,
+  );
+}
+
+/** True when a Temporal frontend already answers at `address`. */
+export async function temporalAnswers(address: string): Promise<boolean> {
+  try {
+    await waitForTemporal(address, 1_500);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    ...SEARCH_ATTRIBUTES.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+  ];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFilename) {
+    mkdirSync(dirname(options.dbFilename), { recursive: true });
+    args.push('--db-filename', options.dbFilename);
+  }
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  // Never leave a server behind when this process ends, however it ends.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
+  const address = `${ip}:${options.port}`;
+  const ready = waitForTemporal(address, 60_000);
+  const outcome = await Promise.race([
+    ready.then(() => 'ready' as const),
+    exited.then((code) => code),
+  ]);
+  if (outcome !== 'ready') {
+    throw new Error(
+      `the Temporal dev server exited (code ${String(outcome)}) before it was ready; see ${options.logFile}`,
+    );
+  }
+  return {
+    address,
+    process: child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}

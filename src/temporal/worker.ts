@@ -1,0 +1,55 @@
+/**
+ * The idflow worker: polls the task queue for dispatch and flow workflows and runs the
+ * activities. On SIGTERM or SIGINT it stops polling, lets in-flight activities finish (up to
+ * the shutdown grace time) and exits.
+ */
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { Config } from '../config';
+import { ActiveConnectors } from '../connectors/active';
+import type { Database } from '../db/client';
+import type { Logger } from '../logging';
+import { workflowBundle } from './bundle';
+import { join } from 'node:path';
+
+let runtimeInstalled = false;
+
+/** Quiets the Temporal core's own logging to warnings; installs signal handling once. */
+export function installRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  runtimeInstalled = true;
+}
+
+export interface WorkerHandle {
+  worker: Worker;
+  run(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createWorker(
+  config: Config,
+  db: Database,
+  logger: Logger,
+): Promise<WorkerHandle> {
+  installRuntime();
+  const bundle = await workflowBundle(join(config.dataDir, 'bundle'), (m) => logger.info(m));
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ db, logger, connectors: new ActiveConnectors(db) }),
+    shutdownGraceTime: config.worker.shutdownGraceTime,
+    maxConcurrentActivityTaskExecutions: 100,
+    maxConcurrentWorkflowTaskExecutions: 100,
+  });
+  return {
+    worker,
+    run: () => worker.run(),
+    async close() {
+      await connection.close();
+    },
+  };
+}

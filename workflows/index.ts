@@ -1,0 +1,3 @@
+/** Every workflow the idflow worker runs. */
+export { dispatchEvent } from './dispatch';
+export { runFlow, stateQuery, operatorUpdate } from './run-flow';

@@ -1,0 +1,106 @@
+/**
+ * `runFlow`: the one interpreter of compiled flows. It runs the IR it was started with for its
+ * whole life (editing or activating definitions never changes a running flow), answers the
+ * `state` query, and takes operators' `operator` updates for parked steps.
+ */
+import {
+  ApplicationFailure,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { resolveInputs } from '../src/dsl/inputs';
+import { IR_VERSION } from '../src/dsl/ir';
+import type { OperatorAction, RunFlowInput, RunOutcome, RunState } from '../src/temporal/contracts';
+import { FlowRun } from './run';
+import { runSteps } from './steps';
+
+export const stateQuery = defineQuery<RunState>('state');
+export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
+
+const { recordRunOutcome } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+});
+
+export interface RunFlowResult {
+  status: 'Completed';
+  vars: RunState['vars'];
+  stepsExecuted: number;
+  budgetExceeded: boolean;
+}
+
+function failureOf(err: unknown): RunOutcome['error'] {
+  if (err instanceof ApplicationFailure) {
+    const details = err.details?.[0] as { step?: string } | undefined;
+    return {
+      ...(details?.step ? { step: details.step } : {}),
+      type: err.type ?? 'Error',
+      message: err.message,
+    };
+  }
+  return { type: 'Error', message: err instanceof Error ? err.message : String(err) };
+}
+
+export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
+  const { ir, hash, event, subject } = input;
+  const version: unknown = ir.irVersion;
+  if (version !== IR_VERSION) {
+    throw ApplicationFailure.nonRetryable(
+      `this worker runs IR version ${IR_VERSION}; the run carries version ${JSON.stringify(version)}`,
+      'UnsupportedIrVersion',
+    );
+  }
+  const inputs = resolveInputs(ir.inputs, event.attributes);
+  const run = new FlowRun(input, inputs.ok ? inputs.attributes : (event.attributes ?? {}));
+  setHandler(stateQuery, () => run.snapshot());
+  setHandler(
+    operatorUpdate,
+    (action: OperatorAction) => {
+      run.acceptOperator(action);
+      return run.snapshot();
+    },
+    { validator: (action: OperatorAction) => run.validateOperator(action) },
+  );
+
+  const outcome: RunOutcome = {
+    runId: workflowInfo().workflowId,
+    flow: ir.name,
+    hash,
+    subjectId: subject.id,
+    status: 'Completed',
+  };
+  try {
+    if (!inputs.ok) {
+      throw ApplicationFailure.nonRetryable(
+        `the event does not carry what flow '${ir.name}' needs: ${inputs.problems.join('; ')}`,
+        'InvalidEventInput',
+      );
+    }
+    await runSteps(run, ir.steps);
+  } catch (err) {
+    outcome.status = 'Failed';
+    outcome.error = failureOf(err);
+  }
+  const budget = run.budget();
+  if (budget.exceeded)
+    outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };
+  run.setStatus(outcome.status);
+  await recordRunOutcome(outcome);
+  if (outcome.error) {
+    throw ApplicationFailure.nonRetryable(
+      outcome.error.message,
+      outcome.error.type,
+      outcome.error.step ? { step: outcome.error.step } : undefined,
+    );
+  }
+  return {
+    status: 'Completed',
+    vars: run.vars,
+    stepsExecuted: run.snapshot().stepsExecuted,
+    budgetExceeded: budget.exceeded,
+  };
+}

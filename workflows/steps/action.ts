@@ -1,0 +1,26 @@
+/** `action`: call a connector op as an activity, with the step's timeout and retry policy. */
+import type { ActionStepIR } from '../../src/dsl/ir';
+import type { FlowRun } from '../run';
+import { callWithParking } from './call';
+
+export async function runAction(run: FlowRun, step: ActionStepIR): Promise<void> {
+  const record = run.begin(step);
+  const args = run.render(step.args, step);
+  const call = {
+    connector: step.connector,
+    connectorType: step.connectorType,
+    op: step.op,
+    args,
+    idempotencyKey: `${run.workflowId}:${step.id}`,
+    runId: run.workflowId,
+    flow: run.input.ir.name,
+    stepId: step.id,
+  };
+  const { runConnectorOp } = run.activities(step);
+  const result = await callWithParking(run, step, record, step, () =>
+    runConnectorOp.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),
+  );
+  if (!result.done) return;
+  run.setOutput(step.id, result.value, step.output);
+  run.finishStep(record, 'completed', { output: result.value });
+}

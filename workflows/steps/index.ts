@@ -1,0 +1,36 @@
+/** The interpreter's dispatcher: runs a list of steps in order, one handler per step kind. */
+import type { StepIR } from '../../src/dsl/ir';
+import type { FlowRun } from '../run';
+import { runAction } from './action';
+import { chooseIf, chooseSwitch } from './branch';
+import { runFail } from './fail';
+import { runNotify } from './notify';
+import { runSet } from './set';
+import { runWait } from './wait';
+
+export async function runSteps(run: FlowRun, steps: readonly StepIR[]): Promise<void> {
+  for (const step of steps) await runStep(run, step);
+}
+
+async function runStep(run: FlowRun, step: StepIR): Promise<void> {
+  switch (step.kind) {
+    case 'action':
+      return runAction(run, step);
+    case 'if':
+      return runSteps(run, chooseIf(run, step));
+    case 'switch':
+      return runSteps(run, chooseSwitch(run, step));
+    case 'set':
+      return runSet(run, step);
+    case 'wait':
+      return runWait(run, step);
+    case 'notify':
+      return runNotify(run, step);
+    case 'fail':
+      return runFail(run, step);
+    default: {
+      const never: never = step;
+      throw new Error(`unknown step kind in IR: ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** `notify`: render the recipients and data, and send through the channel as an activity. */
+import type { NotifyStepIR } from '../../src/dsl/ir';
+import { stepFailure, type CallOptions, type FlowRun } from '../run';
+import { callWithParking } from './call';
+
+const NOTIFY_OPTIONS: CallOptions = {
+  timeoutMs: 30_000,
+  retry: {
+    maximumAttempts: 5,
+    initialIntervalMs: 1_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 60_000,
+  },
+};
+
+export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void> {
+  const record = run.begin(step);
+  const rendered = run.render(step.to, step);
+  const to = (Array.isArray(rendered) ? rendered : [rendered]).filter(
+    (r) => r !== null && r !== '',
+  );
+  if (to.length === 0)
+    throw stepFailure(step, 'NoRecipient', 'no recipient: every address in `to` is empty');
+  const data = run.render(step.data, step) as Record<string, never>;
+  const call = {
+    channel: step.channel,
+    channelType: step.channelType,
+    to: to.map(String),
+    template: step.template,
+    data,
+    idempotencyKey: `${run.workflowId}:${step.id}`,
+    runId: run.workflowId,
+    flow: run.input.ir.name,
+    stepId: step.id,
+  };
+  const { sendNotification } = run.activities(NOTIFY_OPTIONS);
+  const result = await callWithParking(run, step, record, NOTIFY_OPTIONS, () =>
+    sendNotification.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),
+  );
+  if (result.done) run.finishStep(record, 'completed', { output: { ...result.value } });
+}
