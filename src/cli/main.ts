@@ -3,8 +3,14 @@
  */
 import { Command } from 'commander';
 import { registerCompile } from './commands/compile';
+import { registerDefinitions } from './commands/definitions';
+import { registerDev } from './commands/dev';
+import { registerGateway } from './commands/gateway';
+import { registerRuns } from './commands/runs';
 import { registerSchema } from './commands/schema';
+import { registerTokens } from './commands/tokens';
 import { registerValidate } from './commands/validate';
+import { registerWorker } from './commands/worker';
 
 const program = new Command()
   .name('idflow')
@@ -14,6 +20,12 @@ const program = new Command()
 registerValidate(program);
 registerCompile(program);
 registerSchema(program);
+registerDev(program);
+registerWorker(program);
+registerGateway(program);
+registerDefinitions(program);
+registerTokens(program);
+registerRuns(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`idflow: ${err instanceof Error ? err.message : String(err)}`);

@@ -23,6 +23,11 @@ const EnvSchema = z.object({
   IDFLOW_DEFINITIONS: z.string().min(1).default('definitions'),
   IDFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   IDFLOW_PORT: Port.default(8080),
+  IDFLOW_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(6000),
   IDFLOW_LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
@@ -45,7 +50,7 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   definitionsDir: string;
-  http: { host: string; port: number };
+  http: { host: string; port: number; rateLimitPerMinute: number };
   logLevel: (typeof LOG_LEVELS)[number];
   temporal: {
     address: string;
@@ -80,7 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     dataDir: resolve(e.IDFLOW_DATA_DIR),
     definitionsDir: resolve(e.IDFLOW_DEFINITIONS),
-    http: { host: e.IDFLOW_HOST, port: e.IDFLOW_PORT },
+    http: {
+      host: e.IDFLOW_HOST,
+      port: e.IDFLOW_PORT,
+      rateLimitPerMinute: e.IDFLOW_RATE_LIMIT_PER_MINUTE,
+    },
     logLevel: e.IDFLOW_LOG_LEVEL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -1,0 +1,28 @@
+/** `idflow worker`: runs workflows and activities until SIGTERM, then drains in-flight activities. */
+import type { Command } from 'commander';
+import { createWorker } from '../../temporal/worker';
+import { configOrExit, database, logger } from '../runtime';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run the idflow worker (workflows and activities) until SIGTERM')
+    .action(async () => {
+      const config = configOrExit();
+      const log = logger(config, 'idflow-worker');
+      const db = await database(config, 'worker');
+      const worker = await createWorker(config, db.db, log);
+      log.info(
+        {
+          temporal: config.temporal.address,
+          taskQueue: config.temporal.taskQueue,
+          database: db.location,
+        },
+        'worker started',
+      );
+      await worker.run();
+      await worker.close();
+      await db.close();
+      log.info('worker stopped');
+    });
+}

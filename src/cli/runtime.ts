@@ -1,0 +1,50 @@
+/**
+ * What the long-running commands share: configuration (bad variables end the process with
+ * every one named), the logger and the database with its migrations applied.
+ */
+import { ConfigError, loadConfig, type Config } from '../config';
+import { openDatabase, type DatabaseHandle } from '../db/client';
+import { createLogger, type Logger } from '../logging';
+
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`idflow: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function logger(config: Config, name: string): Logger {
+  return createLogger(config.logLevel, name);
+}
+
+/** Opens the database and applies migrations. PGlite serves one process only. */
+export async function database(
+  config: Config,
+  role: 'worker' | 'gateway' | 'dev' | 'cli',
+): Promise<DatabaseHandle> {
+  if (!config.databaseUrl && (role === 'worker' || role === 'gateway')) {
+    throw new Error(
+      `'idflow ${role}' as a process of its own needs DATABASE_URL (PostgreSQL): the embedded PGlite database serves one process. Use 'idflow dev' to run everything in one process.`,
+    );
+  }
+  const handle = await openDatabase({
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    dataDir: config.dataDir,
+  });
+  await handle.migrate();
+  return handle;
+}
+
+/** Resolves when the process gets SIGINT or SIGTERM. */
+export function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => resolve(signal);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

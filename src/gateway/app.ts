@@ -1,0 +1,67 @@
+/**
+ * The gateway: a thin HTTP layer. Routes authenticate, validate with zod and call services;
+ * services hold the rules; repositories hold the SQL.
+ */
+import express, { type Express } from 'express';
+import rateLimit from 'express-rate-limit';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../logging';
+import { authenticate, principalOf } from './middleware/auth';
+import { errorHandler, notFoundHandler } from './middleware/errors';
+import { HttpProblem } from './problems';
+import { eventRoutes } from './routes/events';
+import type { EventService } from './services/events';
+import type { TokenService } from './services/tokens';
+
+export interface GatewayServices {
+  events: EventService;
+  tokens: TokenService;
+}
+
+export interface GatewayOptions {
+  logger: Logger;
+  /** Requests per minute per token. */
+  rateLimitPerMinute: number;
+}
+
+export function createApp(services: GatewayServices, options: GatewayOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(
+    pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.use(authenticate(services.tokens));
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: options.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (req) => principalOf(req).tokenId,
+      handler: (_req, _res, next) => {
+        next(
+          new HttpProblem(
+            429,
+            'rate-limited',
+            'Too many requests',
+            `at most ${options.rateLimitPerMinute} requests a minute per token`,
+            {},
+            { 'Retry-After': '60' },
+          ),
+        );
+      },
+    }),
+  );
+  app.use(eventRoutes(services.events));
+  app.use(notFoundHandler());
+  app.use(errorHandler(options.logger));
+  return app;
+}

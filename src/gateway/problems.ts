@@ -1,0 +1,94 @@
+/**
+ * Errors the gateway answers with, as RFC 9457 problem details (`application/problem+json`).
+ * Services throw these; one error middleware turns them into responses.
+ */
+
+export interface FieldProblem {
+  /** JSON pointer into the request body, `/subject/id`. */
+  path: string;
+  message: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+
+  body(instance: string): Record<string, unknown> {
+    return {
+      type: `urn:idflow:problem:${this.slug}`,
+      title: this.title,
+      status: this.status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      instance,
+      ...this.extra,
+    };
+  }
+}
+
+export class ValidationProblem extends HttpProblem {
+  constructor(
+    what: string,
+    readonly errors: FieldProblem[],
+  ) {
+    super(
+      400,
+      'invalid-request',
+      `The ${what} is not valid`,
+      errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; '),
+      { errors },
+    );
+  }
+}
+
+export class UnauthorizedProblem extends HttpProblem {
+  constructor(detail: string) {
+    super(
+      401,
+      'unauthorized',
+      'Authentication required',
+      detail,
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="idflow"' },
+    );
+  }
+}
+
+export class ForbiddenProblem extends HttpProblem {
+  constructor(detail: string) {
+    super(403, 'forbidden', 'Not allowed', detail);
+  }
+}
+
+export class NotFoundProblem extends HttpProblem {
+  constructor(detail: string) {
+    super(404, 'not-found', 'Not found', detail);
+  }
+}
+
+export class ConflictProblem extends HttpProblem {
+  constructor(detail: string, extra: Record<string, unknown> = {}) {
+    super(409, 'conflict', 'Conflict', detail, extra);
+  }
+}
+
+/** A dependency (Temporal, PostgreSQL) is down: try again later; nothing was accepted. */
+export class UnavailableProblem extends HttpProblem {
+  constructor(dependency: string, retryAfterSeconds = 5) {
+    super(
+      503,
+      'dependency-unavailable',
+      'Service unavailable',
+      `${dependency} cannot be reached; nothing was accepted. Retry after ${retryAfterSeconds} seconds.`,
+      { dependency },
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+}

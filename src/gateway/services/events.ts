@@ -1,0 +1,188 @@
+/**
+ * Accepting identity events: an event is accepted (202) only once Temporal has durably
+ * started its dispatch workflow; the same (source, id) again is a no-op answered 200 with the
+ * same ids; the same (source, id) with other content is a conflict (409). Temporal or
+ * PostgreSQL down → 503, nothing accepted.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Database } from '../../db/client';
+import { isDatabaseUnavailable } from '../../db/errors';
+import { findEvent, type EventRow } from '../../db/repos/events';
+import { canonicalJson } from '../../dsl/hash';
+import { dispatchWorkflowId, type IdentityEvent } from '../../model/event';
+import type { RunRef } from '../../temporal/contracts';
+import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/search-attributes';
+import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
+import { isTemporalUnavailable } from './temporal-errors';
+
+export interface SubmitResult {
+  status: 202 | 200;
+  body: {
+    source: string;
+    eventId: string;
+    dispatchWorkflowId: string;
+    duplicate: boolean;
+    runs?: RunRef[];
+  };
+}
+
+export interface RunStatus extends RunRef {
+  status: string;
+  idflowStatus?: string;
+}
+
+export class EventService {
+  constructor(
+    private readonly db: Database,
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  private async stored(source: string, id: string): Promise<EventRow | undefined> {
+    try {
+      return await findEvent(this.db, source, id);
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw new UnavailableProblem('PostgreSQL');
+      throw err;
+    }
+  }
+
+  async submit(event: IdentityEvent): Promise<SubmitResult> {
+    const workflowId = dispatchWorkflowId(event.source, event.id);
+    const duplicate = (runs?: RunRef[]): SubmitResult => ({
+      status: 200,
+      body: {
+        source: event.source,
+        eventId: event.id,
+        dispatchWorkflowId: workflowId,
+        duplicate: true,
+        ...(runs ? { runs } : {}),
+      },
+    });
+    const existing = await this.stored(event.source, event.id);
+    if (existing) {
+      if (canonicalJson(existing.body) !== canonicalJson(event)) {
+        throw new ConflictProblem(
+          `event ${event.source}/${event.id} was already received with other content; send a new id for a new event`,
+          { dispatchWorkflowId: workflowId },
+        );
+      }
+      return duplicate((existing.runs as RunRef[] | null) ?? []);
+    }
+    try {
+      await this.temporal.withDeadline(Date.now() + 10_000, () =>
+        this.temporal.workflow.start('dispatchEvent', {
+          taskQueue: this.taskQueue,
+          workflowId,
+          args: [event],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
+          typedSearchAttributes: [
+            { key: IdflowEventType, value: event.type },
+            { key: IdflowSubject, value: event.subject.id },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // Accepted a moment ago and not recorded yet: compare with what its dispatch started with.
+        const first = await this.dispatchInput(workflowId);
+        if (first !== undefined && canonicalJson(first) !== canonicalJson(event)) {
+          throw new ConflictProblem(
+            `event ${event.source}/${event.id} was already received with other content; send a new id for a new event`,
+            { dispatchWorkflowId: workflowId },
+          );
+        }
+        return duplicate();
+      }
+      if (isTemporalUnavailable(err)) throw new UnavailableProblem('Temporal');
+      throw err;
+    }
+    return {
+      status: 202,
+      body: {
+        source: event.source,
+        eventId: event.id,
+        dispatchWorkflowId: workflowId,
+        duplicate: false,
+      },
+    };
+  }
+
+  /** The event, its decision trace and the runs it started, with their current status. */
+  async get(source: string, id: string): Promise<Record<string, unknown>> {
+    const row = await this.stored(source, id);
+    const workflowId = dispatchWorkflowId(source, id);
+    if (!row) {
+      const dispatch = await this.describe(workflowId);
+      if (!dispatch || dispatch.status === 'NOT_FOUND')
+        throw new NotFoundProblem(`no event ${source}/${id}`);
+      return {
+        source,
+        eventId: id,
+        dispatchWorkflowId: workflowId,
+        dispatch: { status: dispatch.status },
+        runs: [],
+      };
+    }
+    const refs = (row.runs as RunRef[] | null) ?? [];
+    const runs: RunStatus[] = await Promise.all(
+      refs.map(async (ref) => {
+        const described = await this.describe(ref.workflowId);
+        return {
+          ...ref,
+          status: described?.status ?? 'UNKNOWN',
+          ...(described?.idflowStatus ? { idflowStatus: described.idflowStatus } : {}),
+        };
+      }),
+    );
+    return {
+      source,
+      eventId: id,
+      event: row.body,
+      receivedAt: row.receivedAt.toISOString(),
+      dispatchWorkflowId: workflowId,
+      decision: row.decision
+        ? { decidedAt: row.decidedAt?.toISOString(), trace: row.decision }
+        : null,
+      runs,
+    };
+  }
+
+  /** The event a dispatch workflow was started with (the input of its first history event). */
+  private async dispatchInput(workflowId: string): Promise<unknown> {
+    try {
+      const history = await this.temporal.workflowService.getWorkflowExecutionHistory({
+        namespace: this.temporal.options.namespace,
+        execution: { workflowId },
+        maximumPageSize: 1,
+      });
+      const payload =
+        history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Execution status of a workflow; undefined when Temporal cannot be asked. */
+  private async describe(
+    workflowId: string,
+  ): Promise<{ status: string; idflowStatus?: string } | undefined> {
+    try {
+      const d = await this.temporal.withDeadline(Date.now() + 5_000, () =>
+        this.temporal.workflow.getHandle(workflowId).describe(),
+      );
+      const idflowStatus = d.typedSearchAttributes.get(IdflowStatus);
+      return { status: d.status.name, ...(idflowStatus ? { idflowStatus } : {}) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
+      return undefined;
+    }
+  }
+}
