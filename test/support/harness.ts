@@ -33,6 +33,8 @@ export interface HarnessOptions {
   temporalAddress?: string;
   /** Extra environment for the worker and gateway processes. */
   env?: NodeJS.ProcessEnv;
+  /** Let the gateway reach PostgreSQL through a proxy on this port (to cut it off in tests). */
+  databaseProxyPort?: number;
 }
 
 export class Harness {
@@ -98,9 +100,15 @@ export class Harness {
     return this;
   }
 
-  private spawn(command: string): ChildProcess {
+  private spawn(command: string, databasePort?: number): ChildProcess {
+    const env = this.env();
+    if (databasePort) {
+      const url = new URL(this.testDb.url);
+      url.port = String(databasePort);
+      env.DATABASE_URL = url.toString();
+    }
     const child = spawn(process.execPath, [BIN, command], {
-      env: this.env(),
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // A failed or interrupted test run must not leave workers and gateways behind.
@@ -153,7 +161,7 @@ export class Harness {
   async startGateway(): Promise<ChildProcess> {
     const port = await freePort();
     this.options.env = { ...this.options.env, IDFLOW_PORT: String(port) };
-    const child = this.spawn('gateway');
+    const child = this.spawn('gateway', this.options.databaseProxyPort);
     this.gateway = child;
     this.gatewayUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
