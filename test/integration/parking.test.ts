@@ -15,9 +15,15 @@ import { Harness, makeEvent, ROOT } from '../support/harness';
 const run = promisify(execFile);
 let h: Harness;
 
-async function idflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function idflow(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'bin', 'idflow.js'), ...args], { env: h.env() });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [join(ROOT, 'bin', 'idflow.js'), ...args],
+      { env: h.env() },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -29,7 +35,9 @@ async function setConnectorActive(active: boolean): Promise<void> {
   await h.db.db
     .update(definitionVersions)
     .set({ active })
-    .where(and(eq(definitionVersions.kind, 'Connector'), eq(definitionVersions.name, 'flaky-store')));
+    .where(
+      and(eq(definitionVersions.kind, 'Connector'), eq(definitionVersions.name, 'flaky-store')),
+    );
 }
 
 /** Sends a test.park event and waits until its run is parked. */
@@ -65,7 +73,9 @@ test('a step that exhausts its retries parks the run; `idflow runs retry` resume
     step: 'create',
     error: { type: 'ConnectorNotConfigured', attempts: 2 },
   });
-  expect(state.waitingOn?.kind === 'operator' && state.waitingOn.error.message).toContain("connector 'flaky-store' is not active");
+  expect(state.waitingOn?.kind === 'operator' && state.waitingOn.error.message).toContain(
+    "connector 'flaky-store' is not active",
+  );
   const described = await h.client.workflow.getHandle(runId).describe();
   expect(described.status.name).toBe('RUNNING');
 
@@ -98,7 +108,9 @@ test('`idflow runs skip` passes over the parked step; `abort` fails the run', as
   ]);
 
   const aborted = await parkedRun('p-park-abort');
-  expect((await idflow('runs', 'abort', aborted.runId, '--reason', 'person left before joining')).code).toBe(0);
+  expect(
+    (await idflow('runs', 'abort', aborted.runId, '--reason', 'person left before joining')).code,
+  ).toBe(0);
   const outcome = await h.outcome(aborted.runId);
   expect(outcome).toMatchObject({ ok: false, type: 'AbortedByOperator' });
   expect((outcome as { message: string }).message).toContain('person left before joining');

@@ -227,6 +227,11 @@ export class Harness {
     }
   }
 
+  /** The outcome of a run that a dispatch is about to start (waits for the start too). */
+  runOutcome(workflowId: string, timeoutMs = 30_000): ReturnType<Harness['outcome']> {
+    return this.eventually(async () => this.outcome(workflowId).catch(() => undefined), timeoutMs);
+  }
+
   /** Polls until `check` returns a value (visibility and child starts are eventually visible). */
   async eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,88 @@
+/** Policy evaluation: priority order, per-policy fallbacks, conditions that fail, one run per flow. */
+import { toCel } from '../../src/dsl/cel-runtime';
+import type { PolicyIR, RuleIR } from '../../src/dsl/ir';
+import { ATTRIBUTES, eventShape, PERSON_SHAPE } from '../../src/dsl/shapes';
+import { evaluatePolicies } from '../../src/policy/evaluate';
+
+function rule(name: string, over: Partial<RuleIR>): RuleIR {
+  return { name, on: ['person.leaver'], run: [name], priority: 0, fallback: false, ...over };
+}
+
+function policy(name: string, rules: RuleIR[]): PolicyIR {
+  return { irVersion: 1, name, title: name, rules };
+}
+
+function scope(subject: Record<string, unknown>) {
+  return {
+    event: toCel(
+      {
+        source: 'hr',
+        id: 'e',
+        type: 'person.leaver',
+        occurredAt: '2026-01-01T00:00:00Z',
+        attributes: {},
+      },
+      eventShape(ATTRIBUTES),
+    ),
+    subject: toCel({ id: 'p-1', ...subject }, PERSON_SHAPE),
+    now: new Date('2026-01-02T00:00:00Z'),
+  };
+}
+
+const leavers = policy('leavers', [
+  rule('contractors', {
+    when: 'subject.?employmentType.orValue("") == "contractor"',
+    run: ['leaver-contractor'],
+  }),
+  rule('employees', { fallback: true, run: ['leaver-standard'] }),
+]);
+
+test('a matching rule wins over its policy fallback', () => {
+  const d = evaluatePolicies([leavers], 'person.leaver', scope({ employmentType: 'contractor' }));
+  expect(d.flows).toEqual(['leaver-contractor']);
+  expect(d.trace.find((t) => t.rule === 'employees')).toMatchObject({
+    matched: false,
+    reason: "fallback not needed: rule 'contractors' matched",
+  });
+});
+
+test('the fallback runs when nothing else in its policy matched', () => {
+  const d = evaluatePolicies([leavers], 'person.leaver', scope({ employmentType: 'employee' }));
+  expect(d.flows).toEqual(['leaver-standard']);
+  expect(d.trace.find((t) => t.rule === 'contractors')).toMatchObject({
+    matched: false,
+    reason: 'condition \'subject.?employmentType.orValue("") == "contractor"\' is false',
+  });
+});
+
+test('another policy matching does not silence a fallback', () => {
+  const siem = policy('siem', [rule('notify-security', { run: ['security-notice'] })]);
+  const d = evaluatePolicies([leavers, siem], 'person.leaver', scope({}));
+  expect(d.flows.sort()).toEqual(['leaver-standard', 'security-notice']);
+});
+
+test('higher priority first, a flow chosen twice runs once', () => {
+  const p = policy('p', [
+    rule('low', { run: ['a', 'b'], priority: 1 }),
+    rule('high', { run: ['b', 'c'], priority: 5 }),
+  ]);
+  expect(evaluatePolicies([p], 'person.leaver', scope({})).flows).toEqual(['b', 'c', 'a']);
+});
+
+test('a condition that cannot be evaluated does not match, and the trace says why', () => {
+  const p = policy('p', [rule('dept', { when: 'subject.department == "IT"' })]);
+  const d = evaluatePolicies([p], 'person.leaver', scope({}));
+  expect(d.flows).toEqual([]);
+  expect(d.trace[0]?.reason).toMatch(
+    /^condition could not be evaluated: 'subject.department == "IT"' failed: No such key: department/,
+  );
+});
+
+test('rules for other event types are traced as not listening', () => {
+  const d = evaluatePolicies([leavers], 'person.joiner', scope({}));
+  expect(d.flows).toEqual([]);
+  expect(d.trace.map((t) => t.reason)).toEqual([
+    'listens to person.leaver, not person.joiner',
+    'listens to person.leaver, not person.joiner',
+  ]);
+});

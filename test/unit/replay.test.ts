@@ -1,0 +1,30 @@
+/**
+ * Determinism: every recorded history in test/replays/ (reference joiner, mover, leavers,
+ * failures, dispatches) replays against the current workflow code. An interpreter change that
+ * would break runs already in flight must go behind `patched()`; this test catches the ones
+ * that do not. Re-record with: node --import tsx scripts/record-replays.ts
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../src/temporal/bundle';
+import { ROOT } from '../support/definitions';
+
+const dir = join(ROOT, 'test', 'replays');
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+test('there are recorded histories of flow runs and dispatches', () => {
+  expect(files.filter((f) => f.endsWith('-dispatch.json')).length).toBeGreaterThanOrEqual(5);
+  expect(files.filter((f) => !f.endsWith('-dispatch.json')).length).toBeGreaterThanOrEqual(5);
+});
+
+test.each(files)('%s replays without nondeterminism', async (file) => {
+  const { workflowId, history } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    workflowId: string;
+    history: unknown;
+  };
+  const bundle = await workflowBundle(join(ROOT, '.idflow', 'bundle'));
+  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
+});
