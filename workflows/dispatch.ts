@@ -6,7 +6,7 @@
  */
 import {
   ParentClosePolicy,
-  proxyActivities,
+  proxyLocalActivities,
   startChild,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -27,8 +27,11 @@ import {
 } from '../src/temporal/search-attributes';
 import { runFlow } from './run-flow';
 
-/** Records are plain database writes: retried until the database answers, never given up. */
-const { recordEvent, recordDecision } = proxyActivities<Activities>({
+/**
+ * Records are short writes to idflow's own database: local activities, retried until the
+ * database answers, never given up.
+ */
+const { recordEvent, recordDecision } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '1m', backoffCoefficient: 2 },
 });

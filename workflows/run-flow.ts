@@ -7,7 +7,7 @@ import {
   ApplicationFailure,
   defineQuery,
   defineUpdate,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,7 +21,7 @@ import { runSteps } from './steps';
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
 
-const { recordRunOutcome } = proxyActivities<Activities>({
+const { recordRunOutcome } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });

@@ -6,6 +6,8 @@
 import {
   ApplicationFailure,
   type ActivityInterfaceFor,
+  type LocalActivityInterfaceFor,
+  proxyLocalActivities,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -25,9 +27,11 @@ import type {
 } from '../src/temporal/contracts';
 import { IdflowStatus, type RunStatus } from '../src/temporal/search-attributes';
 
-/** Options of one activity call: the step's timeout and retry policy. */
+/** Options of one activity call: the step's timeout and retry policy, and where it runs. */
 export interface CallOptions {
   timeoutMs: number;
+  /** A local activity (short work on idflow's own database) rather than a regular one. */
+  local: boolean;
   retry: {
     maximumAttempts: number;
     initialIntervalMs: number;
@@ -189,8 +193,10 @@ export class FlowRun {
   }
 
   /** Activities with the given step's timeout and retry policy. */
-  activities(options: CallOptions): ActivityInterfaceFor<Activities> {
-    return proxyActivities<Activities>({
+  activities(
+    options: CallOptions,
+  ): ActivityInterfaceFor<Activities> | LocalActivityInterfaceFor<Activities> {
+    const common = {
       startToCloseTimeout: options.timeoutMs,
       retry: {
         maximumAttempts: options.retry.maximumAttempts,
@@ -198,7 +204,10 @@ export class FlowRun {
         backoffCoefficient: options.retry.backoffCoefficient,
         maximumInterval: options.retry.maximumIntervalMs,
       },
-    });
+    };
+    return options.local
+      ? proxyLocalActivities<Activities>(common)
+      : proxyActivities<Activities>(common);
   }
 
   snapshot(): RunState {

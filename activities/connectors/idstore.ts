@@ -12,7 +12,7 @@ import { appendAudit } from '../../src/db/repos/audit';
 import { findResult, storeResult } from '../../src/db/repos/idempotency';
 import {
   getPerson,
-  insertPerson,
+  insertPersonIfAbsent,
   toPerson,
   updatePerson,
   type PersonRow,
@@ -104,16 +104,16 @@ export function createIdstoreOps(db: Database) {
     ): Promise<Result<'upsertPerson'>> {
       return once(db, ctx, 'upsertPerson', async (tx) => {
         const { id, attributes, ...fields } = args;
-        const existing = await getPerson(tx, id, true);
-        if (!existing) {
-          const row = await insertPerson(tx, {
-            id,
-            ...columns(fields),
-            attributes: mergeAttributes({}, attributes),
-          });
+        const inserted = await insertPersonIfAbsent(tx, {
+          id,
+          ...columns(fields),
+          attributes: mergeAttributes({}, attributes),
+        });
+        if (inserted) {
           await audit(tx, ctx, 'person.created', id, true, { fields: Object.keys(fields) });
-          return { person: toPerson(row), created: true, changed: true };
+          return { person: toPerson(inserted), created: true, changed: true };
         }
+        const existing = await requirePerson(tx, id);
         const updates: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(columns(fields))) {
           if (!sameValue(existing[key as keyof PersonRow], value)) updates[key] = value;

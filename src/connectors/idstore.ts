@@ -11,6 +11,7 @@ export const idstore = defineConnectorType({
   description: "Persons in idflow's identity store (PostgreSQL).",
   config: z.strictObject({}),
   notifies: false,
+  local: true,
   defaults: {
     timeoutMs: 10_000,
     retry: {

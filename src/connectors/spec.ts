@@ -21,6 +21,12 @@ export interface ConnectorTypeSpec {
   ops: Record<string, OpSpec>;
   /** True when `notify` steps may use instances of this type as their channel. */
   notifies: boolean;
+  /**
+   * True when every op is a short call to idflow's own database: actions then run as local
+   * activities (in the worker, recorded in the run's history, no round trip through the
+   * Temporal server per call). Remote targets are always regular activities.
+   */
+  local: boolean;
   defaults: { timeoutMs: number; retry: RetryIR };
 }
 

@@ -47,6 +47,8 @@ export interface ActionStepIR extends StepBaseIR {
   args: ValueIR;
   /** Start-to-close timeout of one attempt. */
   timeoutMs: number;
+  /** Run as a local activity (ops on idflow's own database), else as a regular activity. */
+  local: boolean;
   retry: RetryIR;
   /** Shape of the op's result, as `steps.<id>.output`. */
   output: Shape;

@@ -134,3 +134,24 @@ test('arguments that do not fit the op are refused without retries (InvalidReque
     }),
   ).rejects.toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
 });
+
+test('two runs creating the same new person at once both succeed: one creates, one converges', async () => {
+  const activities = createActivities({
+    db: h.db.db,
+    logger: createLogger('silent'),
+    connectors: new ActiveConnectors(h.db.db),
+  });
+  const call = (n: number) =>
+    activities.runConnectorOp({
+      connector: 'people',
+      connectorType: 'idstore',
+      op: 'upsertPerson',
+      args: { id: 'p-race', givenName: 'Race' },
+      idempotencyKey: `flow/race/p-race/e-${n}:create`,
+      runId: `flow/race/p-race/e-${n}`,
+      flow: 'race',
+      stepId: 'create',
+    });
+  const results = (await Promise.all([call(1), call(2), call(3)])) as Array<{ created: boolean }>;
+  expect(results.map((r) => r.created).sort()).toEqual([false, false, true]);
+});

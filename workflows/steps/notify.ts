@@ -3,15 +3,19 @@ import type { NotifyStepIR } from '../../src/dsl/ir';
 import { stepFailure, type CallOptions, type FlowRun } from '../run';
 import { callWithParking } from './call';
 
-const NOTIFY_OPTIONS: CallOptions = {
-  timeoutMs: 30_000,
-  retry: {
-    maximumAttempts: 5,
-    initialIntervalMs: 1_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 60_000,
-  },
-};
+/** The log channel writes to idflow's own log and database: a local activity. */
+function notifyOptions(channelType: string): CallOptions {
+  return {
+    timeoutMs: 30_000,
+    local: channelType === 'log',
+    retry: {
+      maximumAttempts: 5,
+      initialIntervalMs: 1_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 60_000,
+    },
+  };
+}
 
 export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void> {
   const record = run.begin(step);
@@ -33,8 +37,9 @@ export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void>
     flow: run.input.ir.name,
     stepId: step.id,
   };
-  const { sendNotification } = run.activities(NOTIFY_OPTIONS);
-  const result = await callWithParking(run, step, record, NOTIFY_OPTIONS, () =>
+  const options = notifyOptions(step.channelType);
+  const { sendNotification } = run.activities(options);
+  const result = await callWithParking(run, step, record, options, () =>
     sendNotification.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),
   );
   if (result.done) run.finishStep(record, 'completed', { output: { ...result.value } });

@@ -32,9 +32,20 @@ export async function getPersons(db: Database, ids: string[]): Promise<PersonRow
   return db.select().from(persons).where(inArray(persons.id, ids));
 }
 
-export async function insertPerson(db: Database, values: PersonInsert): Promise<PersonRow> {
-  const rows = await db.insert(persons).values(values).returning();
-  return rows[0] as PersonRow;
+/**
+ * Inserts the person unless one with that id exists (also one another transaction is inserting
+ * right now: this waits for it). Returns the new row, or undefined when there already was one.
+ */
+export async function insertPersonIfAbsent(
+  db: Database,
+  values: PersonInsert,
+): Promise<PersonRow | undefined> {
+  const rows = await db
+    .insert(persons)
+    .values(values)
+    .onConflictDoNothing({ target: persons.id })
+    .returning();
+  return rows[0];
 }
 
 export async function updatePerson(

@@ -80,6 +80,7 @@ function action(fc: FlowCompiler, step: ActionStep, path: Path, state: FlowState
       op: step.action.op,
       args,
       timeoutMs,
+      local: spec.local,
       retry: retryOf(spec.defaults.retry, connector.doc.retry, step.action.retry),
       output,
     },

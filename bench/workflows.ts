@@ -1,0 +1,107 @@
+/**
+ * Workflows of the overhead benchmark: idflow's workflows, plus `handWrittenJoiner`, the
+ * reference joiner written by hand against the same activities — the baseline the
+ * interpreter is compared with.
+ */
+import {
+  ApplicationFailure,
+  proxyLocalActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { RunFlowInput } from '../src/temporal/contracts';
+
+export * from '../workflows';
+
+// the same activities, run the same way as the interpreter runs them (idstore ops, the log
+// channel and records are local activities)
+const { runConnectorOp, sendNotification, recordRunOutcome } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+  },
+});
+
+const WELCOME = {
+  name: 'joiner-manager-welcome',
+  subject: '{{ person }} starts on {{ startDate }}',
+  text: 'Hello {{ manager }},\n\n{{ person }} ({{ username }}) joins your team on {{ startDate }}.\n',
+};
+
+export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username: string }> {
+  const { event, subject, hash, ir } = input;
+  const runId = workflowInfo().workflowId;
+  const call = (op: string, stepId: string, args: Record<string, unknown>) =>
+    runConnectorOp({
+      connector: 'identity-store',
+      connectorType: 'idstore',
+      op,
+      args: args as never,
+      idempotencyKey: `${runId}:${stepId}`,
+      runId,
+      flow: ir.name,
+      stepId,
+    });
+  if (!subject.givenName || !subject.familyName) {
+    throw ApplicationFailure.nonRetryable(
+      `Joiner ${subject.id} has no given or family name`,
+      'MissingName',
+    );
+  }
+  const username = (subject.givenName.slice(0, 1) + subject.familyName)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(' ')
+    .join('')
+    .split("'")
+    .join('');
+  const recorded = (await call('upsertPerson', 'record-person', {
+    id: subject.id,
+    employeeId: subject.employeeId,
+    givenName: subject.givenName,
+    familyName: subject.familyName,
+    displayName: subject.displayName ?? `${subject.givenName} ${subject.familyName}`,
+    email: subject.email,
+    validFrom: event.effectiveAt,
+    status: 'pending',
+    attributes: { username },
+  })) as { person: { displayName?: string } };
+  const firstDay = event.effectiveAt ? Date.parse(event.effectiveAt) : Date.now();
+  if (firstDay > Date.now()) await sleep(firstDay - Date.now());
+  await call('setStatus', 'activate', {
+    personId: subject.id,
+    status: 'active',
+    reason: 'First working day reached',
+  });
+  if (subject.manager?.email) {
+    await sendNotification({
+      channel: 'log',
+      channelType: 'log',
+      to: [subject.manager.email],
+      template: WELCOME,
+      data: {
+        manager: subject.manager.displayName ?? 'there',
+        person: recorded.person.displayName ?? subject.id,
+        username,
+        startDate: event.effectiveAt ?? new Date().toISOString(),
+      },
+      idempotencyKey: `${runId}:welcome-note`,
+      runId,
+      flow: ir.name,
+      stepId: 'welcome-note',
+    });
+  }
+  await recordRunOutcome({
+    runId,
+    flow: ir.name,
+    hash,
+    subjectId: subject.id,
+    status: 'Completed',
+  });
+  return { username };
+}
