@@ -26,7 +26,10 @@ async function main(): Promise<void> {
     port: await freePort(),
     logFile: join(ROOT, '.idflow', 'test', 'record-replays.log'),
   });
-  const h = new Harness({ definitions: ['definitions', 'test/fixtures/runtime'], temporalAddress: server.address });
+  const h = new Harness({
+    definitions: ['definitions', 'test/fixtures/runtime'],
+    temporalAddress: server.address,
+  });
   try {
     await h.start();
     const past = new Date(Date.now() - 3_600_000).toISOString();
@@ -41,35 +44,102 @@ async function main(): Promise<void> {
     };
 
     await h.runOutcome(
-      await send('joiner-manager', makeEvent('person.joiner', { id: 'r-1000', givenName: 'Grace', familyName: 'Hopper', email: 'grace@example.com' }, { effectiveAt: past }), 'joiner-standard'),
-    );
-    await h.runOutcome(
       await send(
-        'joiner',
-        makeEvent('person.joiner', { id: 'r-1001', employeeId: 'E1001', givenName: 'Ada', familyName: 'Lovelace', managerId: 'r-1000' }, { effectiveAt: past, attributes: { costCenter: 'CC-1' } }),
+        'joiner-manager',
+        makeEvent(
+          'person.joiner',
+          { id: 'r-1000', givenName: 'Grace', familyName: 'Hopper', email: 'grace@example.com' },
+          { effectiveAt: past },
+        ),
         'joiner-standard',
       ),
     );
     await h.runOutcome(
-      await send('mover', makeEvent('person.mover', { id: 'r-1001', department: 'Research', managerId: 'r-1000' }, { effectiveAt: past, previous: { department: 'Engineering' } }), 'mover-standard'),
+      await send(
+        'joiner',
+        makeEvent(
+          'person.joiner',
+          {
+            id: 'r-1001',
+            employeeId: 'E1001',
+            givenName: 'Ada',
+            familyName: 'Lovelace',
+            managerId: 'r-1000',
+          },
+          { effectiveAt: past, attributes: { costCenter: 'CC-1' } },
+        ),
+        'joiner-standard',
+      ),
     );
-    await h.runOutcome(await send('leaver-contractor', makeEvent('person.leaver', { id: 'r-1000', employmentType: 'contractor' }, { effectiveAt: past }), 'leaver-contractor'));
-    const leaver = await send('leaver-standard-in-grace-period', makeEvent('person.leaver', { id: 'r-1001', employmentType: 'employee' }, { effectiveAt: past }), 'leaver-standard');
+    await h.runOutcome(
+      await send(
+        'mover',
+        makeEvent(
+          'person.mover',
+          { id: 'r-1001', department: 'Research', managerId: 'r-1000' },
+          { effectiveAt: past, previous: { department: 'Engineering' } },
+        ),
+        'mover-standard',
+      ),
+    );
+    await h.runOutcome(
+      await send(
+        'leaver-contractor',
+        makeEvent(
+          'person.leaver',
+          { id: 'r-1000', employmentType: 'contractor' },
+          { effectiveAt: past },
+        ),
+        'leaver-contractor',
+      ),
+    );
+    const leaver = await send(
+      'leaver-standard-in-grace-period',
+      makeEvent(
+        'person.leaver',
+        { id: 'r-1001', employmentType: 'employee' },
+        { effectiveAt: past },
+      ),
+      'leaver-standard',
+    );
     await h.eventually(async () => {
-      const state = await h.client.workflow.getHandle(leaver).query<RunState>('state').catch(() => undefined);
+      const state = await h.client.workflow
+        .getHandle(leaver)
+        .query<RunState>('state')
+        .catch(() => undefined);
       return state?.waitingOn?.step === 'grace-period' ? true : undefined;
     });
-    await h.runOutcome(await send('failing-step', makeEvent('test.fail', { id: 'r-ghost' }), 'it-fail-unknown-person'));
-    await h.runOutcome(await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'));
+    await h.runOutcome(
+      await send(
+        'failing-step',
+        makeEvent('test.fail', { id: 'r-ghost' }),
+        'it-fail-unknown-person',
+      ),
+    );
+    await h.runOutcome(
+      await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
+    );
 
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const cli = findTemporalCli(process.env.TEMPORAL_CLI);
     for (const [name, workflowId] of recorded) {
       // the CLI writes proto3 JSON, the form Worker.runReplayHistory reads back
-      const { stdout } = await exec(cli, ['workflow', 'show', '--address', server.address, '-w', workflowId, '--output', 'json']);
+      const { stdout } = await exec(cli, [
+        'workflow',
+        'show',
+        '--address',
+        server.address,
+        '-w',
+        workflowId,
+        '--output',
+        'json',
+      ]);
       const history: unknown = JSON.parse(stdout);
-      writeFileSync(join(OUT, `${name}.json`), JSON.stringify({ workflowId, history }, null, 1) + '\n');
+      writeFileSync(
+        join(OUT, `${name}.json`),
+        JSON.stringify({ workflowId, history }, null, 1) + '\n',
+      );
       console.log(`recorded ${name} (${workflowId})`);
     }
   } finally {

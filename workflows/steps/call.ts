@@ -3,18 +3,48 @@
  * naming the step; failures that used up every retry park the run until an operator retries,
  * skips or aborts the step. Nothing fails silently.
  */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { StepIR } from '../../src/dsl/ir';
 import type { StepRecord } from '../../src/temporal/contracts';
 import { stepFailure, type CallOptions, type FlowRun } from '../run';
 
 export type CallResult<T> = { done: true; value: T } | { done: false };
 
-function describe(err: ActivityFailure): { type: string; message: string } {
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure)
-    return { type: cause.type ?? 'Error', message: cause.message };
-  return { type: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message };
+interface CallError {
+  type: string;
+  message: string;
+  /** Retrying cannot help: the run fails at once. */
+  permanent: boolean;
+}
+
+/**
+ * What went wrong with an activity call, or undefined when `err` is not an activity's failure.
+ * Regular activities fail with an ActivityFailure around the cause; local activities with the
+ * cause itself (an ApplicationFailure, or a TimeoutFailure).
+ */
+function classify(err: unknown): CallError | undefined {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    const type =
+      cause instanceof ApplicationFailure
+        ? (cause.type ?? 'Error')
+        : (cause?.name ?? 'ActivityFailure');
+    return {
+      type,
+      message: cause?.message ?? err.message,
+      permanent: err.retryState === 'NON_RETRYABLE_FAILURE',
+    };
+  }
+  if (err instanceof ApplicationFailure) {
+    return {
+      type: err.type ?? 'Error',
+      message: err.message,
+      permanent: err.nonRetryable === true,
+    };
+  }
+  if (err instanceof TimeoutFailure)
+    return { type: 'Timeout', message: err.message, permanent: false };
+  return undefined;
 }
 
 export async function callWithParking<T>(
@@ -28,9 +58,10 @@ export async function callWithParking<T>(
     try {
       return { done: true, value: await call() };
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const error = describe(err);
-      if (err.retryState === 'NON_RETRYABLE_FAILURE') {
+      const failure = classify(err);
+      if (!failure) throw err;
+      const error = { type: failure.type, message: failure.message };
+      if (failure.permanent) {
         run.finishStep(record, 'failed', { error });
         throw stepFailure(step, error.type, `${error.type}: ${error.message}`);
       }

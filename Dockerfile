@@ -1,0 +1,18 @@
+# idflow's worker, gateway and CLI. Used by docker-compose.temporal.yml; any of the commands
+# (`worker`, `gateway`, `definitions apply`, `tokens create`, …) is the container's argument.
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY migrations ./migrations
+COPY definitions ./definitions
+COPY tsconfig.json idflow.schema.json ./
+USER node
+ENV IDFLOW_DATA_DIR=/tmp/idflow
+ENTRYPOINT ["node", "bin/idflow.js"]
+CMD ["--help"]
