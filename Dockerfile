@@ -12,7 +12,8 @@ COPY activities ./activities
 COPY migrations ./migrations
 COPY definitions ./definitions
 COPY tsconfig.json idflow.schema.json ./
+ENV IDFLOW_DATA_DIR=/var/lib/idflow
+RUN mkdir -p /var/lib/idflow && node bin/idflow.js bundle && chown -R node /var/lib/idflow
 USER node
-ENV IDFLOW_DATA_DIR=/tmp/idflow
 ENTRYPOINT ["node", "bin/idflow.js"]
 CMD ["--help"]

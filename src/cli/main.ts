@@ -2,6 +2,7 @@
  * The `idflow` command. Each subcommand lives in commands/<name>.ts and registers itself here.
  */
 import { Command } from 'commander';
+import { registerBundle } from './commands/bundle';
 import { registerCompile } from './commands/compile';
 import { registerDefinitions } from './commands/definitions';
 import { registerDev } from './commands/dev';
@@ -22,6 +23,7 @@ registerCompile(program);
 registerSchema(program);
 registerDev(program);
 registerWorker(program);
+registerBundle(program);
 registerGateway(program);
 registerDefinitions(program);
 registerTokens(program);

@@ -288,6 +288,16 @@ test('a run whose event lacks a required input fails at its start, naming the in
   );
 });
 
+test('a run that executes more steps than its step budget fails with a clear error', async () => {
+  const event = makeEvent('test.budget', { id: 'p-budget' });
+  expect((await h.postEvent(event)).status).toBe(202);
+  const outcome = await h.runOutcome(`flow/it-over-budget/p-budget/${event.id as string}`);
+  expect(outcome).toMatchObject({ ok: false, type: 'StepBudgetExceeded' });
+  expect((outcome as { message: string }).message).toBe(
+    "the run executed more than 2 steps (its step budget) at step 'three'",
+  );
+});
+
 describe('the gateway refuses bad requests', () => {
   test('no token or an unknown token → 401; a token without the scope → 403', async () => {
     const event = makeEvent('person.leaver', { id: 'p-auth' });
