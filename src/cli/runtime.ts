@@ -48,3 +48,21 @@ export function shutdownSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', done);
   });
 }
+
+/** Runs `fn` with the database of a one-off command, and closes it afterwards. */
+export async function withDatabase<T>(
+  fn: (db: DatabaseHandle['db'], config: Config) => Promise<T>,
+): Promise<T> {
+  const config = configOrExit();
+  const handle = await database(config, 'cli');
+  try {
+    return await fn(handle.db, config);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Who is acting, for the audit log of CLI commands. */
+export function cliActor(): string {
+  return `cli:${process.env.USER ?? 'unknown'}`;
+}

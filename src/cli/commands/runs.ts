@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { appendAudit } from '../../db/repos/audit';
 import type { OperatorAction, RunState } from '../../temporal/contracts';
 import { createTemporalClient } from '../../temporal/client';
-import { configOrExit, database } from '../runtime';
+import { cliActor, configOrExit, withDatabase } from '../runtime';
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -65,36 +65,33 @@ export function registerRuns(program: Command): void {
       .description(`${action} the step a parked run waits on`)
       .argument('<workflow-id>')
       .option('--reason <text>', 'why, for the audit log')
-      .action(async (workflowId: string, options: { reason?: string }) => {
-        const config = configOrExit();
-        const by = `cli:${process.env.USER ?? 'unknown'}`;
-        const db = await database(config, 'cli');
-        try {
-          await withClient(async (client) => {
+      .action((workflowId: string, options: { reason?: string }) =>
+        withDatabase((db) =>
+          withClient(async (client) => {
             const handle = client.workflow.getHandle(workflowId);
             const state = await handle.query<RunState>('state');
-            if (state.waitingOn?.kind !== 'operator')
+            if (state.waitingOn?.kind !== 'operator') {
               throw new Error(`${workflowId} is not parked (status ${state.status})`);
+            }
+            const reason = options.reason ? { reason: options.reason } : {};
             const request: OperatorAction = {
               action,
               step: state.waitingOn.step,
-              by,
-              ...(options.reason ? { reason: options.reason } : {}),
+              by: cliActor(),
+              ...reason,
             };
             await handle.executeUpdate<RunState, [OperatorAction]>('operator', { args: [request] });
-            await appendAudit(db.db, {
-              actor: by,
+            await appendAudit(db, {
+              actor: request.by,
               action: `run.step-${action}`,
               target: `run:${workflowId}`,
               outcome: 'ok',
-              detail: { step: request.step, ...(options.reason ? { reason: options.reason } : {}) },
+              detail: { step: request.step, ...reason },
               runId: workflowId,
             });
             console.error(`${action}: step '${request.step}' of ${workflowId}`);
-          });
-        } finally {
-          await db.close();
-        }
-      });
+          }),
+        ),
+      );
   }
 }

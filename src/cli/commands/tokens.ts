@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../dsl/duration';
 import { SCOPES, TokenService } from '../../gateway/services/tokens';
-import { configOrExit, database } from '../runtime';
+import { cliActor, withDatabase } from '../runtime';
 
 function parseScopes(value: string): string[] {
   const scopes = value
@@ -13,6 +13,13 @@ function parseScopes(value: string): string[] {
   if (unknown.length)
     throw new Error(`unknown scope(s) ${unknown.join(', ')}; scopes are ${SCOPES.join(', ')}`);
   return scopes;
+}
+
+interface CreateOptions {
+  name: string;
+  scopes: string;
+  person?: string;
+  expires?: string;
 }
 
 export function registerTokens(program: Command): void {
@@ -28,72 +35,52 @@ export function registerTokens(program: Command): void {
     )
     .option('--person <id>', 'the person the token acts as (approvers)')
     .option('--expires <duration>', 'lifetime, e.g. 90d')
-    .action(
-      async (options: { name: string; scopes: string; person?: string; expires?: string }) => {
-        const scopes = parseScopes(options.scopes);
-        const ms = options.expires === undefined ? undefined : parseDuration(options.expires);
-        if (options.expires !== undefined && ms === undefined)
-          throw new Error(`--expires must be a duration like 90d, not '${options.expires}'`);
-        const config = configOrExit();
-        const db = await database(config, 'cli');
-        try {
-          const { token, row } = await new TokenService(db.db).create({
-            name: options.name,
-            scopes,
-            ...(options.person ? { personId: options.person } : {}),
-            ...(ms ? { expiresAt: new Date(Date.now() + ms) } : {}),
-            actor: `cli:${process.env.USER ?? 'unknown'}`,
-          });
-          console.error(
-            `token ${row.id} (${row.name}, scopes ${scopes.join(', ')}); it is shown only now:`,
-          );
-          console.log(token);
-        } finally {
-          await db.close();
-        }
-      },
-    );
+    .action(async (options: CreateOptions) => {
+      const scopes = parseScopes(options.scopes);
+      const ms = options.expires === undefined ? undefined : parseDuration(options.expires);
+      if (options.expires !== undefined && ms === undefined) {
+        throw new Error(`--expires must be a duration like 90d, not '${options.expires}'`);
+      }
+      await withDatabase(async (db) => {
+        const { token, row } = await new TokenService(db).create({
+          name: options.name,
+          scopes,
+          ...(options.person ? { personId: options.person } : {}),
+          ...(ms ? { expiresAt: new Date(Date.now() + ms) } : {}),
+          actor: cliActor(),
+        });
+        console.error(
+          `token ${row.id} (${row.name}, scopes ${scopes.join(', ')}); it is shown only now:`,
+        );
+        console.log(token);
+      });
+    });
   tokens
     .command('list')
     .description('list tokens (never their values)')
-    .action(async () => {
-      const config = configOrExit();
-      const db = await database(config, 'cli');
-      try {
-        for (const t of await new TokenService(db.db).list()) {
+    .action(() =>
+      withDatabase(async (db) => {
+        for (const t of await new TokenService(db).list()) {
           const state = t.revokedAt
             ? 'revoked'
             : t.expiresAt && t.expiresAt < new Date()
               ? 'expired'
               : 'active';
+          const used = t.lastUsedAt?.toISOString() ?? 'never used';
           console.log(
-            [
-              t.id,
-              t.name,
-              t.scopes.join(','),
-              t.personId ?? '-',
-              state,
-              t.lastUsedAt?.toISOString() ?? 'never used',
-            ].join('\t'),
+            [t.id, t.name, t.scopes.join(','), t.personId ?? '-', state, used].join('\t'),
           );
         }
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
   tokens
     .command('revoke')
     .description('revoke a token by id')
     .argument('<id>')
-    .action(async (id: string) => {
-      const config = configOrExit();
-      const db = await database(config, 'cli');
-      try {
-        if (!(await new TokenService(db.db).revoke(id, `cli:${process.env.USER ?? 'unknown'}`)))
-          throw new Error(`no token ${id}`);
+    .action((id: string) =>
+      withDatabase(async (db) => {
+        if (!(await new TokenService(db).revoke(id, cliActor()))) throw new Error(`no token ${id}`);
         console.error(`revoked ${id}`);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 }

@@ -5,9 +5,10 @@
 import { connectorType, LOG_CHANNEL } from '../../connectors/registry';
 import { didYouMean, listNames, type Path, suggest } from '../diagnostics';
 import { parseDuration } from '../duration';
-import type { JsonPrimitive, RetryIR, StepIR, SwitchCaseIR, ValueIR } from '../ir';
+import { fitsInputShape } from '../inputs';
+import type { RetryIR, StepIR, SwitchCaseIR, ValueIR } from '../ir';
 import { jsonSchemaOf } from '../json-schema';
-import { describeShape, isListShape, type Shape } from '../shapes';
+import { describeShape, isListShape } from '../shapes';
 import {
   stepKind,
   type ActionStep,
@@ -135,27 +136,11 @@ function endedWithin(id: string, state: FlowState): FlowState {
   return state.endedBy ? { ...state, endedBy: id } : state;
 }
 
-function caseFits(value: JsonPrimitive, shape: Shape): boolean {
-  switch (shape) {
-    case 'dyn':
-      return true;
-    case 'string':
-      return typeof value === 'string';
-    case 'int':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'double':
-      return typeof value === 'number';
-    case 'bool':
-      return typeof value === 'boolean';
-    default:
-      return false;
-  }
-}
-
 function switchStep(fc: FlowCompiler, step: SwitchStep, path: Path, state: FlowState): Result {
   const at = [...path, 'switch'];
   const on = fc.values.expression([...at, 'on'], step.switch.on, fc.env(state, info(fc, step)));
-  if (on && !['string', 'int', 'double', 'bool', 'dyn'].includes(on.shape as string)) {
+  const comparable = on && ['string', 'int', 'double', 'bool', 'dyn'].includes(on.shape as string);
+  if (on && !comparable) {
     fc.error(
       [...at, 'on'],
       'bad-switch',
@@ -170,7 +155,7 @@ function switchStep(fc: FlowCompiler, step: SwitchStep, path: Path, state: FlowS
     values.forEach((value, j) => {
       const where = Array.isArray(c.is) ? [...at, 'cases', i, 'is', j] : [...at, 'cases', i, 'is'];
       const key = JSON.stringify(value);
-      if (on && !caseFits(value, on.shape)) {
+      if (on && comparable && !fitsInputShape(value, on.shape)) {
         fc.error(
           where,
           'bad-case',
