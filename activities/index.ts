@@ -5,6 +5,8 @@
 import type { ActiveConnectors } from '../src/connectors/active';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logging';
+import type { SlackNotifier } from '../src/notify/slack';
+import { createApprovalActivities } from './approvals';
 import { createConnectorActivities } from './connectors';
 import { createNotifyActivities } from './notify';
 import { createRecordActivities } from './records';
@@ -13,6 +15,8 @@ export interface ActivityDeps {
   db: Database;
   logger: Logger;
   connectors: ActiveConnectors;
+  /** Present when Slack is configured. */
+  slack?: SlackNotifier;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createConnectorActivities(deps),
     ...createNotifyActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }
 

@@ -11,6 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { insertPersonIfAbsent } from '../src/db/repos/persons';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { RunState } from '../src/temporal/contracts';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     logFile: join(ROOT, '.idflow', 'test', 'record-replays.log'),
   });
   const h = new Harness({
-    definitions: ['definitions', 'test/fixtures/runtime'],
+    definitions: ['definitions', 'test/fixtures/runtime', 'test/fixtures/approvals'],
     temporalAddress: server.address,
   });
   try {
@@ -119,6 +120,38 @@ async function main(): Promise<void> {
     await h.runOutcome(
       await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
     );
+
+    // an approval: assigned, then approved by the manager through the run's `decide` update
+    await insertPersonIfAbsent(h.db.db, {
+      id: 'r-mgr',
+      displayName: 'Mina Manager',
+      status: 'active',
+    });
+    const approval = await send(
+      'approval',
+      makeEvent('test.approve', { id: 'r-2001', managerId: 'r-mgr' }),
+      'ap-basic',
+    );
+    await h.eventually(async () => {
+      const state = await h.client.workflow
+        .getHandle(approval)
+        .query<RunState>('state')
+        .catch(() => undefined);
+      return state?.waitingOn?.kind === 'approval' ? true : undefined;
+    });
+    await h.client.workflow.getHandle(approval).executeUpdate('decide', {
+      args: [
+        {
+          step: 'ask-manager',
+          decision: 'approve',
+          by: 'r-mgr',
+          onBehalfOf: 'r-mgr',
+          channel: 'api',
+          comment: 'ok',
+        },
+      ],
+    });
+    await h.runOutcome(approval);
 
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });

@@ -1,3 +1,3 @@
 /** Every workflow the idflow worker runs. */
 export { dispatchEvent } from './dispatch';
-export { runFlow, stateQuery, operatorUpdate } from './run-flow';
+export { runFlow, stateQuery, operatorUpdate, decideUpdate } from './run-flow';

@@ -14,12 +14,21 @@ import {
 import type { Activities } from '../activities';
 import { resolveInputs } from '../src/dsl/inputs';
 import { IR_VERSION } from '../src/dsl/ir';
-import type { OperatorAction, RunFlowInput, RunOutcome, RunState } from '../src/temporal/contracts';
+import type {
+  ApprovalTask,
+  DecisionRequest,
+  OperatorAction,
+  RunFlowInput,
+  RunOutcome,
+  RunState,
+} from '../src/temporal/contracts';
 import { FlowRun } from './run';
 import { runSteps } from './steps';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
+/** An approver's decision; the validator refuses what may not count (see FlowRun.validateDecision). */
+export const decideUpdate = defineUpdate<ApprovalTask, [DecisionRequest]>('decide');
 
 const { recordRunOutcome } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -65,6 +74,10 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     },
     { validator: (action: OperatorAction) => run.validateOperator(action) },
   );
+
+  setHandler(decideUpdate, (request: DecisionRequest) => run.applyDecision(request), {
+    validator: (request: DecisionRequest) => run.validateDecision(request),
+  });
 
   const outcome: RunOutcome = {
     runId: workflowInfo().workflowId,

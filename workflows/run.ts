@@ -19,13 +19,20 @@ import { ExpressionError, renderValue, toCel, type CelScope } from '../src/dsl/c
 import type { JsonValue, StepIR, ValueIR } from '../src/dsl/ir';
 import { PERSON_SHAPE } from '../src/dsl/shapes';
 import type {
+  ApprovalDecision,
+  ApprovalTask,
+  DecisionRequest,
   OperatorAction,
   RunFlowInput,
   RunState,
   StepRecord,
   WaitingOn,
 } from '../src/temporal/contracts';
-import { IdflowStatus, type RunStatus } from '../src/temporal/search-attributes';
+import {
+  IdflowPendingApprovers,
+  IdflowStatus,
+  type RunStatus,
+} from '../src/temporal/search-attributes';
 
 /** Options of one activity call: the step's timeout and retry policy, and where it runs. */
 export interface CallOptions {
@@ -59,6 +66,8 @@ export class FlowRun {
   private automatedSince: number;
   /** An operator's decision on the parked step, set by the `operator` update. */
   private operatorAction?: OperatorAction;
+  /** Approval tasks of this run, open and closed. */
+  readonly approvals: ApprovalTask[] = [];
 
   constructor(
     readonly input: RunFlowInput,
@@ -139,6 +148,22 @@ export class FlowRun {
     setCurrentDetails(details);
   }
 
+  /** Marks the run as waiting on an approval, or updates what it waits on. */
+  waitForApproval(on: WaitingOn, details: string): void {
+    if (this.waitingOn) {
+      this.waitingOn = on;
+      setCurrentDetails(details);
+    } else {
+      this.wait(on, details);
+    }
+  }
+
+  /** An approval task closed: the run goes on, and nobody is pending on it any more. */
+  approvalClosed(): void {
+    this.resume();
+    this.publishPendingApprovers();
+  }
+
   resume(): void {
     this.waitingOn = undefined;
     this.automatedSince = Date.now();
@@ -177,6 +202,74 @@ export class FlowRun {
     this.operatorAction = undefined;
     this.resume();
     return action;
+  }
+
+  /** The open approval task of `step`, for a decision. */
+  openTask(step: string): ApprovalTask | undefined {
+    return this.approvals.find((t) => t.step === step && t.status === 'open');
+  }
+
+  /**
+   * Refuses decisions that may not count, with a failure type the gateway maps to HTTP: the
+   * task must be open, the decider a current approver or their delegate, never the subject.
+   */
+  validateDecision(request: DecisionRequest): void {
+    const task = this.openTask(request.step);
+    const refuse = (type: string, message: string) => {
+      throw ApplicationFailure.nonRetryable(message, type);
+    };
+    if (!task) {
+      const closed = this.approvals.find((t) => t.step === request.step);
+      return refuse(
+        'TaskClosed',
+        closed
+          ? `the approval is already ${closed.status}`
+          : `no approval at step '${request.step}'`,
+      );
+    }
+    const subject = this.input.subject.id;
+    if (request.by === subject || request.onBehalfOf === subject) {
+      return refuse('SubjectCannotApprove', 'the subject of a request never decides it');
+    }
+    if (!task.approvers.some((a) => a.id === request.onBehalfOf)) {
+      return refuse('NotAnApprover', `${request.onBehalfOf} is not an approver of this task now`);
+    }
+    if (task.decisions.some((d) => d.onBehalfOf === request.onBehalfOf)) {
+      return refuse('AlreadyDecided', `${request.onBehalfOf} has already decided`);
+    }
+  }
+
+  /** Records a decision (validated) and closes the task when it is decided. */
+  applyDecision(request: DecisionRequest): ApprovalTask {
+    const task = this.openTask(request.step) as ApprovalTask;
+    const decision: ApprovalDecision = {
+      by: request.by,
+      onBehalfOf: request.onBehalfOf,
+      decision: request.decision === 'approve' ? 'approved' : 'rejected',
+      at: new Date().toISOString(),
+      channel: request.channel,
+      ...(request.comment ? { comment: request.comment } : {}),
+    };
+    task.decisions.push(decision);
+    const approvedBy = new Set(
+      task.decisions.filter((d) => d.decision === 'approved').map((d) => d.onBehalfOf),
+    );
+    if (decision.decision === 'rejected') task.status = 'rejected';
+    else if (task.mode === 'any' || task.approvers.every((a) => approvedBy.has(a.id)))
+      task.status = 'approved';
+    if (task.status !== 'open')
+      task.history.push({ at: decision.at, kind: 'decided', approvers: [decision.by] });
+    return structuredCloneTask(task);
+  }
+
+  /** Keeps IdflowPendingApprovers equal to the approvers of the open tasks. */
+  publishPendingApprovers(): void {
+    const pending = this.approvals
+      .filter((t) => t.status === 'open')
+      .flatMap((t) =>
+        t.approvers.filter((a) => !t.decisions.some((d) => d.onBehalfOf === a.id)).map((a) => a.id),
+      );
+    upsertSearchAttributes([{ key: IdflowPendingApprovers, value: [...new Set(pending)] }]);
   }
 
   setStatus(status: RunStatus): void {
@@ -219,10 +312,16 @@ export class FlowRun {
       ...(this.currentStep ? { currentStep: this.currentStep } : {}),
       ...(this.waitingOn ? { waitingOn: this.waitingOn } : {}),
       steps: this.steps.map((s) => ({ ...s })),
+      approvals: this.approvals.map((a) => structuredCloneTask(a)),
       vars: { ...this.vars },
       stepsExecuted: this.stepsExecuted,
       automatedMs,
       budgetExceeded: exceeded,
     };
   }
+}
+
+/** A deep copy of a task (JSON data), so queries and updates never hand out live state. */
+function structuredCloneTask(task: ApprovalTask): ApprovalTask {
+  return JSON.parse(JSON.stringify(task)) as ApprovalTask;
 }

@@ -39,6 +39,17 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('idflow'),
   TEMPORAL_UI_PORT: Port.default(8233),
   TEMPORAL_CLI: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[abp]-/, 'must be a Slack bot token (xoxb-…)')
+    .optional(),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(16, 'must be the signing secret of the Slack app')
+    .optional(),
+  SLACK_API_URL: z
+    .url({ error: 'must be a URL, like https://slack.com/api/' })
+    .default('https://slack.com/api/'),
   IDFLOW_WORKER_SHUTDOWN_GRACE: z
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration like 30s')
@@ -60,6 +71,8 @@ export interface Config {
     cli?: string;
   };
   worker: { shutdownGraceTime: string };
+  /** Slack, when configured: approval requests as direct messages with buttons. */
+  slack?: { botToken: string; signingSecret?: string; apiUrl: string };
 }
 
 /** Configuration that names every bad variable, so start-up can fail with all of them. */
@@ -76,7 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+      // never echo a secret's value
+      const shown = /TOKEN|SECRET|PASSWORD|DATABASE_URL/.test(name)
+        ? '(hidden)'
+        : JSON.stringify(env[name] ?? '');
+      return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
@@ -99,6 +116,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.TEMPORAL_CLI ? { cli: e.TEMPORAL_CLI } : {}),
     },
     worker: { shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE },
+    ...(e.SLACK_BOT_TOKEN
+      ? {
+          slack: {
+            botToken: e.SLACK_BOT_TOKEN,
+            ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+            apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+          },
+        }
+      : {}),
   };
 }
 

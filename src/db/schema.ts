@@ -129,3 +129,41 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   result: jsonb('result').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
+
+/** Delegations: `toPerson` may decide approvals of `fromPerson` between `startsAt` and `endsAt`. */
+export const delegations = pgTable(
+  'delegations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    fromPerson: text('from_person').notNull(),
+    toPerson: text('to_person').notNull(),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    index('delegations_to_idx').on(t.toPerson),
+    index('delegations_from_idx').on(t.fromPerson),
+  ],
+);
+
+/** Slack messages sent to approvers, so the outcome can replace their buttons later. */
+export const approvalMessages = pgTable(
+  'approval_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    step: text('step').notNull(),
+    personId: text('person_id').notNull(),
+    slackUser: text('slack_user').notNull(),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('approval_messages_task_idx').on(t.workflowId, t.step),
+    index('approval_messages_user_idx').on(t.slackUser),
+  ],
+);

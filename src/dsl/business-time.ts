@@ -27,7 +27,10 @@ function minutes(hhmm: string): number {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Wall-clock parts of `instant` in `timezone`. */
-function localParts(instant: number, timezone: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+function localParts(
+  instant: number,
+  timezone: string,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
   let f = formatters.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -43,8 +46,16 @@ function localParts(instant: number, timezone: string): { y: number; mo: number;
     formatters.set(timezone, f);
   }
   const parts: Record<string, number> = {};
-  for (const p of f.formatToParts(new Date(instant))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { y: parts.year ?? 0, mo: parts.month ?? 0, d: parts.day ?? 0, h: parts.hour ?? 0, mi: parts.minute ?? 0, s: parts.second ?? 0 };
+  for (const p of f.formatToParts(new Date(instant)))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return {
+    y: parts.year ?? 0,
+    mo: parts.month ?? 0,
+    d: parts.day ?? 0,
+    h: parts.hour ?? 0,
+    mi: parts.minute ?? 0,
+    s: parts.second ?? 0,
+  };
 }
 
 /** Offset of `timezone` from UTC at `instant`, in ms (local = utc + offset). */
@@ -54,7 +65,13 @@ function offsetAt(instant: number, timezone: string): number {
 }
 
 /** The instant at which local wall time y-mo-d hh:mm happens in `timezone`. */
-export function zonedInstant(y: number, mo: number, d: number, minuteOfDay: number, timezone: string): number {
+export function zonedInstant(
+  y: number,
+  mo: number,
+  d: number,
+  minuteOfDay: number,
+  timezone: string,
+): number {
   const wall = Date.UTC(y, mo - 1, d, Math.floor(minuteOfDay / 60), minuteOfDay % 60);
   let guess = wall - offsetAt(wall, timezone);
   guess = wall - offsetAt(guess, timezone);
@@ -72,13 +89,23 @@ export function isTimeZone(timezone: string): boolean {
 }
 
 /** The working window [start, end) of the local day containing `instant`, or undefined. */
-function windowOf(instant: number, cal: BusinessCalendar): { start: number; end: number; next: number } {
+function windowOf(
+  instant: number,
+  cal: BusinessCalendar,
+): { start: number; end: number; next: number } {
   const p = localParts(instant, cal.timezone);
   const date = `${String(p.y).padStart(4, '0')}-${String(p.mo).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
   const weekday = WEEKDAYS[new Date(Date.UTC(p.y, p.mo - 1, p.d)).getUTCDay()] as Weekday;
   const nextDay = new Date(Date.UTC(p.y, p.mo - 1, p.d) + DAY_MS);
-  const next = zonedInstant(nextDay.getUTCFullYear(), nextDay.getUTCMonth() + 1, nextDay.getUTCDate(), 0, cal.timezone);
-  if (!cal.days.includes(weekday) || cal.holidays.includes(date)) return { start: next, end: next, next };
+  const next = zonedInstant(
+    nextDay.getUTCFullYear(),
+    nextDay.getUTCMonth() + 1,
+    nextDay.getUTCDate(),
+    0,
+    cal.timezone,
+  );
+  if (!cal.days.includes(weekday) || cal.holidays.includes(date))
+    return { start: next, end: next, next };
   return {
     start: zonedInstant(p.y, p.mo, p.d, minutes(cal.from), cal.timezone),
     end: zonedInstant(p.y, p.mo, p.d, minutes(cal.to), cal.timezone),
@@ -110,8 +137,16 @@ export function addBusinessTime(start: number, durationMs: number, cal: Business
 export function businessDurationMs(text: string, cal: BusinessCalendar): number | undefined {
   if (!/^(?:\d+(?:ms|s|m|h|d|w))+$/.test(text)) return undefined;
   const day = (minutes(cal.to) - minutes(cal.from)) * 60_000;
-  const unit: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: day, w: day * cal.days.length };
+  const unit: Record<string, number> = {
+    ms: 1,
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+    d: day,
+    w: day * cal.days.length,
+  };
   let total = 0;
-  for (const [, n, u] of text.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(n) * (unit[u as string] as number);
+  for (const [, n, u] of text.matchAll(/(\d+)(ms|s|m|h|d|w)/g))
+    total += Number(n) * (unit[u as string] as number);
   return total;
 }

@@ -4,6 +4,7 @@
  * runtime dependencies. Every field is part of the content hash; source positions are not,
  * so reformatting a definition keeps its hash.
  */
+import type { BusinessCalendar } from './business-time';
 import type { ObjectShape, Shape } from './shapes';
 
 /** Bumped when the IR changes incompatibly; the interpreter refuses versions it does not know. */
@@ -108,8 +109,36 @@ export interface FailStepIR extends StepBaseIR {
   code: string;
 }
 
+/** Who may decide: a CEL expression giving person ids, or the members of a group or role. */
+export type ApproverIR = { expr: string } | { group: string } | { role: string };
+
+export interface ApprovalStepIR extends StepBaseIR {
+  kind: 'approval';
+  approvers: ApproverIR[];
+  /** `any`: the first decision counts; `all`: every approver must approve (one rejection rejects). */
+  mode: 'any' | 'all';
+  request: ValueIR;
+  access?: ValueIR;
+  /** Durations from the step's start; business time when `businessHours` is set. */
+  remindEveryMs?: number;
+  escalate: Array<{ afterMs: number; to: ApproverIR[] }>;
+  timeoutMs: number;
+  onTimeout: 'reject' | 'approve' | 'park';
+  businessHours?: BusinessCalendar;
+  /** Where approvers without Slack are notified: `log` or a notification connector. */
+  notifyChannel: string;
+  notifyChannelType: string;
+}
+
 export type StepIR =
-  ActionStepIR | IfStepIR | SwitchStepIR | SetStepIR | WaitStepIR | NotifyStepIR | FailStepIR;
+  | ActionStepIR
+  | IfStepIR
+  | SwitchStepIR
+  | SetStepIR
+  | WaitStepIR
+  | NotifyStepIR
+  | FailStepIR
+  | ApprovalStepIR;
 
 export type StepKind = StepIR['kind'];
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { CONNECTOR_TYPES } from '../connectors/registry';
+import { WEEKDAYS } from './business-time';
 import { DURATION_PATTERN } from './duration';
 
 export const API_VERSION = 'idflow/v1';
@@ -14,7 +15,16 @@ export const DOCUMENT_KINDS = ['Flow', 'Policy', 'Connector', 'Template'] as con
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** Step kinds of v1, each the one key that names what a step does. */
-export const STEP_KINDS = ['action', 'if', 'switch', 'set', 'wait', 'notify', 'fail'] as const;
+export const STEP_KINDS = [
+  'action',
+  'if',
+  'switch',
+  'set',
+  'wait',
+  'notify',
+  'fail',
+  'approval',
+] as const;
 export type StepKindName = (typeof STEP_KINDS)[number];
 
 export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -165,9 +175,46 @@ export const FailStep = z.strictObject({
   }),
 });
 
+/** Who approves: a CEL expression giving a person id or a list of them, or a group or role. */
+const ApproverRef = z.union([
+  Expression,
+  z.strictObject({ group: z.string().min(1) }),
+  z.strictObject({ role: z.string().min(1) }),
+]);
+
+const ClockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day, HH:MM, like 09:00');
+
+export const BusinessHours = z.strictObject({
+  timezone: z.string().min(1),
+  days: z.array(z.enum(WEEKDAYS)).min(1).optional(),
+  from: ClockTime.optional(),
+  to: ClockTime.optional(),
+  holidays: z.array(z.iso.date()).optional(),
+});
+
+export const ApprovalStep = z.strictObject({
+  ...stepBase,
+  approval: z.strictObject({
+    approvers: z.array(ApproverRef).min(1, 'needs at least one approver'),
+    mode: z.enum(['any', 'all']).optional(),
+    request: z.string().min(1),
+    access: ValueTemplate.optional(),
+    remindEvery: Duration.optional(),
+    escalate: z
+      .array(z.strictObject({ after: Duration, to: z.array(ApproverRef).min(1) }))
+      .optional(),
+    timeout: Duration,
+    onTimeout: z.enum(['reject', 'approve', 'park']).optional(),
+    businessHours: BusinessHours.optional(),
+    notify: z.strictObject({ channel: z.string().min(1) }).optional(),
+  }),
+});
+
 /** Union options in STEP_KINDS order: the structural check relies on it. */
 export const Step: z.ZodType<Step> = z
-  .union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep])
+  .union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep, ApprovalStep])
   .meta({
     id: 'Step',
     description: 'One step: an id, an optional title, and exactly one of the step kinds.',
@@ -257,7 +304,9 @@ export type FlowDocument = z.infer<typeof FlowDocument>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
-export type Step = ActionStep | IfStep | SwitchStep | SetStep | WaitStep | NotifyStep | FailStep;
+export type Step =
+  ActionStep | IfStep | SwitchStep | SetStep | WaitStep | NotifyStep | FailStep | ApprovalStep;
+export type ApprovalStep = z.infer<typeof ApprovalStep>;
 export type ActionStep = z.infer<typeof ActionStep>;
 interface StepFields {
   id: string;
@@ -291,5 +340,6 @@ export function stepKind(step: Step): StepKindName {
   if ('set' in step) return 'set';
   if ('wait' in step) return 'wait';
   if ('notify' in step) return 'notify';
+  if ('approval' in step) return 'approval';
   return 'fail';
 }

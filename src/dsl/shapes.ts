@@ -104,3 +104,39 @@ export function describeShape(shape: Shape): string {
   if (isMapShape(shape)) return `map<string, ${describeShape(shape.map)}>`;
   return shape.object;
 }
+
+const DECISION: ObjectShape = {
+  object: 'ApprovalDecision',
+  fields: {
+    by: 'string',
+    onBehalfOf: 'string',
+    decision: 'string',
+    at: 'timestamp',
+    channel: 'string',
+    comment: 'string',
+  },
+};
+
+/**
+ * `steps.<id>.output` of an approval step: the outcome (`approved`, `rejected` or `expired`),
+ * who decided, when, through which channel and why, every decision (mode `all`), and the
+ * history of assignments, reminders and escalations.
+ */
+export const APPROVAL_OUTPUT_SHAPE: ObjectShape = {
+  object: 'ApprovalOutput',
+  fields: {
+    decision: 'string',
+    decidedBy: 'string',
+    onBehalfOf: 'string',
+    decidedAt: 'timestamp',
+    channel: 'string',
+    comment: 'string',
+    decisions: { list: DECISION },
+    history: {
+      list: {
+        object: 'ApprovalEvent',
+        fields: { at: 'timestamp', kind: 'string', approvers: { list: 'string' } },
+      },
+    },
+  },
+};

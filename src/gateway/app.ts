@@ -2,7 +2,7 @@
  * The gateway: a thin HTTP layer. Routes authenticate, validate with zod and call services;
  * services hold the rules; repositories hold the SQL.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -10,13 +10,18 @@ import type { Logger } from '../logging';
 import { authenticate, principalOf } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { HttpProblem } from './problems';
+import { approvalRoutes } from './routes/approvals';
 import { eventRoutes } from './routes/events';
+import type { ApprovalService } from './services/approvals';
 import type { EventService } from './services/events';
 import type { TokenService } from './services/tokens';
 
 export interface GatewayServices {
   events: EventService;
   tokens: TokenService;
+  approvals: ApprovalService;
+  /** Slack interactions: the signature check and the route (absent when Slack is off). */
+  slack: Router;
 }
 
 export interface GatewayOptions {
@@ -38,6 +43,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
     res.json({ status: 'ok' });
   });
 
+  // Slack signs its requests; it sends no bearer token.
+  app.use(services.slack);
   app.use(authenticate(services.tokens));
   app.use(
     rateLimit({
@@ -61,6 +68,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
     }),
   );
   app.use(eventRoutes(services.events));
+  app.use(approvalRoutes(services.approvals));
   app.use(notFoundHandler());
   app.use(errorHandler(options.logger));
   return app;

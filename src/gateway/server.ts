@@ -5,6 +5,9 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logging';
 import { createApp } from './app';
+import { SlackNotifier } from '../notify/slack';
+import { slackRoutes } from './routes/slack';
+import { ApprovalService } from './services/approvals';
 import { EventService } from './services/events';
 import { TokenService } from './services/tokens';
 
@@ -20,10 +23,21 @@ export async function startGateway(
   temporal: Client,
   logger: Logger,
 ): Promise<GatewayHandle> {
+  const approvals = new ApprovalService(db, temporal);
+  const slack = config.slack
+    ? new SlackNotifier(config.slack.botToken, config.slack.apiUrl)
+    : undefined;
   const app = createApp(
     {
       events: new EventService(db, temporal, config.temporal.taskQueue),
       tokens: new TokenService(db),
+      approvals,
+      slack: slackRoutes({
+        db,
+        approvals,
+        ...(config.slack?.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+        ...(slack ? { slack } : {}),
+      }),
     },
     { logger, rateLimitPerMinute: config.http.rateLimitPerMinute },
   );

@@ -85,9 +85,68 @@ export interface StepRecord {
   error?: { type: string; message: string; attempts?: number };
 }
 
+/** A person who may decide an approval, as resolved from the identity store. */
+export interface Approver {
+  id: string;
+  displayName?: string;
+  email?: string;
+}
+
+export interface ApprovalDecision {
+  /** Who decided. */
+  by: string;
+  /** The approver the decision counts for: `by` itself, or whom `by` is a delegate of. */
+  onBehalfOf: string;
+  decision: 'approved' | 'rejected';
+  at: string;
+  channel: 'api' | 'slack' | 'timeout' | 'operator';
+  comment?: string;
+}
+
+export interface ApprovalEvent {
+  at: string;
+  kind: 'assigned' | 'reminded' | 'escalated' | 'decided' | 'timed-out' | 'parked' | 'reopened';
+  approvers: string[];
+}
+
+export type ApprovalStatus = 'open' | 'approved' | 'rejected' | 'expired';
+
+/** An approval step's task, as approvers and the approvals API see it. */
+export interface ApprovalTask {
+  workflowId: string;
+  step: string;
+  title: string;
+  flow: string;
+  subject: { id: string; displayName?: string; employeeId?: string };
+  request: string;
+  access?: JsonValue;
+  mode: 'any' | 'all';
+  status: ApprovalStatus;
+  /** The approvers currently assigned (the current escalation level). */
+  approvers: Approver[];
+  level: number;
+  openedAt: string;
+  deadline: string;
+  nextReminderAt?: string;
+  nextEscalationAt?: string;
+  decisions: ApprovalDecision[];
+  history: ApprovalEvent[];
+}
+
+/** A decision sent to a run (the `decide` update), already authenticated by the gateway. */
+export interface DecisionRequest {
+  step: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  onBehalfOf: string;
+  channel: 'api' | 'slack';
+  comment?: string;
+}
+
 /** What a run waits on, for the `state` query and the Web UI. */
 export type WaitingOn =
   | { kind: 'timer'; step: string; until: string }
+  | { kind: 'approval'; step: string; since: string; approvers: string[]; deadline: string }
   | {
       kind: 'operator';
       step: string;
@@ -103,6 +162,7 @@ export interface RunState {
   currentStep?: string;
   waitingOn?: WaitingOn;
   steps: StepRecord[];
+  approvals: ApprovalTask[];
   vars: Record<string, JsonValue>;
   stepsExecuted: number;
   automatedMs: number;

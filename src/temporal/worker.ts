@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { ActiveConnectors } from '../connectors/active';
 import type { Database } from '../db/client';
 import type { Logger } from '../logging';
+import { SlackNotifier } from '../notify/slack';
 import { workflowBundle } from './bundle';
 import { join } from 'node:path';
 
@@ -40,7 +41,14 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ db, logger, connectors: new ActiveConnectors(db) }),
+    activities: createActivities({
+      db,
+      logger,
+      connectors: new ActiveConnectors(db),
+      ...(config.slack
+        ? { slack: new SlackNotifier(config.slack.botToken, config.slack.apiUrl) }
+        : {}),
+    }),
     shutdownGraceTime: config.worker.shutdownGraceTime,
     maxConcurrentActivityTaskExecutions: 100,
     maxConcurrentWorkflowTaskExecutions: 100,

@@ -2,6 +2,7 @@
 import type { StepIR } from '../../src/dsl/ir';
 import type { FlowRun } from '../run';
 import { runAction } from './action';
+import { runApproval } from './approval';
 import { chooseIf, chooseSwitch } from './branch';
 import { runFail } from './fail';
 import { runNotify } from './notify';
@@ -28,6 +29,8 @@ async function runStep(run: FlowRun, step: StepIR): Promise<void> {
       return runNotify(run, step);
     case 'fail':
       return runFail(run, step);
+    case 'approval':
+      return runApproval(run, step);
     default: {
       const never: never = step;
       throw new Error(`unknown step kind in IR: ${JSON.stringify(never)}`);

@@ -1,5 +1,5 @@
 /** The identity store's persons. */
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, or, sql } from 'drizzle-orm';
 import type { Person, PersonStatus } from '../../model/person';
 import type { Database } from '../client';
 import { persons } from '../schema';
@@ -62,3 +62,31 @@ export async function updatePerson(
 }
 
 export type { PersonStatus };
+
+/** Persons who may act as approvers: known, and not disabled, suspended or terminated. */
+export async function approverCandidates(
+  db: Database,
+  filter: { ids: string[]; groups: string[]; roles: string[] },
+): Promise<PersonRow[]> {
+  const conditions = [];
+  if (filter.ids.length) conditions.push(inArray(persons.id, filter.ids));
+  for (const group of filter.groups)
+    conditions.push(sql`${persons.attributes}->'groups' ? ${group}`);
+  for (const role of filter.roles) conditions.push(sql`${persons.attributes}->'roles' ? ${role}`);
+  if (conditions.length === 0) return [];
+  return db
+    .select()
+    .from(persons)
+    .where(
+      and(or(...conditions), notInArray(persons.status, ['disabled', 'suspended', 'terminated'])),
+    );
+}
+
+export async function personByEmail(db: Database, email: string): Promise<PersonRow | undefined> {
+  const rows = await db
+    .select()
+    .from(persons)
+    .where(sql`lower(${persons.email}) = lower(${email})`)
+    .limit(1);
+  return rows[0];
+}

@@ -12,7 +12,14 @@ import { parseDuration } from '../duration';
 import { contentHash } from '../hash';
 import { IR_VERSION, type Compiled, type FlowIR, type StepIR } from '../ir';
 import { jsonSchemaOf, shapeOfSchema } from '../json-schema';
-import { describeShape, eventShape, PERSON_SHAPE, type ObjectShape, type Shape } from '../shapes';
+import {
+  APPROVAL_OUTPUT_SHAPE,
+  describeShape,
+  eventShape,
+  PERSON_SHAPE,
+  type ObjectShape,
+  type Shape,
+} from '../shapes';
 import { stepKind, type ConnectorDocument, type FlowDocument, type Step } from '../schema';
 import type { SourceDocument } from '../source';
 import { compileInputs } from './inputs';
@@ -193,6 +200,8 @@ export class FlowCompiler {
     for (const [id, info] of this.info.steps) {
       if (this.info.broken.has(id))
         fields[id] = { object: `steps.${id}`, fields: { output: 'dyn' } };
+      if (info.kind === 'approval')
+        fields[id] = { object: `steps.${id}`, fields: { output: APPROVAL_OUTPUT_SHAPE } };
       if (info.kind !== 'action') continue;
       const output = this.actions.get(id)?.output ?? 'dyn';
       fields[id] = { object: `steps.${id}`, fields: { output } };

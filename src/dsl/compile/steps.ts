@@ -12,6 +12,7 @@ import { describeShape, isListShape } from '../shapes';
 import {
   stepKind,
   type ActionStep,
+  type ApprovalStep,
   type FailStep,
   type IfStep,
   type NotifyStep,
@@ -21,6 +22,7 @@ import {
   type SwitchStep,
   type WaitStep,
 } from '../schema';
+import { compileApproval } from './approval';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
 import { isBroken } from './report';
@@ -351,6 +353,8 @@ export function compileStep(fc: FlowCompiler, step: Step, path: Path, state: Flo
       return notify(fc, step as NotifyStep, path, state);
     case 'fail':
       return fail(fc, step as FailStep, path, state);
+    case 'approval':
+      return compileApproval(fc, step as ApprovalStep, path, state, info(fc, step));
     default: {
       const never: never = kind;
       throw new Error(`unhandled step kind ${String(never)}`);

@@ -108,8 +108,9 @@ export class ValueCompiler {
         }
         return `no step '${ref.name}' in this flow${didYouMean(ref.name, info.steps.keys())}`;
       }
-      if (target.kind !== 'action')
-        return `step '${ref.name}' is a ${target.kind} step; only action steps have an output`;
+      if (target.kind !== 'action' && target.kind !== 'approval') {
+        return `step '${ref.name}' is a ${target.kind} step; only action and approval steps have an output`;
+      }
       if (env.step?.id === ref.name)
         return `step '${ref.name}' cannot read its own output (a cycle)`;
       if (!available.done.has(ref.name)) {

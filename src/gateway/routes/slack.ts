@@ -1,0 +1,115 @@
+/**
+ * `POST /slack/interactions`: Approve / Reject button clicks from Slack. Authenticated by
+ * Slack's request signature (not a bearer token); a forged or replayed request is refused (401)
+ * and audited. The Slack user is mapped to a person, then the decision goes through exactly
+ * the same rules as the API.
+ */
+import express, { Router } from 'express';
+import * as z from 'zod';
+import type { Database } from '../../db/client';
+import { personOfSlackUser } from '../../db/repos/approval-messages';
+import { appendAudit } from '../../db/repos/audit';
+import { personByEmail } from '../../db/repos/persons';
+import { taskIdOf } from '../../model/approval';
+import { APPROVE_ACTION, REJECT_ACTION, type SlackNotifier } from '../../notify/slack';
+import { HttpProblem } from '../problems';
+import type { ApprovalService } from '../services/approvals';
+import { verifySlackRequest } from '../slack-signature';
+
+const Interaction = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string() }),
+  actions: z
+    .array(z.object({ action_id: z.enum([APPROVE_ACTION, REJECT_ACTION]), value: z.string() }))
+    .min(1),
+});
+
+const ButtonValue = z.object({ workflowId: z.string().min(1), step: z.string().min(1) });
+
+export interface SlackRouteDeps {
+  db: Database;
+  approvals: ApprovalService;
+  signingSecret?: string;
+  slack?: SlackNotifier;
+}
+
+export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteDeps): Router {
+  const router = Router();
+  router.post(
+    '/slack/interactions',
+    express.raw({ type: () => true, limit: '64kb' }),
+    async (req, res) => {
+      if (!signingSecret)
+        throw new HttpProblem(
+          404,
+          'not-found',
+          'Not found',
+          'Slack is not configured (SLACK_SIGNING_SECRET)',
+        );
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const check = verifySlackRequest(
+        signingSecret,
+        {
+          timestamp: req.header('x-slack-request-timestamp'),
+          signature: req.header('x-slack-signature'),
+        },
+        raw,
+      );
+      if (!check.ok) {
+        await appendAudit(db, {
+          actor: 'slack',
+          action: 'slack.request-refused',
+          target: 'slack:interactions',
+          outcome: 'refused',
+          detail: { reason: check.reason, ip: req.ip ?? null },
+        });
+        throw new HttpProblem(401, 'unauthorized', 'Not a request from Slack', check.reason);
+      }
+      const form = new URLSearchParams(raw.toString('utf8'));
+      let payload: z.infer<typeof Interaction>;
+      let target: z.infer<typeof ButtonValue>;
+      try {
+        payload = Interaction.parse(JSON.parse(form.get('payload') ?? ''));
+        target = ButtonValue.parse(JSON.parse(payload.actions[0]?.value ?? ''));
+      } catch {
+        throw new HttpProblem(
+          400,
+          'invalid-request',
+          'Not an idflow interaction',
+          'expected an Approve or Reject button of an idflow message',
+        );
+      }
+      const slackUser = payload.user.id;
+      let personId = await personOfSlackUser(db, slackUser);
+      if (!personId && slack) {
+        const email = await slack.emailOfUser(slackUser);
+        personId = email ? (await personByEmail(db, email))?.id : undefined;
+      }
+      const taskId = taskIdOf(target.workflowId, target.step);
+      if (!personId) {
+        await appendAudit(db, {
+          actor: `slack:${slackUser}`,
+          action: 'approval.decision-refused',
+          target: `approval:${taskId}`,
+          outcome: 'refused',
+          detail: { channel: 'slack', reason: 'the Slack user is no known person' },
+          runId: target.workflowId,
+        });
+        throw new HttpProblem(
+          403,
+          'forbidden',
+          'Not allowed',
+          'your Slack account is not linked to a person idflow knows',
+        );
+      }
+      const decision = payload.actions[0]?.action_id === APPROVE_ACTION ? 'approve' : 'reject';
+      const view = await approvals.decide(
+        taskId,
+        { personId, actor: `slack:${slackUser}`, channel: 'slack' },
+        { decision },
+      );
+      res.json({ ok: true, status: view.status });
+    },
+  );
+  return router;
+}
