@@ -323,8 +323,10 @@ test('a delegate decides inside the delegation window, not outside it', async ()
 
 test('Slack: the request arrives as a direct message with buttons; a signed click approves and the message shows the outcome', async () => {
   const { runId, task } = await waitingRun('test.approve', 's-slack', 'ap-basic');
-  const dm = await h.eventually(async () =>
-    slack.of('chat.postMessage').find((m) => JSON.stringify(m.blocks).includes(runId)),
+  const dm = await h.eventually(() =>
+    Promise.resolve(
+      slack.of('chat.postMessage').find((m) => JSON.stringify(m.blocks).includes(runId)),
+    ),
   );
   expect(dm.channel).toBe('U0MGR');
   const actions = (
@@ -348,8 +350,10 @@ test('Slack: the request arrives as a direct message with buttons; a signed clic
   expect(await h.runOutcome(runId)).toMatchObject({ ok: true });
   const output = (await state(runId)).steps.find((s) => s.id === 'ask-manager')?.output;
   expect(output).toMatchObject({ decision: 'approved', decidedBy: 'p-mgr', channel: 'slack' });
-  const update = await h.eventually(async () =>
-    slack.of('chat.update').find((u) => String(u.text).includes('Subject s-slack')),
+  const update = await h.eventually(() =>
+    Promise.resolve(
+      slack.of('chat.update').find((u) => String(u.text).includes('Subject s-slack')),
+    ),
   );
   expect(String(update.text)).toMatch(/^Approved by Mina Manager at /);
 });
