@@ -50,6 +50,11 @@ const EnvSchema = z.object({
   SLACK_API_URL: z
     .url({ error: 'must be a URL, like https://slack.com/api/' })
     .default('https://slack.com/api/'),
+  IDFLOW_WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .default(200),
   IDFLOW_WORKER_SHUTDOWN_GRACE: z
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration like 30s')
@@ -70,7 +75,11 @@ export interface Config {
     uiPort: number;
     cli?: string;
   };
-  worker: { shutdownGraceTime: string };
+  /**
+   * `maxCachedWorkflows`: runs kept in memory between their tasks. Runs beyond it (say, a
+   * thousand waiting on approvals) are evicted and replayed from history when they wake.
+   */
+  worker: { shutdownGraceTime: string; maxCachedWorkflows: number };
   /** Slack, when configured: approval requests as direct messages with buttons. */
   slack?: { botToken: string; signingSecret?: string; apiUrl: string };
 }
@@ -115,7 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       ...(e.TEMPORAL_CLI ? { cli: e.TEMPORAL_CLI } : {}),
     },
-    worker: { shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE },
+    worker: {
+      shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE,
+      maxCachedWorkflows: e.IDFLOW_WORKER_MAX_CACHED_WORKFLOWS,
+    },
     ...(e.SLACK_BOT_TOKEN
       ? {
           slack: {

@@ -50,6 +50,7 @@ export async function createWorker(
         : {}),
     }),
     shutdownGraceTime: config.worker.shutdownGraceTime,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: 100,
     maxConcurrentWorkflowTaskExecutions: 100,
   });

@@ -231,6 +231,27 @@ test('the subject, a non-approver, a forged and a replayed Slack request are ref
     ]),
   );
 
+  const one = await h.request<View>('GET', `/v1/approvals/${taskId}`, {
+    token: tokens['p-mgr'] as string,
+  });
+  expect(one.status).toBe(200);
+  expect(one.body).toMatchObject({
+    taskId,
+    status: 'open',
+    approvers: [{ id: 'p-mgr', displayName: 'Mina Manager' }],
+  });
+  expect(
+    (await h.request('GET', `/v1/approvals/${taskId}`, { token: tokens['p-outsider'] as string }))
+      .status,
+  ).toBe(403);
+  const metadata = await h.client.workflow
+    .getHandle(runId)
+    .query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toMatch(
+    /^\*\*Waiting for approval\*\* at step `ask-manager` .* by Mina Manager \(p-mgr\) since /,
+  );
+  expect(metadata.currentDetails).toMatch(/Times out .* \(reject\)\.$/);
+
   const waiting = await state(runId);
   expect(waiting).toMatchObject({
     status: 'Waiting',

@@ -85,6 +85,9 @@ export interface Decider {
   channel: 'api' | 'slack';
 }
 
+/** `state` queries in flight at once while listing an approver's tasks. */
+const STATE_QUERY_CONCURRENCY = 16;
+
 const REFUSAL_STATUS: Record<string, number> = {
   NotAnApprover: 403,
   SubjectCannotApprove: 403,
@@ -134,15 +137,27 @@ export class ApprovalService {
       );
     }
     const escaped = approver.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-    const views: ApprovalView[] = [];
-    await this.temporalCall(async () => {
+    // Visibility names the runs; each run's `state` query gives its tasks. The queries run a
+    // few at a time: a run no longer in the worker's cache replays its history to answer.
+    const workflowIds = await this.temporalCall(async () => {
+      const ids: string[] = [];
       for await (const run of this.temporal.workflow.list({
         query: `IdflowPendingApprovers = '${escaped}'`,
-      })) {
-        const state = await this.temporal.workflow
-          .getHandle(run.workflowId)
-          .query<RunState>('state')
-          .catch(() => undefined);
+      }))
+        ids.push(run.workflowId);
+      return ids;
+    });
+    const views: ApprovalView[] = [];
+    let next = 0;
+    const queryNext = async (): Promise<void> => {
+      while (next < workflowIds.length) {
+        const workflowId = workflowIds[next++] as string;
+        const state = await this.temporalCall(() =>
+          this.temporal.workflow.getHandle(workflowId).query<RunState>('state'),
+        ).catch((err: unknown) => {
+          if (err instanceof UnavailableProblem) throw err;
+          return undefined; // closed or gone since the visibility list was read
+        });
         for (const task of state?.approvals ?? []) {
           const undecided = task.approvers.some(
             (a) => a.id === approver && !task.decisions.some((d) => d.onBehalfOf === a.id),
@@ -150,7 +165,8 @@ export class ApprovalService {
           if (task.status === 'open' && undecided) views.push(viewOf(task));
         }
       }
-    });
+    };
+    await Promise.all(Array.from({ length: STATE_QUERY_CONCURRENCY }, queryNext));
     return views.sort((a, b) => a.deadline.localeCompare(b.deadline));
   }
 
