@@ -3,11 +3,21 @@
  * and `op:` of actions here; an op that is not declared is a compile error, never a run that
  * retries forever.
  */
+import { email } from './email';
+import { http } from './http';
 import { idstore } from './idstore';
+import { ldap } from './ldap';
+import { scim } from './scim';
+import { slack } from './slack';
 import type { ConnectorTypeSpec } from './spec';
 
 export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorTypeSpec>> = {
   [idstore.type]: idstore,
+  [ldap.type]: ldap,
+  [scim.type]: scim,
+  [http.type]: http,
+  [email.type]: email,
+  [slack.type]: slack,
 };
 
 export function connectorType(type: string): ConnectorTypeSpec | undefined {

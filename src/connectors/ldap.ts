@@ -1,0 +1,139 @@
+/**
+ * `ldap`: accounts and group memberships in an LDAP directory (OpenLDAP, Active Directory).
+ * Declarations only; the activities live in activities/connectors/ldap.ts.
+ */
+import * as z from 'zod';
+import { AttributeValue, Limits, SecretEnv, Tls } from './common';
+import { defineConnectorType } from './spec';
+
+const AccountId = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe('The account name: the value of the configured id attribute (uid, sAMAccountName)');
+const Group = z.string().min(1).describe('A group: its cn under groupsDn, or its full DN');
+const Attributes = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/), AttributeValue);
+const Account = z.object({
+  dn: z.string(),
+  id: z.string(),
+  enabled: z.boolean(),
+  groups: z.array(z.string()),
+  attributes: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+});
+
+export const ldap = defineConnectorType({
+  type: 'ldap',
+  description: 'Accounts and groups in an LDAP directory (OpenLDAP, Active Directory).',
+  config: z.strictObject({
+    url: z
+      .string()
+      .regex(/^ldaps?:\/\/[^\s/]+\/?$/, 'must be ldap://host:port or ldaps://host:port'),
+    bindDn: z.string().min(1),
+    bindPassword: SecretEnv,
+    startTls: z.boolean().optional(),
+    tls: Tls.optional(),
+    usersDn: z.string().min(1),
+    groupsDn: z.string().min(1),
+    idAttribute: z.string().min(1).optional().describe('default uid; sAMAccountName for AD'),
+    userObjectClasses: z.array(z.string().min(1)).min(1).optional(),
+    memberAttribute: z.string().min(1).optional(),
+    groupObjectClass: z.string().min(1).optional(),
+    disable: z
+      .discriminatedUnion('method', [
+        z.strictObject({ method: z.literal('userAccountControl') }),
+        z.strictObject({
+          method: z.literal('attribute'),
+          attribute: z.string().min(1),
+          enabledValue: z.string(),
+          disabledValue: z.string(),
+        }),
+        z.strictObject({ method: z.literal('move'), disabledDn: z.string().min(1) }),
+      ])
+      .optional(),
+    ...Limits,
+  }),
+  notifies: false,
+  local: false,
+  defaults: {
+    timeoutMs: 30_000,
+    retry: {
+      maximumAttempts: 10,
+      initialIntervalMs: 1_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 60_000,
+    },
+  },
+  ops: {
+    createAccount: {
+      description:
+        'Creates the account under usersDn; when it exists, sets the given attributes instead (created: false).',
+      args: z.strictObject({
+        id: AccountId,
+        attributes: Attributes,
+        groups: z.array(Group).optional(),
+      }),
+      result: z.object({ dn: z.string(), created: z.boolean(), changed: z.boolean() }),
+    },
+    updateAccount: {
+      description: 'Replaces the given attributes; an empty list removes an attribute.',
+      args: z.strictObject({ id: AccountId, attributes: Attributes }),
+      result: z.object({ dn: z.string(), changed: z.boolean() }),
+    },
+    disableAccount: {
+      description: 'Disables the account the configured way; already disabled is success.',
+      args: z.strictObject({ id: AccountId }),
+      result: z.object({ dn: z.string(), changed: z.boolean() }),
+    },
+    enableAccount: {
+      description: 'Enables the account the configured way; already enabled is success.',
+      args: z.strictObject({ id: AccountId }),
+      result: z.object({ dn: z.string(), changed: z.boolean() }),
+    },
+    deleteAccount: {
+      description: 'Deletes the account; already absent is success (deleted: false).',
+      args: z.strictObject({ id: AccountId }),
+      result: z.object({ deleted: z.boolean() }),
+    },
+    addToGroup: {
+      description: 'Adds the account to the group; already a member is success.',
+      args: z.strictObject({ id: AccountId, group: Group }),
+      result: z.object({ group: z.string(), changed: z.boolean() }),
+    },
+    removeFromGroup: {
+      description: 'Removes the account from the group; not a member is success.',
+      args: z.strictObject({ id: AccountId, group: Group }),
+      result: z.object({ group: z.string(), changed: z.boolean() }),
+    },
+    getAccount: {
+      description: 'Reads the account, its state and its groups; found: false when absent.',
+      args: z.strictObject({ id: AccountId }),
+      result: z.object({ found: z.boolean(), account: Account.optional() }),
+    },
+    listGroups: {
+      description: 'The groups under groupsDn (name, DN, description, member count).',
+      args: z.strictObject({}),
+      result: z.object({
+        groups: z.array(
+          z.object({
+            name: z.string(),
+            dn: z.string(),
+            description: z.string().optional(),
+            members: z.int(),
+          }),
+        ),
+      }),
+    },
+    search: {
+      description: 'An LDAP search (filter, base, attributes, size limit at most 1000).',
+      args: z.strictObject({
+        filter: z.string().min(1),
+        base: z.string().min(1).optional(),
+        attributes: z.array(z.string().min(1)).optional(),
+        sizeLimit: z.int().min(1).max(1000).optional(),
+      }),
+      result: z.object({
+        entries: z.array(z.record(z.string(), z.union([z.string(), z.array(z.string())]))),
+      }),
+    },
+  },
+});
