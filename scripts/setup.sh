@@ -2,7 +2,8 @@
 # Idempotent setup used by `npm start`, `npm test` and .ci/run:
 #   1. Node dependencies (npm ci, skipped when node_modules matches package-lock.json);
 #   2. the Temporal CLI (dev server + Web UI): $TEMPORAL_CLI, else `temporal` on PATH, else
-#      .idflow/bin/temporal, else built from the Go module proxy into .idflow/bin.
+#      .idflow/bin/temporal, else built from the Go module proxy into .idflow/bin;
+#   3. slapd (OpenLDAP) for the LDAP tests and targets, from Debian's packages when run as root.
 # Safe to run any number of times; a second run takes about a second.
 set -euo pipefail
 
@@ -74,3 +75,19 @@ if [ -z "$temporal_bin" ]; then
   temporal_bin="$LOCAL_BIN/temporal"
 fi
 say "Temporal CLI: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -n 1))"
+
+# 3. OpenLDAP's slapd: the local directory the ldap connector's tests and
+#    `idflow dev --with-targets` run. Installed from Debian's packages when we may.
+if [ ! -x /usr/sbin/slapd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing slapd and ldap-utils (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q slapd ldap-utils >"$ROOT/.idflow/apt.log" 2>&1 \
+      || { apt-get update -q >>"$ROOT/.idflow/apt.log" 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q slapd ldap-utils >>"$ROOT/.idflow/apt.log" 2>&1; } \
+      || die "installing slapd failed (log: $ROOT/.idflow/apt.log)"
+  else
+    say "warning: slapd is not installed; the LDAP tests and 'idflow dev --with-targets' need it: sudo apt-get install slapd ldap-utils"
+  fi
+fi
+[ -x /usr/sbin/slapd ] && say "slapd: /usr/sbin/slapd"
+true

@@ -10,6 +10,7 @@ import type { ConnectorCall } from '../../src/temporal/contracts';
 import type { ActiveConnectors } from '../../src/connectors/active';
 import { connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
+import { createLdapConnector } from './ldap';
 import type { OpContext } from './types';
 
 export interface ConnectorDeps {
@@ -28,6 +29,7 @@ function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string 
 export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
   const implementations: Record<string, Record<string, OpHandler>> = {
     idstore: createIdstoreOps(db),
+    ldap: createLdapConnector().ops,
   };
 
   return {

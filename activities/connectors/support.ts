@@ -1,0 +1,89 @@
+/**
+ * What remote connectors share: secrets read from the worker's environment (never logged, never
+ * returned), per-connector limits on calls in flight and calls a second, TLS options.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { SecretEnv } from '../../src/connectors/common';
+import { connectorFailure } from '../errors';
+
+/** The value of a `{ secretEnv }` reference; a clear error naming the variable when unset. */
+export function secretOf(connector: string, field: string, ref: SecretEnv): string {
+  const value = process.env[ref.secretEnv];
+  if (!value) {
+    throw connectorFailure(
+      'ConnectorNotConfigured',
+      `connector '${connector}': ${field} comes from the environment variable ${ref.secretEnv}, which is not set on this worker`,
+    );
+  }
+  return value;
+}
+
+export function tlsOptions(tls?: {
+  caFile?: string;
+  rejectUnauthorized?: boolean;
+}): ConnectionOptions {
+  return {
+    ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls?.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+interface Gate {
+  inFlight: number;
+  waiting: Array<() => void>;
+  nextSlot: number;
+}
+
+const gates = new Map<string, Gate>();
+
+/**
+ * Runs `fn` within the connector's limits on this worker: at most `maxConcurrency` calls at
+ * once, calls spaced to `ratePerSecond`. Calls over the limit wait their turn.
+ */
+export async function withinLimits<T>(
+  connector: string,
+  limits: { maxConcurrency?: number; ratePerSecond?: number },
+  fn: () => Promise<T>,
+): Promise<T> {
+  let gate = gates.get(connector);
+  if (!gate) gates.set(connector, (gate = { inFlight: 0, waiting: [], nextSlot: 0 }));
+  const g = gate;
+  const max = limits.maxConcurrency ?? Infinity;
+  while (g.inFlight >= max) await new Promise<void>((resume) => g.waiting.push(resume));
+  g.inFlight += 1;
+  try {
+    if (limits.ratePerSecond) {
+      const now = Date.now();
+      const slot = Math.max(now, g.nextSlot);
+      g.nextSlot = slot + 1000 / limits.ratePerSecond;
+      if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+    }
+    return await fn();
+  } finally {
+    g.inFlight -= 1;
+    g.waiting.shift()?.();
+  }
+}
+
+/** Network errors that mean "the target cannot be reached now": retried with backoff. */
+export function isNetworkError(err: unknown): boolean {
+  const code =
+    (err as { code?: unknown; cause?: { code?: unknown } })?.code ??
+    (err as { cause?: { code?: unknown } })?.cause?.code;
+  return (
+    typeof code === 'string' &&
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'ENOTFOUND',
+      'EPIPE',
+      'EAI_AGAIN',
+      'UND_ERR_SOCKET',
+      'UND_ERR_CONNECT_TIMEOUT',
+    ].includes(code)
+  );
+}
