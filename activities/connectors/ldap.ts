@@ -415,8 +415,8 @@ export function createLdapConnector(timeoutMs = 30_000) {
   return {
     ops,
     /** Binds with the configured credentials and reads the configured DNs: `connectors test`. */
-    async check(ctx: OpContext): Promise<string[]> {
-      return run(ctx, 'check', async (dir) => {
+    check: (ctx: OpContext): Promise<string[]> =>
+      run(ctx, 'check', async (dir) => {
         const found: string[] = [`bound to ${dir.cfg.url} as ${dir.cfg.bindDn}`];
         for (const base of [dir.cfg.usersDn, dir.cfg.groupsDn]) {
           await dir.client.search(base, {
@@ -427,7 +427,6 @@ export function createLdapConnector(timeoutMs = 30_000) {
           found.push(`can read ${base}`);
         }
         return found;
-      });
-    },
+      }),
   };
 }

@@ -34,7 +34,7 @@ function ctx(config: Record<string, unknown> = {}, connector = 'corp-directory')
       groupObjectClass: 'adGroup',
       disable: { method: 'userAccountControl' },
       ...config,
-    } as OpContext['config'],
+    },
     idempotencyKey: 'test',
     runId: 'test',
     flow: 'test',
