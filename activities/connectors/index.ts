@@ -11,6 +11,7 @@ import type { ActiveConnectors } from '../../src/connectors/active';
 import { connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createLdapConnector } from './ldap';
+import { createScimConnector } from './scim';
 import type { OpContext } from './types';
 
 export interface ConnectorDeps {
@@ -30,6 +31,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
   const implementations: Record<string, Record<string, OpHandler>> = {
     idstore: createIdstoreOps(db),
     ldap: createLdapConnector().ops,
+    scim: createScimConnector().ops,
   };
 
   return {

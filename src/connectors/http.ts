@@ -3,7 +3,7 @@
  * lives in activities/connectors/http.ts.
  */
 import * as z from 'zod';
-import { HttpAuth, Limits, SecretEnv, Tls } from './common';
+import { HttpAuth, Limits, SecretEnv } from './common';
 import { defineConnectorType } from './spec';
 
 export const http = defineConnectorType({
@@ -13,7 +13,6 @@ export const http = defineConnectorType({
     baseUrl: z.url({ error: 'must be a URL, like https://api.example.com/' }),
     auth: HttpAuth.optional(),
     headers: z.record(z.string().min(1), z.union([z.string(), SecretEnv])).optional(),
-    tls: Tls.optional(),
     ...Limits,
   }),
   notifies: false,

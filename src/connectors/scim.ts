@@ -3,7 +3,7 @@
  * Declarations only; the activities live in activities/connectors/scim.ts.
  */
 import * as z from 'zod';
-import { HttpAuth, Limits, Tls } from './common';
+import { HttpAuth, Limits } from './common';
 import { defineConnectorType } from './spec';
 
 const ScimId = z.string().min(1).max(256);
@@ -45,7 +45,6 @@ export const scim = defineConnectorType({
   config: z.strictObject({
     baseUrl: z.url({ error: 'must be the SCIM base URL, like https://app.example.com/scim/v2' }),
     auth: HttpAuth,
-    tls: Tls.optional(),
     pageSize: z.int().min(1).max(1000).optional(),
     ...Limits,
   }),

@@ -1,0 +1,131 @@
+/**
+ * HTTP calls for the scim and http connectors: authentication from secrets, a timeout per call,
+ * and the target's answer mapped to idflow's failure types (401/403 → ConnectorAuthFailed,
+ * 404 → TargetNotFound, 409/412 → TargetConflict, 429 → RateLimited after Retry-After,
+ * 5xx and network errors → TargetUnavailable, other 4xx → InvalidRequest). Credentials are
+ * never part of a message; a target's error body is quoted at most 300 characters.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { HttpAuth, SecretEnv } from '../../src/connectors/common';
+import { connectorFailure, type FailureType } from '../errors';
+import { isNetworkError, secretOf } from './support';
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Statuses that are answers, not failures (default: 2xx). */
+  accept?: (status: number) => boolean;
+}
+
+export function authHeader(connector: string, auth: HttpAuth | undefined): Record<string, string> {
+  if (!auth || auth.type === 'none') return {};
+  if (auth.type === 'bearer')
+    return { authorization: `Bearer ${secretOf(connector, 'auth.token', auth.token)}` };
+  const password = secretOf(connector, 'auth.password', auth.password);
+  return {
+    authorization: `Basic ${Buffer.from(`${auth.username}:${password}`).toString('base64')}`,
+  };
+}
+
+export function headerValues(
+  connector: string,
+  headers: Record<string, string | SecretEnv> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {}))
+    out[name] = typeof value === 'string' ? value : secretOf(connector, `headers.${name}`, value);
+  return out;
+}
+
+function statusFailure(status: number): FailureType {
+  if (status === 401 || status === 403) return 'ConnectorAuthFailed';
+  if (status === 404 || status === 410) return 'TargetNotFound';
+  if (status === 409 || status === 412) return 'TargetConflict';
+  if (status === 429) return 'RateLimited';
+  if (status >= 500 || status === 408) return 'TargetUnavailable';
+  return 'InvalidRequest';
+}
+
+function quote(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (!text) return '';
+  return `: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+}
+
+/** Retry-After in seconds or as a date, as milliseconds from now. */
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}
+
+export async function httpCall(
+  where: string,
+  request: HttpRequest,
+  timeoutMs: number,
+): Promise<HttpResponse> {
+  let res: Response;
+  try {
+    res = await fetch(request.url, {
+      method: request.method,
+      headers: {
+        accept: 'application/scim+json, application/json;q=0.9, */*;q=0.1',
+        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...request.headers,
+      },
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const reason =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : isNetworkError(err)
+          ? ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message)
+          : err instanceof Error
+            ? err.message
+            : String(err);
+    throw connectorFailure(
+      'TargetUnavailable',
+      `${where}: cannot reach ${new URL(request.url).origin} (${reason})`,
+    );
+  }
+  const text = await res.text();
+  let body: unknown = text;
+  if (text && /json/i.test(res.headers.get('content-type') ?? '')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw connectorFailure(
+        'InvalidResponse',
+        `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status} with a body that is not JSON`,
+      );
+    }
+  }
+  const accepted = request.accept ? request.accept(res.status) : res.ok;
+  if (!accepted) {
+    const type = statusFailure(res.status);
+    const message = `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status}${quote(body)}`;
+    if (type === 'RateLimited') {
+      const delay = retryAfterMs(res.headers.get('retry-after'));
+      throw ApplicationFailure.create({
+        type,
+        message,
+        nonRetryable: false,
+        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+      });
+    }
+    throw connectorFailure(type, message);
+  }
+  return { status: res.status, headers: res.headers, body };
+}

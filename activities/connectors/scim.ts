@@ -1,0 +1,291 @@
+/**
+ * The `scim` connector's ops: SCIM 2.0 (RFC 7644) over fetch. Answers are checked with zod
+ * before use; ETags (the ETag header or meta.version) are sent back as If-Match on PUT, with
+ * one re-read when the target says the version moved on. Ops converge: creating an existing
+ * userName replaces it, deactivating an inactive user, adding a present member and removing an
+ * absent one succeed with `changed: false`.
+ */
+import * as z from 'zod';
+import type { scim } from '../../src/connectors/scim';
+import { connectorFailure } from '../errors';
+import { authHeader, httpCall, type HttpResponse } from './http-client';
+import { withinLimits } from './support';
+import type { OpContext } from './types';
+
+export type ScimConfig = z.infer<typeof scim.config>;
+type Ops = typeof scim.ops;
+type Args<K extends keyof Ops> = z.infer<Ops[K]['args']>;
+type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
+
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+const ScimUser = z.looseObject({
+  id: z.string(),
+  userName: z.string(),
+  active: z.boolean().optional(),
+  meta: z.looseObject({ version: z.string().optional() }).optional(),
+});
+type ScimUser = z.infer<typeof ScimUser>;
+const ListResponse = z.looseObject({
+  totalResults: z.int().min(0),
+  Resources: z.array(z.unknown()).optional(),
+  startIndex: z.int().optional(),
+  itemsPerPage: z.int().optional(),
+});
+const ScimGroup = z.looseObject({
+  id: z.string(),
+  members: z.array(z.looseObject({ value: z.string() })).optional(),
+});
+
+/** A string inside a SCIM filter: quoted, with `"` and `\` escaped. */
+export function filterString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function parsed<T>(where: string, schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+      .join('; ');
+    throw connectorFailure(
+      'InvalidResponse',
+      `${where}: the target's ${what} is not SCIM (${issues})`,
+    );
+  }
+  return result.data;
+}
+
+/** A user as idflow hands it to flows: SCIM's attributes without schemas and meta. */
+function view(user: ScimUser): Result<'getUser'>['user'] & object {
+  const rest: Record<string, unknown> = { ...user };
+  delete rest.schemas;
+  delete rest.meta;
+  return rest as Result<'getUser'>['user'] & object;
+}
+
+class ScimTarget {
+  private readonly base: string;
+
+  constructor(
+    readonly ctx: OpContext,
+    readonly cfg: ScimConfig,
+    readonly op: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.base = cfg.baseUrl.replace(/\/+$/, '');
+  }
+
+  get where(): string {
+    return `${this.ctx.connector}.${this.op}`;
+  }
+
+  call(
+    method: string,
+    path: string,
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      accept?: (s: number) => boolean;
+    } = {},
+  ): Promise<HttpResponse> {
+    return httpCall(
+      this.where,
+      {
+        method,
+        url: `${this.base}${path}`,
+        headers: {
+          ...authHeader(this.ctx.connector, this.cfg.auth),
+          ...options.headers,
+          ...(options.body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
+        },
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        ...(options.accept ? { accept: options.accept } : {}),
+      },
+      this.timeoutMs,
+    );
+  }
+
+  async getUser(id: string): Promise<{ user: ScimUser; etag?: string } | undefined> {
+    const res = await this.call('GET', `/Users/${encodeURIComponent(id)}`, {
+      accept: (s) => (s >= 200 && s < 300) || s === 404,
+    });
+    if (res.status === 404) return undefined;
+    const user = parsed(this.where, ScimUser, res.body, 'user');
+    const etag = res.headers.get('etag') ?? user.meta?.version;
+    return { user, ...(etag ? { etag } : {}) };
+  }
+
+  async list(filter: string | undefined): Promise<{ users: ScimUser[]; total: number }> {
+    const pageSize = this.cfg.pageSize ?? 100;
+    const users: ScimUser[] = [];
+    for (let start = 1; ;) {
+      const query = new URLSearchParams({ startIndex: String(start), count: String(pageSize) });
+      if (filter) query.set('filter', filter);
+      const res = await this.call('GET', `/Users?${query.toString()}`);
+      const page = parsed(this.where, ListResponse, res.body, 'list response');
+      const items = (page.Resources ?? []).map((r) => parsed(this.where, ScimUser, r, 'user'));
+      users.push(...items);
+      if (items.length === 0 || users.length >= page.totalResults)
+        return { users, total: page.totalResults };
+      start += items.length;
+    }
+  }
+
+  async findBy(attribute: 'userName' | 'externalId', value: string): Promise<ScimUser | undefined> {
+    const { users } = await this.list(`${attribute} eq ${filterString(value)}`);
+    return users[0];
+  }
+
+  async replace(id: string, user: Record<string, unknown>): Promise<ScimUser> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.getUser(id);
+      if (!current) throw connectorFailure('TargetNotFound', `${this.where}: no user ${id}`);
+      const res = await this.call('PUT', `/Users/${encodeURIComponent(id)}`, {
+        body: { schemas: [USER_SCHEMA], ...user, id },
+        headers: current.etag ? { 'if-match': current.etag } : {},
+        accept: (s) => (s >= 200 && s < 300) || (s === 412 && attempt === 0),
+      });
+      if (res.status === 412) continue; // changed since we read it: read again once
+      return parsed(this.where, ScimUser, res.body, 'user');
+    }
+  }
+
+  async patch(id: string, operations: unknown[]): Promise<ScimUser | undefined> {
+    const res = await this.call('PATCH', `/Users/${encodeURIComponent(id)}`, {
+      body: { schemas: [PATCH_SCHEMA], Operations: operations },
+    });
+    return res.status === 204 ? undefined : parsed(this.where, ScimUser, res.body, 'user');
+  }
+
+  async groupMembers(groupId: string): Promise<string[]> {
+    const res = await this.call('GET', `/Groups/${encodeURIComponent(groupId)}?attributes=members`);
+    return (parsed(this.where, ScimGroup, res.body, 'group').members ?? []).map((m) => m.value);
+  }
+
+  async patchGroup(groupId: string, operations: unknown[]): Promise<void> {
+    await this.call('PATCH', `/Groups/${encodeURIComponent(groupId)}`, {
+      body: { schemas: [PATCH_SCHEMA], Operations: operations },
+    });
+  }
+}
+
+export function createScimConnector(timeoutMs = 30_000) {
+  function run<T>(ctx: OpContext, op: string, fn: (t: ScimTarget) => Promise<T>): Promise<T> {
+    const cfg = ctx.config as unknown as ScimConfig;
+    return withinLimits(ctx.connector, cfg, () => fn(new ScimTarget(ctx, cfg, op, timeoutMs)));
+  }
+
+  const ops = {
+    createUser: (a: Args<'createUser'>, ctx: OpContext) =>
+      run(ctx, 'createUser', async (t): Promise<Result<'createUser'>> => {
+        const res = await t.call('POST', '/Users', {
+          body: { schemas: [USER_SCHEMA], ...a.user },
+          accept: (s) => (s >= 200 && s < 300) || s === 409,
+        });
+        if (res.status !== 409)
+          return { user: view(parsed(t.where, ScimUser, res.body, 'user')), created: true };
+        // the userName is taken: converge the existing user to what was asked
+        const existing = await t.findBy('userName', a.user.userName);
+        if (!existing) {
+          throw connectorFailure(
+            'TargetConflict',
+            `${t.where}: the target refused userName ${a.user.userName} as taken, but no user has it`,
+          );
+        }
+        return { user: view(await t.replace(existing.id, a.user)), created: false };
+      }),
+
+    getUser: (a: Args<'getUser'>, ctx: OpContext) =>
+      run(ctx, 'getUser', async (t): Promise<Result<'getUser'>> => {
+        const found = await t.getUser(a.id);
+        return found ? { found: true, user: view(found.user) } : { found: false };
+      }),
+
+    findUser: (a: Args<'findUser'>, ctx: OpContext) =>
+      run(ctx, 'findUser', async (t): Promise<Result<'findUser'>> => {
+        const user =
+          a.userName !== undefined
+            ? await t.findBy('userName', a.userName)
+            : await t.findBy('externalId', a.externalId as string);
+        return user ? { found: true, user: view(user) } : { found: false };
+      }),
+
+    listUsers: (a: Args<'listUsers'>, ctx: OpContext) =>
+      run(ctx, 'listUsers', async (t): Promise<Result<'listUsers'>> => {
+        const { users, total } = await t.list(a.filter);
+        return { users: users.map(view), total };
+      }),
+
+    replaceUser: (a: Args<'replaceUser'>, ctx: OpContext) =>
+      run(ctx, 'replaceUser', async (t): Promise<Result<'replaceUser'>> => ({
+        user: view(await t.replace(a.id, a.user)),
+      })),
+
+    patchUser: (a: Args<'patchUser'>, ctx: OpContext) =>
+      run(ctx, 'patchUser', async (t): Promise<Result<'patchUser'>> => {
+        const patched = await t.patch(a.id, a.operations);
+        const user = patched ?? (await t.getUser(a.id))?.user;
+        if (!user) throw connectorFailure('TargetNotFound', `${t.where}: no user ${a.id}`);
+        return { user: view(user) };
+      }),
+
+    deactivateUser: (a: Args<'deactivateUser'>, ctx: OpContext) =>
+      run(ctx, 'deactivateUser', async (t): Promise<Result<'deactivateUser'>> => {
+        const current = await t.getUser(a.id);
+        if (!current) throw connectorFailure('TargetNotFound', `${t.where}: no user ${a.id}`);
+        if (current.user.active === false) return { changed: false };
+        await t.patch(a.id, [{ op: 'replace', path: 'active', value: false }]);
+        return { changed: true };
+      }),
+
+    deleteUser: (a: Args<'deleteUser'>, ctx: OpContext) =>
+      run(ctx, 'deleteUser', async (t): Promise<Result<'deleteUser'>> => {
+        const res = await t.call('DELETE', `/Users/${encodeURIComponent(a.id)}`, {
+          accept: (s) => (s >= 200 && s < 300) || s === 404,
+        });
+        return { deleted: res.status !== 404 };
+      }),
+
+    addGroupMember: (a: Args<'addGroupMember'>, ctx: OpContext) =>
+      run(ctx, 'addGroupMember', async (t): Promise<Result<'addGroupMember'>> => {
+        if ((await t.groupMembers(a.groupId)).includes(a.userId)) return { changed: false };
+        await t.patchGroup(a.groupId, [
+          { op: 'add', path: 'members', value: [{ value: a.userId }] },
+        ]);
+        return { changed: true };
+      }),
+
+    removeGroupMember: (a: Args<'removeGroupMember'>, ctx: OpContext) =>
+      run(ctx, 'removeGroupMember', async (t): Promise<Result<'removeGroupMember'>> => {
+        if (!(await t.groupMembers(a.groupId)).includes(a.userId)) return { changed: false };
+        await t.patchGroup(a.groupId, [
+          { op: 'remove', path: `members[value eq ${filterString(a.userId)}]` },
+        ]);
+        return { changed: true };
+      }),
+  };
+
+  return {
+    ops,
+    /** Reads the service provider's configuration and one page of users: `connectors test`. */
+    check: (ctx: OpContext): Promise<string[]> =>
+      run(ctx, 'check', async (t) => {
+        const found: string[] = [];
+        const spc = await t.call('GET', '/ServiceProviderConfig', {
+          accept: (s) => (s >= 200 && s < 300) || s === 404,
+        });
+        found.push(
+          spc.status === 404
+            ? 'no /ServiceProviderConfig (optional)'
+            : `ServiceProviderConfig read from ${t.cfg.baseUrl}`,
+        );
+        const res = await t.call('GET', '/Users?startIndex=1&count=1');
+        const page = parsed(t.where, ListResponse, res.body, 'list response');
+        found.push(`authenticated; ${page.totalResults} users`);
+        return found;
+      }),
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * A SCIM 2.0 application for `idflow dev --with-targets` and the tests: SCIMMY's resources and
+ * express routers over an in-memory store of users and groups, on loopback, with bearer-token
+ * authentication. Users carry `meta.version` and GET /Users/{id} an ETag; PUT honours If-Match
+ * (412 when stale). SCIMMY's resource handlers are process-wide, so one process serves one.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import express from 'express';
+import SCIMMY from 'scimmy';
+import SCIMMYRouters from 'scimmy-routers';
+
+type Stored = Record<string, unknown> & {
+  id: string;
+  meta: { version: string; created?: string; lastModified?: string };
+};
+
+export interface ScimTarget {
+  url: string;
+  token: string;
+  users: Map<string, Stored>;
+  groups: Map<string, Stored>;
+  /** Requests seen, newest last: method, path, If-Match. */
+  requests: Array<{ method: string; path: string; ifMatch?: string }>;
+  /** Answer the next `count` requests (of `method`, if given) with `status` and a non-SCIM body. */
+  failNext(
+    count: number,
+    status: number,
+    options?: { headers?: Record<string, string>; method?: string },
+  ): void;
+  stop(): Promise<void>;
+}
+
+let declared: { users: Map<string, Stored>; groups: Map<string, Stored> } | undefined;
+
+function version(): string {
+  return `W/"${randomUUID().slice(0, 8)}"`;
+}
+
+function declare(): { users: Map<string, Stored>; groups: Map<string, Stored> } {
+  if (declared) return declared;
+  const users = new Map<string, Stored>();
+  const groups = new Map<string, Stored>();
+  const store = (kind: 'User' | 'Group', map: Map<string, Stored>) => ({
+    ingress: (resource: { id?: string }, instance: Record<string, unknown>): Stored => {
+      if (kind === 'User') {
+        const taken = [...map.values()].find(
+          (u) =>
+            u.id !== resource.id &&
+            String(u.userName).toLowerCase() === String(instance.userName).toLowerCase(),
+        );
+        if (taken) throw new SCIMMY.Types.Error(409, 'uniqueness', 'userName is already taken');
+      }
+      if (resource.id && !map.has(resource.id))
+        throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
+      const id = resource.id ?? randomUUID();
+      const now = new Date().toISOString();
+      const previous = map.get(id);
+      const next: Stored = {
+        ...(JSON.parse(JSON.stringify(instance)) as Record<string, unknown>),
+        id,
+        meta: {
+          version: version(),
+          created: (previous?.meta as { created?: string } | undefined)?.created ?? now,
+          lastModified: now,
+        },
+      };
+      map.set(id, next);
+      return next;
+    },
+    egress: (resource: {
+      id?: string;
+      filter?: { match(items: unknown[]): unknown[] };
+    }): unknown => {
+      if (resource.id) {
+        const found = map.get(resource.id);
+        if (!found) throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
+        return found;
+      }
+      const all = [...map.values()];
+      return resource.filter ? resource.filter.match(all) : all;
+    },
+    degress: (resource: { id?: string }): void => {
+      if (!resource.id || !map.delete(resource.id))
+        throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
+      if (kind === 'User') {
+        for (const group of groups.values()) {
+          const members = (group.members as Array<{ value: string }> | undefined) ?? [];
+          group.members = members.filter((m) => m.value !== resource.id);
+        }
+      }
+    },
+  });
+  const u = store('User', users);
+  const g = store('Group', groups);
+  SCIMMY.Resources.declare(
+    SCIMMY.Resources.User.ingress(u.ingress as never)
+      .egress(u.egress as never)
+      .degress(u.degress as never),
+  );
+  SCIMMY.Resources.declare(
+    SCIMMY.Resources.Group.ingress(g.ingress as never)
+      .egress(g.egress as never)
+      .degress(g.degress as never),
+  );
+  declared = { users, groups };
+  return declared;
+}
+
+/** Starts the SCIM application on 127.0.0.1:`port` (0: any free port) at /scim/v2. */
+export async function startScimTarget(options: {
+  port?: number;
+  token: string;
+  groups?: string[];
+}): Promise<ScimTarget> {
+  const { users, groups } = declare();
+  users.clear();
+  groups.clear();
+  for (const name of options.groups ?? []) {
+    groups.set(name, { id: name, displayName: name, members: [], meta: { version: version() } });
+  }
+  const requests: ScimTarget['requests'] = [];
+  const failures: Array<{ status: number; headers: Record<string, string>; method?: string }> = [];
+  const app = express();
+  app.use((req, res, next) => {
+    requests.push({
+      method: req.method,
+      path: req.path,
+      ...(req.header('if-match') ? { ifMatch: req.header('if-match') } : {}),
+    });
+    const i = failures.findIndex((f) => !f.method || f.method === req.method);
+    const failure = i >= 0 ? failures.splice(i, 1)[0] : undefined;
+    if (failure) {
+      res.status(failure.status).set(failure.headers).json({ detail: 'injected failure' });
+      return;
+    }
+    const m = /^\/scim\/v2\/Users\/([^/]+)$/.exec(req.path);
+    const user = m ? users.get(decodeURIComponent(m[1] as string)) : undefined;
+    if (user && req.method === 'GET') res.set('ETag', user.meta.version);
+    const ifMatch = req.header('if-match');
+    if (user && ifMatch && ifMatch !== '*' && ifMatch !== user.meta.version) {
+      res.status(412).json({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: '412',
+        detail: 'the user changed since it was read',
+      });
+      return;
+    }
+    next();
+  });
+  app.use(
+    '/scim/v2',
+    new SCIMMYRouters({
+      type: 'bearer',
+      docUri: 'https://datatracker.ietf.org/doc/html/rfc6750',
+      handler: (req: express.Request) => {
+        if (req.header('authorization') !== `Bearer ${options.token}`)
+          throw new Error('a valid bearer token is required');
+        return 'idflow';
+      },
+    }) as unknown as express.Router,
+  );
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://127.0.0.1:${port}/scim/v2`,
+    token: options.token,
+    users,
+    groups,
+    requests,
+    failNext(count, status, { headers = {}, method } = {}) {
+      for (let i = 0; i < count; i++)
+        failures.push({ status, headers, ...(method ? { method } : {}) });
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
