@@ -4,6 +4,7 @@
  * task (audit, Slack messages replaced by the outcome). Every assignment, reminder, escalation
  * and outcome writes an audit row.
  */
+import type { ActiveConnectors } from '../src/connectors/active';
 import type { Database } from '../src/db/client';
 import { insertApprovalMessage, messagesOfTask } from '../src/db/repos/approval-messages';
 import { appendAudit } from '../src/db/repos/audit';
@@ -13,10 +14,12 @@ import type { Logger } from '../src/logging';
 import { outcomeText, type SlackNotifier } from '../src/notify/slack';
 import type { ApprovalEvent, ApprovalTask, Approver } from '../src/temporal/contracts';
 import { connectorFailure } from './errors';
+import { Channels } from './notify/channels';
 
 export interface ApprovalDeps {
   db: Database;
   logger: Logger;
+  connectors: ActiveConnectors;
   slack?: SlackNotifier;
 }
 
@@ -29,7 +32,7 @@ export interface NotifyApproversCall {
   idempotencyKey: string;
 }
 
-type Via = 'slack' | 'log';
+type Via = 'slack' | 'email' | 'log';
 
 function fallbackText(task: ApprovalTask, kind: string): string {
   return [
@@ -40,7 +43,8 @@ function fallbackText(task: ApprovalTask, kind: string): string {
   ].join('\n');
 }
 
-export function createApprovalActivities({ db, logger, slack }: ApprovalDeps) {
+export function createApprovalActivities({ db, logger, connectors, slack }: ApprovalDeps) {
+  const channels = new Channels(connectors);
   async function deliver(call: NotifyApproversCall, approver: Approver): Promise<Via> {
     if (slack && approver.email) {
       const user = await slack.userByEmail(approver.email);
@@ -55,6 +59,25 @@ export function createApprovalActivities({ db, logger, slack }: ApprovalDeps) {
         });
         return 'slack';
       }
+    }
+    if (call.channelType === 'email') {
+      if (!approver.email) {
+        throw connectorFailure(
+          'TargetNotFound',
+          `approver ${approver.id} has no email address in the identity store`,
+        );
+      }
+      const headings: Record<string, string> = {
+        assigned: 'Approval needed',
+        reminded: 'Reminder: approval needed',
+        escalated: 'Escalated to you: approval needed',
+      };
+      const kindText = headings[call.kind] ?? 'Approval needed';
+      await channels.sendEmail(call.channel, approver.email, {
+        subject: `${kindText}: ${call.task.subject.displayName ?? call.task.subject.id}`,
+        text: fallbackText(call.task, call.kind),
+      });
+      return 'email';
     }
     if (call.channelType !== 'log') {
       throw connectorFailure(

@@ -8,6 +8,8 @@ import type { JsonValue } from '../../src/dsl/ir';
 import type { Database } from '../../src/db/client';
 import type { ConnectorCall } from '../../src/temporal/contracts';
 import type { ActiveConnectors } from '../../src/connectors/active';
+import { ApplicationFailure } from '@temporalio/common';
+import { appendAudit } from '../../src/db/repos/audit';
 import { connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createLdapConnector } from './ldap';
@@ -33,6 +35,17 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     ldap: createLdapConnector().ops,
     scim: createScimConnector().ops,
   };
+
+  /** One audit row per remote side effect: who, which connector and op, the target's answer. */
+  const auditRemote = (call: ConnectorCall, outcome: string, detail: Record<string, unknown>) =>
+    appendAudit(db, {
+      actor: `flow:${call.flow}`,
+      action: `${call.connectorType}.${call.op}`,
+      target: `connector:${call.connector}`,
+      outcome,
+      detail: { step: call.stepId, args: call.args, ...detail },
+      runId: call.runId,
+    });
 
   return {
     async runConnectorOp(call: ConnectorCall): Promise<JsonValue> {
@@ -76,7 +89,24 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         flow: call.flow,
         stepId: call.stepId,
       };
-      const result = await handler(args.data as never, ctx);
+      let result: unknown;
+      try {
+        result = await handler(args.data as never, ctx);
+      } catch (err) {
+        // the last word on a permanent failure is audited; transient ones are retried first
+        if (!spec.local && !op.readOnly && err instanceof ApplicationFailure && err.nonRetryable)
+          await auditRemote(call, 'failed', { error: { type: err.type, message: err.message } });
+        throw err;
+      }
+      if (!spec.local && !op.readOnly) {
+        const changed =
+          (result as { changed?: unknown; created?: unknown; deleted?: unknown }) ?? {};
+        const unchanged =
+          changed.changed === false && changed.created !== true && changed.deleted !== true;
+        await auditRemote(call, unchanged || changed.deleted === false ? 'unchanged' : 'ok', {
+          result,
+        });
+      }
       const checked = op.result.safeParse(result);
       if (!checked.success) {
         throw connectorFailure(

@@ -113,8 +113,13 @@ async function connect(connector: string, cfg: LdapConfig, timeoutMs: number): P
       connectTimeout: Math.min(timeoutMs, 10_000),
       ...(cfg.url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
     });
-    if (cfg.startTls) await client.startTLS(tls);
-    await client.bind(cfg.bindDn, password);
+    try {
+      if (cfg.startTls) await client.startTLS(tls);
+      await client.bind(cfg.bindDn, password);
+    } catch (err) {
+      await client.unbind().catch(() => {});
+      throw err;
+    }
     return client;
   })();
   clients.set(key, opening);

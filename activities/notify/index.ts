@@ -1,73 +1,147 @@
 /**
- * `sendNotification`: renders a notify step's template and delivers it through its channel.
- * The `log` channel writes the message to the worker's log; every channel writes an audit row,
- * once per idempotency key.
+ * `sendNotification`: renders a notify step's template and delivers it through its channel:
+ * `log` (the worker's log), `email` (one message per recipient) or `slack`. Each recipient is
+ * sent to at most once per step run (a retry after a partial failure sends only to those not
+ * reached yet); one audit row per step run.
  */
+import type { ActiveConnectors } from '../../src/connectors/active';
 import type { Database } from '../../src/db/client';
 import { appendAudit } from '../../src/db/repos/audit';
 import { findResult, storeResult } from '../../src/db/repos/idempotency';
 import type { Logger } from '../../src/logging';
+import { toCsv } from '../../src/notify/csv';
 import { renderTemplate } from '../../src/notify/render';
 import type { NotificationCall } from '../../src/temporal/contracts';
 import { connectorFailure } from '../errors';
+import { Channels, type Attachment, type Delivery } from './channels';
 
 export interface NotifyDeps {
   db: Database;
   logger: Logger;
+  connectors: ActiveConnectors;
 }
 
 export interface NotificationReceipt {
   channel: string;
   recipients: string[];
   subject?: string;
+  deliveries?: Delivery[];
 }
 
-export function createNotifyActivities({ db, logger }: NotifyDeps) {
+function attachmentsOf(call: NotificationCall): Attachment[] {
+  return (call.attachments ?? []).map((a) => {
+    try {
+      return { filename: a.filename, content: toCsv(a.rows), contentType: 'text/csv' };
+    } catch (err) {
+      throw connectorFailure(
+        'InvalidRequest',
+        `attachment ${a.filename}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  });
+}
+
+export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
+  const channels = new Channels(connectors);
+
+  async function audit(
+    txDb: Database,
+    call: NotificationCall,
+    receipt: NotificationReceipt,
+  ): Promise<void> {
+    await appendAudit(txDb, {
+      actor: `flow:${call.flow}`,
+      action: 'notification.sent',
+      target: call.to.map((r) => `recipient:${r}`).join(','),
+      outcome: 'ok',
+      detail: {
+        channel: call.channel,
+        channelType: call.channelType,
+        template: call.template.name,
+        subject: receipt.subject,
+        step: call.stepId,
+        ...(call.attachments?.length
+          ? { attachments: call.attachments.map((a) => a.filename) }
+          : {}),
+      },
+      runId: call.runId,
+    });
+  }
+
   return {
     async sendNotification(call: NotificationCall): Promise<NotificationReceipt> {
-      if (call.channelType !== 'log') {
+      const done = await findResult<NotificationReceipt>(db, call.idempotencyKey);
+      if (done) return done;
+      const message = renderTemplate(call.template, call.data);
+      const base: NotificationReceipt = {
+        channel: call.channel,
+        recipients: call.to,
+        ...(message.subject ? { subject: message.subject } : {}),
+      };
+      if (call.channelType === 'log') {
+        return db.transaction(async (tx) => {
+          const txDb = tx as unknown as Database;
+          logger.info(
+            {
+              channel: call.channel,
+              to: call.to,
+              template: call.template.name,
+              subject: message.subject,
+              run: call.runId,
+              step: call.stepId,
+            },
+            message.text,
+          );
+          await appendAudit(txDb, {
+            actor: `flow:${call.flow}`,
+            action: 'notification.sent',
+            target: call.to.map((r) => `recipient:${r}`).join(','),
+            outcome: 'ok',
+            detail: {
+              channel: call.channel,
+              channelType: 'log',
+              template: call.template.name,
+              subject: message.subject,
+              step: call.stepId,
+            },
+            runId: call.runId,
+          });
+          await storeResult(txDb, call.idempotencyKey, `notify.${call.channel}`, base);
+          return base;
+        });
+      }
+      if (call.channelType !== 'email' && call.channelType !== 'slack') {
         throw connectorFailure(
           'ConnectorNotConfigured',
           `this worker cannot send through channel type '${call.channelType}'`,
         );
       }
-      return db.transaction(async (tx) => {
+      const attachments = attachmentsOf(call);
+      const deliveries: Delivery[] = [];
+      for (const recipient of call.to) {
+        const key = `${call.idempotencyKey}:to:${recipient}`;
+        const sent = await findResult<Delivery>(db, key);
+        if (sent) {
+          deliveries.push(sent);
+          continue;
+        }
+        const delivery =
+          call.channelType === 'email'
+            ? await channels.sendEmail(call.channel, recipient, message, attachments)
+            : await channels.sendSlack(call.channel, recipient, message);
+        await storeResult(db, key, `notify.${call.channel}`, delivery);
+        deliveries.push(delivery);
+      }
+      const receipt: NotificationReceipt = { ...base, deliveries };
+      await db.transaction(async (tx) => {
         const txDb = tx as unknown as Database;
-        const done = await findResult<NotificationReceipt>(txDb, call.idempotencyKey);
-        if (done) return done;
-        const message = renderTemplate(call.template, call.data);
-        logger.info(
-          {
-            channel: call.channel,
-            to: call.to,
-            template: call.template.name,
-            subject: message.subject,
-            run: call.runId,
-            step: call.stepId,
-          },
-          message.text,
-        );
-        const receipt: NotificationReceipt = {
-          channel: call.channel,
-          recipients: call.to,
-          ...(message.subject ? { subject: message.subject } : {}),
-        };
-        await appendAudit(txDb, {
-          actor: `flow:${call.flow}`,
-          action: 'notification.sent',
-          target: call.to.map((r) => `recipient:${r}`).join(','),
-          outcome: 'ok',
-          detail: {
-            channel: call.channel,
-            template: call.template.name,
-            subject: message.subject,
-            step: call.stepId,
-          },
-          runId: call.runId,
-        });
+        if (await findResult(txDb, call.idempotencyKey)) return;
+        await audit(txDb, call, receipt);
         await storeResult(txDb, call.idempotencyKey, `notify.${call.channel}`, receipt);
-        return receipt;
       });
+      return receipt;
     },
   };
 }
+
+export { Channels };

@@ -105,11 +105,13 @@ export const ldap = defineConnectorType({
       result: z.object({ group: z.string(), changed: z.boolean() }),
     },
     getAccount: {
+      readOnly: true,
       description: 'Reads the account, its state and its groups; found: false when absent.',
       args: z.strictObject({ id: AccountId }),
       result: z.object({ found: z.boolean(), account: Account.optional() }),
     },
     listGroups: {
+      readOnly: true,
       description: 'The groups under groupsDn (name, DN, description, member count).',
       args: z.strictObject({}),
       result: z.object({
@@ -124,6 +126,7 @@ export const ldap = defineConnectorType({
       }),
     },
     search: {
+      readOnly: true,
       description: 'An LDAP search (filter, base, attributes, size limit at most 1000).',
       args: z.strictObject({
         filter: z.string().min(1),

@@ -67,11 +67,13 @@ export const scim = defineConnectorType({
       result: z.object({ user: User, created: z.boolean() }),
     },
     getUser: {
+      readOnly: true,
       description: 'Reads a user by SCIM id; found: false when absent.',
       args: z.strictObject({ id: ScimId }),
       result: z.object({ found: z.boolean(), user: User.optional() }),
     },
     findUser: {
+      readOnly: true,
       description: 'Finds a user by userName or externalId (a SCIM filter).',
       args: z
         .strictObject({
@@ -84,6 +86,7 @@ export const scim = defineConnectorType({
       result: z.object({ found: z.boolean(), user: User.optional() }),
     },
     listUsers: {
+      readOnly: true,
       description: 'Every user matching an optional SCIM filter, following pagination.',
       args: z.strictObject({ filter: z.string().min(1).optional() }),
       result: z.object({ users: z.array(User), total: z.int() }),

@@ -11,6 +11,8 @@ export interface OpSpec {
   description: string;
   args: z.ZodObject;
   result: z.ZodType;
+  /** True for ops that only read: no audit row. Every other op's outcome is audited. */
+  readOnly?: boolean;
 }
 
 export interface ConnectorTypeSpec {

@@ -101,6 +101,8 @@ export interface NotifyStepIR extends StepBaseIR {
   to: ValueIR;
   template: TemplateIR;
   data: ValueIR;
+  /** CSV files (email only): each a list of maps, one row per map. */
+  attachments?: Array<{ filename: string; rows: ValueIR }>;
 }
 
 export interface FailStepIR extends StepBaseIR {

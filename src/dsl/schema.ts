@@ -161,6 +161,16 @@ export const NotifyStep = z.strictObject({
     to: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     template: Name,
     data: z.record(Identifier, ValueTemplate).optional(),
+    attachments: z
+      .array(
+        z.strictObject({
+          filename: z
+            .string()
+            .regex(/^[\w][\w.-]*\.csv$/, 'must be a file name ending in .csv, like dormant.csv'),
+          rows: ValueTemplate,
+        }),
+      )
+      .optional(),
   }),
 });
 

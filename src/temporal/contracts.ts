@@ -56,6 +56,8 @@ export interface NotificationCall {
   to: string[];
   template: TemplateIR;
   data: Record<string, JsonValue>;
+  /** CSV attachments (email): rows as a list of maps. */
+  attachments?: Array<{ filename: string; rows: JsonValue }>;
   idempotencyKey: string;
   runId: string;
   flow: string;

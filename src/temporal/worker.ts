@@ -5,6 +5,8 @@
  */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { closeLdapClients } from '../../activities/connectors/ldap';
+import { closeChannels } from '../../activities/notify/channels';
 import type { Config } from '../config';
 import { ActiveConnectors } from '../connectors/active';
 import type { Database } from '../db/client';
@@ -59,6 +61,9 @@ export async function createWorker(
     run: () => worker.run(),
     async close() {
       await connection.close();
+      // pooled directory and SMTP connections would keep the process alive
+      await closeLdapClients();
+      closeChannels();
     },
   };
 }

@@ -36,6 +36,14 @@ export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void>
     runId: run.workflowId,
     flow: run.input.ir.name,
     stepId: step.id,
+    ...(step.attachments
+      ? {
+          attachments: step.attachments.map((a) => ({
+            filename: a.filename,
+            rows: run.render(a.rows, step),
+          })),
+        }
+      : {}),
   };
   const options = notifyOptions(step.channelType);
   const { sendNotification } = run.activities(options);

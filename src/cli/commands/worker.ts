@@ -24,5 +24,7 @@ export function registerWorker(program: Command): void {
       await worker.close();
       await db.close();
       log.info('worker stopped');
+      // a connection some library keeps open must not hold a stopped worker
+      setTimeout(() => process.exit(0), 2_000).unref();
     });
 }

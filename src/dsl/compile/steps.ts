@@ -289,6 +289,30 @@ function notify(fc: FlowCompiler, step: NotifyStep, path: Path, state: FlowState
       }
     }
   }
+  const attachments: Array<{ filename: string; rows: ValueIR }> = [];
+  for (const [i, a] of (n.attachments ?? []).entries()) {
+    const where = [...at, 'attachments', i];
+    if (connector && connector.doc.type !== 'email') {
+      fc.error(
+        where,
+        'attachment-channel',
+        `attachments go by email only; channel '${n.channel}' is of type ${connector.doc.type}`,
+      );
+      ok = false;
+      continue;
+    }
+    if (!connector) continue; // the channel error above says it
+    const rows = fc.values.value([...where, 'rows'], a.rows, env, 'rows');
+    if (rows && !(rows.shape === 'dyn' || isListShape(rows.shape))) {
+      fc.error(
+        [...where, 'rows'],
+        'bad-attachment',
+        `rows must be a list of maps, one per CSV row, but this gives ${describeShape(rows.shape)}`,
+      );
+      ok = false;
+    } else if (rows) attachments.push({ filename: a.filename, rows: rows.ir });
+    else ok = false;
+  }
   if (!ok || !to || !data || !template) return { state };
   const t = template.doc;
   return {
@@ -306,6 +330,7 @@ function notify(fc: FlowCompiler, step: NotifyStep, path: Path, state: FlowState
         ...(t.html ? { html: t.html } : {}),
       },
       data: data.ir,
+      ...(attachments.length ? { attachments } : {}),
     },
     state,
   };

@@ -1,0 +1,242 @@
+/**
+ * Delivery through notification connectors: `email` (nodemailer over SMTP, one message per
+ * recipient, optional CSV attachments) and `slack` (`chat.postMessage` to a person found by
+ * email, or to a channel). Transports are kept per connector configuration; credentials come
+ * from the worker's environment and are never part of a message or an error.
+ */
+import { createHash } from 'node:crypto';
+import { ErrorCode, WebClient } from '@slack/web-api';
+import { ApplicationFailure } from '@temporalio/common';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type * as z from 'zod';
+import type { ActiveConnectors } from '../../src/connectors/active';
+import type { email } from '../../src/connectors/email';
+import type { slack } from '../../src/connectors/slack';
+import type { RenderedMessage } from '../../src/notify/render';
+import { withinLimits, isNetworkError, secretOf, tlsOptions } from '../connectors/support';
+import { connectorFailure } from '../errors';
+
+type EmailConfig = z.infer<typeof email.config>;
+type SlackConfig = z.infer<typeof slack.config>;
+
+export interface Attachment {
+  filename: string;
+  content: string;
+  contentType: string;
+}
+
+/** Where a message went: the SMTP message id, or the Slack channel and timestamp. */
+export type Delivery = { recipient: string; ref: string };
+
+const transports = new Map<string, Transporter>();
+const slackClients = new Map<string, WebClient>();
+
+function cacheKey(name: string, config: unknown, secret: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([name, config, secret]))
+    .digest('hex');
+}
+
+function smtpFailure(where: string, err: unknown, cfg: EmailConfig): never {
+  const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
+  const reply = (e.response ?? e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 300);
+  if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534)
+    throw connectorFailure(
+      'ConnectorAuthFailed',
+      `${where}: the SMTP server refused the login as ${cfg.auth?.user ?? '(none)'} (${reply})`,
+    );
+  if (
+    e.code === 'ECONNECTION' ||
+    e.code === 'ETIMEDOUT' ||
+    e.code === 'ESOCKET' ||
+    isNetworkError(err)
+  )
+    throw connectorFailure(
+      'TargetUnavailable',
+      `${where}: cannot reach ${cfg.host}:${cfg.port} (${reply})`,
+    );
+  if (e.code === 'ETLS')
+    throw connectorFailure(
+      'ConnectorAuthFailed',
+      `${where}: TLS with ${cfg.host} failed (${reply})`,
+    );
+  if (e.responseCode && e.responseCode >= 400 && e.responseCode < 500)
+    throw connectorFailure('TargetUnavailable', `${where}: the SMTP server deferred it (${reply})`);
+  if (e.responseCode && e.responseCode >= 500)
+    throw connectorFailure('InvalidRequest', `${where}: the SMTP server rejected it (${reply})`);
+  throw connectorFailure('TargetUnavailable', `${where}: sending failed (${reply})`);
+}
+
+export class Channels {
+  constructor(private readonly connectors: ActiveConnectors) {}
+
+  private async config(name: string, type: 'email' | 'slack'): Promise<Record<string, unknown>> {
+    const connector = await this.connectors.get(name);
+    if (!connector) {
+      throw connectorFailure(
+        'ConnectorNotConfigured',
+        `channel '${name}' is not active; activate a Connector definition with that name`,
+      );
+    }
+    if (connector.type !== type) {
+      throw connectorFailure(
+        'ConnectorNotConfigured',
+        `channel '${name}' is of type ${connector.type} now, not ${type}`,
+      );
+    }
+    return connector.config;
+  }
+
+  private transport(name: string, cfg: EmailConfig): Transporter {
+    const password = cfg.auth ? secretOf(name, 'auth.password', cfg.auth.password) : '';
+    const key = cacheKey(name, cfg, password);
+    let transport = transports.get(key);
+    if (!transport) {
+      transport = nodemailer.createTransport({
+        host: cfg.host,
+        port: cfg.port,
+        secure: cfg.secure ?? false,
+        requireTLS: cfg.startTls === 'required',
+        ignoreTLS: cfg.startTls === 'off',
+        ...(cfg.auth ? { auth: { user: cfg.auth.user, pass: password } } : {}),
+        tls: tlsOptions(cfg.tls),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+        pool: true,
+        maxConnections: cfg.maxConcurrency ?? 5,
+      });
+      transports.set(key, transport);
+    }
+    return transport;
+  }
+
+  async sendEmail(
+    name: string,
+    recipient: string,
+    message: RenderedMessage,
+    attachments: Attachment[] = [],
+  ): Promise<Delivery> {
+    const cfg = (await this.config(name, 'email')) as unknown as EmailConfig;
+    const where = `channel '${name}'`;
+    return withinLimits(name, cfg, async () => {
+      try {
+        const info = (await this.transport(name, cfg).sendMail({
+          from: cfg.from,
+          ...(cfg.replyTo ? { replyTo: cfg.replyTo } : {}),
+          to: recipient,
+          subject: message.subject ?? '(no subject)',
+          text: message.text,
+          ...(message.html ? { html: message.html } : {}),
+          attachments: attachments.map((a) => ({ ...a })),
+        })) as { messageId: string };
+        return { recipient, ref: info.messageId };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        return smtpFailure(where, err, cfg);
+      }
+    });
+  }
+
+  private slackClient(name: string, cfg: SlackConfig): WebClient {
+    const token = secretOf(name, 'botToken', cfg.botToken);
+    const key = cacheKey(name, cfg, token);
+    let client = slackClients.get(key);
+    if (!client) {
+      client = new WebClient(token, {
+        slackApiUrl: cfg.apiUrl ?? 'https://slack.com/api/',
+        retryConfig: { retries: 0 },
+      });
+      slackClients.set(key, client);
+    }
+    return client;
+  }
+
+  /** To a person by email (a direct message), or to a channel: `#name` or an id. */
+  async sendSlack(name: string, recipient: string, message: RenderedMessage): Promise<Delivery> {
+    const cfg = (await this.config(name, 'slack')) as unknown as SlackConfig;
+    const where = `channel '${name}'`;
+    return withinLimits(name, cfg, async () => {
+      const client = this.slackClient(name, cfg);
+      try {
+        let channel = recipient;
+        if (recipient.includes('@')) {
+          const found = await client.users.lookupByEmail({ email: recipient });
+          channel = found.user?.id ?? '';
+        }
+        const text = message.subject ? `*${message.subject}*\n${message.text}` : message.text;
+        const res = await client.chat.postMessage({ channel, text, unfurl_links: false });
+        return { recipient, ref: `${res.channel}/${res.ts}` };
+      } catch (err) {
+        const e = err as { code?: string; data?: { error?: string }; retryAfter?: number };
+        const error = e.data?.error ?? '';
+        if (e.code === ErrorCode.RateLimitedError)
+          throw ApplicationFailure.create({
+            type: 'RateLimited',
+            message: `${where}: Slack asks to slow down`,
+            ...(e.retryAfter ? { nextRetryDelay: e.retryAfter * 1000 } : {}),
+          });
+        if (
+          [
+            'invalid_auth',
+            'not_authed',
+            'account_inactive',
+            'token_revoked',
+            'missing_scope',
+          ].includes(error)
+        )
+          throw connectorFailure(
+            'ConnectorAuthFailed',
+            `${where}: Slack refused the bot token (${error})`,
+          );
+        if (['users_not_found', 'channel_not_found', 'user_not_found'].includes(error))
+          throw connectorFailure(
+            'TargetNotFound',
+            `${where}: Slack has no ${recipient} (${error})`,
+          );
+        if (e.code === ErrorCode.PlatformError)
+          throw connectorFailure(
+            'InvalidRequest',
+            `${where}: Slack refused the message (${error})`,
+          );
+        throw connectorFailure(
+          'TargetUnavailable',
+          `${where}: cannot reach Slack (${(err as Error).message})`,
+        );
+      }
+    });
+  }
+
+  /** Checks a channel's connectivity and credentials: `connectors test`. */
+  async check(name: string, type: 'email' | 'slack'): Promise<string[]> {
+    if (type === 'email') {
+      const cfg = (await this.config(name, 'email')) as unknown as EmailConfig;
+      try {
+        await this.transport(name, cfg).verify();
+      } catch (err) {
+        smtpFailure(`channel '${name}'`, err, cfg);
+      }
+      return [
+        `SMTP ${cfg.host}:${cfg.port} accepts ${cfg.auth ? `the login as ${cfg.auth.user}` : 'connections'}`,
+      ];
+    }
+    const cfg = (await this.config(name, 'slack')) as unknown as SlackConfig;
+    const res = await this.slackClient(name, cfg)
+      .auth.test()
+      .catch((err: unknown) => {
+        const e = err as { data?: { error?: string }; message?: string };
+        throw connectorFailure(
+          e.data?.error ? 'ConnectorAuthFailed' : 'TargetUnavailable',
+          `channel '${name}': ${e.data?.error ?? e.message ?? String(err)}`,
+        );
+      });
+    return [`Slack accepts the bot token (team ${res.team ?? '?'}, bot user ${res.user ?? '?'})`];
+  }
+}
+
+/** Closes pooled SMTP connections (worker shutdown, tests). */
+export function closeChannels(): void {
+  for (const t of transports.values()) t.close();
+  transports.clear();
+  slackClients.clear();
+}
