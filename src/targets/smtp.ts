@@ -66,7 +66,7 @@ export async function startSmtpTarget(options: {
         simpleParser(raw)
           .then((mail) => {
             const received: ReceivedMail = {
-              from: addresses(mail.from as ParsedMail['to'])[0] ?? '',
+              from: addresses(mail.from)[0] ?? '',
               to: addresses(mail.to),
               subject: mail.subject ?? '',
               text: mail.text ?? '',

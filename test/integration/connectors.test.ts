@@ -233,7 +233,7 @@ test('a wrong bind password fails the run at once with ConnectorAuthFailed', asy
 });
 
 test('the bind password is in no log line, audit row or workflow history', async () => {
-  const runs = await h.client.workflow.list({ query: `TaskQueue = '${h.taskQueue}'` });
+  const runs = h.client.workflow.list({ query: `TaskQueue = '${h.taskQueue}'` });
   let histories = '';
   for await (const run of runs) {
     const history = await h.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
