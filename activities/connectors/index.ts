@@ -12,6 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../../src/db/repos/audit';
 import { connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
+import { createHttpConnector } from './http';
 import { createLdapConnector } from './ldap';
 import { createScimConnector } from './scim';
 import type { OpContext } from './types';
@@ -34,6 +35,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     idstore: createIdstoreOps(db),
     ldap: createLdapConnector().ops,
     scim: createScimConnector().ops,
+    http: createHttpConnector().ops,
   };
 
   /** One audit row per remote side effect: who, which connector and op, the target's answer. */

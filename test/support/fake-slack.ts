@@ -76,6 +76,8 @@ export class FakeSlack {
           message: { text: args.text, ts },
         };
       }
+      case 'auth.test':
+        return { ok: true, team: 'Example', user: 'idflow', team_id: 'T0001', user_id: 'U0BOT' };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
       default:
