@@ -33,7 +33,7 @@ const { ops } = createHttpConnector(3_000);
 function ctx(config: Record<string, unknown>): OpContext {
   return {
     connector: 'tickets',
-    config: { baseUrl: apiUrl, ...config } as OpContext['config'],
+    config: { baseUrl: apiUrl, ...config },
     idempotencyKey: 'flow/x/p-1/e-1:open-ticket',
     runId: 'flow/x/p-1/e-1',
     flow: 'x',
