@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerBundle } from './commands/bundle';
 import { registerCompile } from './commands/compile';
+import { registerConnectors } from './commands/connectors';
 import { registerDefinitions } from './commands/definitions';
 import { registerDev } from './commands/dev';
 import { registerGateway } from './commands/gateway';
@@ -28,6 +29,7 @@ registerGateway(program);
 registerDefinitions(program);
 registerTokens(program);
 registerRuns(program);
+registerConnectors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`idflow: ${err instanceof Error ? err.message : String(err)}`);
