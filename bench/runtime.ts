@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { compileSources } from '../src/dsl/compiler';
 import { loadSources } from '../src/dsl/load';
+import { startTargets } from '../src/targets';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { RunFlowInput } from '../src/temporal/contracts';
@@ -67,6 +68,10 @@ async function main(): Promise<void> {
     port: await freePort(),
     dbFilename: join(mkdtempSync(join(tmpdir(), 'idflow-bench-')), 'temporal.db'),
     logFile: join(ROOT, '.idflow', 'bench-temporal.log'),
+  });
+  // the reference joiner provisions into LDAP, SCIM and email: their local targets
+  const targets = await startTargets(mkdtempSync(join(tmpdir(), 'idflow-targets-')), (m) => {
+    throw new Error(m);
   });
   const h = new Harness({
     definitions: ['definitions'],
@@ -227,6 +232,7 @@ async function main(): Promise<void> {
     overheadWorker?.kill('SIGTERM');
     await h.close();
     await server.stop();
+    await targets.stop();
   }
 }
 

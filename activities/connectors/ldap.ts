@@ -39,7 +39,10 @@ export function escapeDn(value: string): string {
 
 function strings(value: Value): string[] {
   const list = Array.isArray(value) ? value : [value];
-  return list.map((v) => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v)));
+  // LDAP has no empty values: an empty string means "no value" (left out, or removed)
+  return list
+    .map((v) => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : String(v)))
+    .filter((v) => v !== '');
 }
 
 function values(entry: Entry, attribute: string): string[] {
@@ -319,7 +322,10 @@ export function createLdapConnector(timeoutMs = 30_000) {
             objectClass: dir.cfg.userObjectClasses ?? ['inetOrgPerson'],
             [dir.idAttribute]: [a.id],
           };
-          for (const [k, v] of Object.entries(a.attributes)) entry[k] = strings(v);
+          for (const [k, v] of Object.entries(a.attributes)) {
+            const list = strings(v);
+            if (list.length) entry[k] = list;
+          }
           if (dir.cfg.disable?.method === 'userAccountControl' && !('userAccountControl' in entry))
             entry.userAccountControl = [String(NORMAL_ACCOUNT)];
           await dir.client.add(dn, entry);

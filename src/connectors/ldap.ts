@@ -75,7 +75,8 @@ export const ldap = defineConnectorType({
       result: z.object({ dn: z.string(), created: z.boolean(), changed: z.boolean() }),
     },
     updateAccount: {
-      description: 'Replaces the given attributes; an empty list removes an attribute.',
+      description:
+        'Replaces the given attributes; an empty list or empty string removes an attribute.',
       args: z.strictObject({ id: AccountId, attributes: Attributes }),
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },

@@ -2,23 +2,33 @@
  * From an HTTP event to a finished run, on a real Temporal dev server and PostgreSQL, with the
  * worker and gateway as real processes.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { listAudit } from '../../src/db/repos/audit';
 import { findEvent } from '../../src/db/repos/events';
 import { getPerson } from '../../src/db/repos/persons';
 import { events } from '../../src/db/schema';
+import { startTargets, type Targets } from '../../src/targets';
 import { Harness, makeEvent } from '../support/harness';
 
 let h: Harness;
+let targets: Targets;
 
 beforeAll(async () => {
+  // the reference definitions provision into LDAP, SCIM and email: their local targets
+  targets = await startTargets(mkdtempSync(join(tmpdir(), 'idflow-targets-')), (m) => {
+    throw new Error(m);
+  });
   h = new Harness({ definitions: ['definitions', 'test/fixtures/runtime'] });
   await h.start();
 });
 
 afterAll(async () => {
   await h?.close();
+  await targets?.stop();
 });
 
 async function runsFor(subject: string): Promise<Array<{ workflowId: string; status?: string }>> {
@@ -83,8 +93,13 @@ test('a joiner event runs the joiner flow: person stored, audit written, run fin
   expect(audit.map((a) => a.action)).toEqual([
     'person.created',
     'person.status-changed',
+    'ldap.createAccount',
+    'scim.createUser',
     'run.completed',
   ]);
+  // provisioned in the directory and the application
+  const crm = [...targets.scim.users.values()].find((u) => u.externalId === 'p-ada');
+  expect(crm).toMatchObject({ userName: 'ada@example.com', active: true });
   const received = await listAudit(h.db.db, { action: 'event.received' });
   expect(received.some((a) => (a.detail as { eventId?: string }).eventId === event.id)).toBe(true);
 

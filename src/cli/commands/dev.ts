@@ -2,7 +2,8 @@
  * `idflow dev`: everything on one machine with embedded defaults. Starts (or reuses) a Temporal
  * dev server with its Web UI, opens the database (PGlite unless DATABASE_URL is set) and
  * applies migrations, loads definitions/, writes a dev API token to .idflow/dev-token, and
- * runs the worker and the gateway in this process until Ctrl-C.
+ * runs the worker and the gateway in this process until Ctrl-C. With --with-targets, also the
+ * local LDAP, SCIM and SMTP targets the reference connectors point at.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -14,6 +15,7 @@ import { SCOPES, TokenService } from '../../gateway/services/tokens';
 import { createTemporalClient } from '../../temporal/client';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, temporalAnswers, type DevServer } from '../../temporal/dev-server';
+import { startTargets } from '../../targets';
 import { createWorker } from '../../temporal/worker';
 import { configOrExit, database, logger } from '../runtime';
 
@@ -37,9 +39,17 @@ export function registerDev(program: Command): void {
   program
     .command('dev')
     .description('run Temporal, the worker and the gateway locally, with definitions/ loaded')
-    .action(async () => {
+    .option(
+      '--with-targets',
+      'also start the local LDAP directory (slapd), SCIM application and SMTP server the reference connectors use',
+    )
+    .action(async (options: { withTargets?: boolean }) => {
       const config = configOrExit();
       const log = logger(config, 'idflow');
+      // before the worker starts: the targets set the secrets the reference connectors read
+      const targets = options.withTargets
+        ? await startTargets(config.dataDir, (m) => log.warn(m))
+        : undefined;
       const [host, port] = config.temporal.address.split(':') as [string, string];
       let server: DevServer | undefined;
       if (await temporalAnswers(config.temporal.address)) {
@@ -79,6 +89,7 @@ export function registerDev(program: Command): void {
           `  Temporal UI: http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.temporal.uiPort}`,
           `  Database:    ${db.location}`,
           `  API token:   ${tokenFile} (mode 600)`,
+          ...(targets ? ['', 'Test targets:', ...targets.lines] : []),
           '',
           'Send the example joiner event:',
           `  curl -sS -X POST ${gateway.url}/v1/events -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' --data @examples/events/joiner.json`,
@@ -93,6 +104,7 @@ export function registerDev(program: Command): void {
       await worker.close();
       await db.close();
       await server?.stop();
+      await targets?.stop();
       log.info('stopped');
     });
 }
