@@ -2,6 +2,10 @@
  * The ldap connector's ops against a real slapd (memberof and refint overlays, AD-like schema):
  * every op, convergence, the three disable methods, failures mapped to idflow's types.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   closeLdapClients,
@@ -19,6 +23,20 @@ const GROUPS = `ou=groups,${LDAP_TARGET.baseDn}`;
 const DISABLED = `ou=disabled,${LDAP_TARGET.baseDn}`;
 
 let slapd: SlapdTarget;
+
+function idflow(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'idflow.js'), ...args],
+      { env },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 const { ops, check } = createLdapConnector(5_000);
 
 function ctx(config: Record<string, unknown> = {}, connector = 'corp-directory'): OpContext {
@@ -298,4 +316,40 @@ test('check: binds and reads the configured DNs', async () => {
     `can read ${PEOPLE}`,
     `can read ${GROUPS}`,
   ]);
+});
+
+test('idflow connectors test: ✓ with the right password, ✗ ConnectorAuthFailed naming the variable with a wrong one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idflow-connectors-'));
+  const connector = (name: string, secretEnv: string) => `apiVersion: idflow/v1
+kind: Connector
+metadata: { name: ${name} }
+type: ldap
+config:
+  url: ${slapd.url}
+  bindDn: ${LDAP_TARGET.bindDn}
+  bindPassword: { secretEnv: ${secretEnv} }
+  usersDn: ${PEOPLE}
+  groupsDn: ${GROUPS}
+`;
+  writeFileSync(
+    join(dir, 'connectors.yaml'),
+    `${connector('good-directory', 'CLI_LDAP_PASSWORD')}---\n${connector('bad-directory', 'CLI_LDAP_WRONG')}`,
+  );
+  const env = {
+    ...process.env,
+    CLI_LDAP_PASSWORD: LDAP_TARGET.bindPassword,
+    CLI_LDAP_WRONG: 'nope-3e1',
+  };
+  const good = await idflow(['connectors', 'test', 'good-directory', '--definitions', dir], env);
+  expect(good.code).toBe(0);
+  expect(good.stdout).toContain('✓ good-directory (ldap)');
+  expect(good.stdout).toContain(`can read ${PEOPLE}`);
+  const bad = await idflow(['connectors', 'test', '--definitions', dir], env);
+  expect(bad.code).toBe(1);
+  expect(bad.stdout).toContain('✗ bad-directory (ldap) ConnectorAuthFailed');
+  expect(bad.stdout).toContain('CLI_LDAP_WRONG');
+  expect(bad.stdout).not.toContain('nope-3e1');
+  const unknown = await idflow(['connectors', 'test', 'good-directry', '--definitions', dir], env);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stdout).toContain("did you mean 'good-directory'");
 });
