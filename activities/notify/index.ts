@@ -92,20 +92,7 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
             },
             message.text,
           );
-          await appendAudit(txDb, {
-            actor: `flow:${call.flow}`,
-            action: 'notification.sent',
-            target: call.to.map((r) => `recipient:${r}`).join(','),
-            outcome: 'ok',
-            detail: {
-              channel: call.channel,
-              channelType: 'log',
-              template: call.template.name,
-              subject: message.subject,
-              step: call.stepId,
-            },
-            runId: call.runId,
-          });
+          await audit(txDb, call, base);
           await storeResult(txDb, call.idempotencyKey, `notify.${call.channel}`, base);
           return base;
         });

@@ -39,3 +39,14 @@ export const AttributeValue = z.union([
   z.boolean(),
   z.array(z.union([z.string(), z.number()])),
 ]);
+
+/** Timeout and retry policy of remote connector types unless a Connector document says otherwise. */
+export const REMOTE_DEFAULTS = {
+  timeoutMs: 30_000,
+  retry: {
+    maximumAttempts: 10,
+    initialIntervalMs: 1_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 60_000,
+  },
+} as const;

@@ -3,7 +3,7 @@
  * message per recipient, rendered from a Template (subject, text, HTML).
  */
 import * as z from 'zod';
-import { Limits, SecretEnv, Tls } from './common';
+import { Limits, REMOTE_DEFAULTS, SecretEnv, Tls } from './common';
 import { defineConnectorType } from './spec';
 
 export const email = defineConnectorType({
@@ -22,14 +22,6 @@ export const email = defineConnectorType({
   }),
   notifies: true,
   local: false,
-  defaults: {
-    timeoutMs: 30_000,
-    retry: {
-      maximumAttempts: 10,
-      initialIntervalMs: 2_000,
-      backoffCoefficient: 2,
-      maximumIntervalMs: 120_000,
-    },
-  },
+  defaults: REMOTE_DEFAULTS,
   ops: {},
 });

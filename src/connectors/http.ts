@@ -3,7 +3,7 @@
  * lives in activities/connectors/http.ts.
  */
 import * as z from 'zod';
-import { HttpAuth, Limits, SecretEnv } from './common';
+import { HttpAuth, Limits, REMOTE_DEFAULTS, SecretEnv } from './common';
 import { defineConnectorType } from './spec';
 
 export const http = defineConnectorType({
@@ -17,15 +17,7 @@ export const http = defineConnectorType({
   }),
   notifies: false,
   local: false,
-  defaults: {
-    timeoutMs: 30_000,
-    retry: {
-      maximumAttempts: 10,
-      initialIntervalMs: 1_000,
-      backoffCoefficient: 2,
-      maximumIntervalMs: 60_000,
-    },
-  },
+  defaults: REMOTE_DEFAULTS,
   ops: {
     request: {
       description:

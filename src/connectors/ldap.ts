@@ -3,7 +3,7 @@
  * Declarations only; the activities live in activities/connectors/ldap.ts.
  */
 import * as z from 'zod';
-import { AttributeValue, Limits, SecretEnv, Tls } from './common';
+import { AttributeValue, Limits, REMOTE_DEFAULTS, SecretEnv, Tls } from './common';
 import { defineConnectorType } from './spec';
 
 const AccountId = z
@@ -54,15 +54,7 @@ export const ldap = defineConnectorType({
   }),
   notifies: false,
   local: false,
-  defaults: {
-    timeoutMs: 30_000,
-    retry: {
-      maximumAttempts: 10,
-      initialIntervalMs: 1_000,
-      backoffCoefficient: 2,
-      maximumIntervalMs: 60_000,
-    },
-  },
+  defaults: REMOTE_DEFAULTS,
   ops: {
     createAccount: {
       description:

@@ -3,7 +3,7 @@
  * Declarations only; the activities live in activities/connectors/scim.ts.
  */
 import * as z from 'zod';
-import { HttpAuth, Limits } from './common';
+import { HttpAuth, Limits, REMOTE_DEFAULTS } from './common';
 import { defineConnectorType } from './spec';
 
 const ScimId = z.string().min(1).max(256);
@@ -50,15 +50,7 @@ export const scim = defineConnectorType({
   }),
   notifies: false,
   local: false,
-  defaults: {
-    timeoutMs: 30_000,
-    retry: {
-      maximumAttempts: 10,
-      initialIntervalMs: 1_000,
-      backoffCoefficient: 2,
-      maximumIntervalMs: 60_000,
-    },
-  },
+  defaults: REMOTE_DEFAULTS,
   ops: {
     createUser: {
       description:

@@ -4,7 +4,7 @@
  * (`#name` or a channel id).
  */
 import * as z from 'zod';
-import { Limits, SecretEnv } from './common';
+import { Limits, REMOTE_DEFAULTS, SecretEnv } from './common';
 import { defineConnectorType } from './spec';
 
 export const slack = defineConnectorType({
@@ -17,14 +17,6 @@ export const slack = defineConnectorType({
   }),
   notifies: true,
   local: false,
-  defaults: {
-    timeoutMs: 15_000,
-    retry: {
-      maximumAttempts: 10,
-      initialIntervalMs: 1_000,
-      backoffCoefficient: 2,
-      maximumIntervalMs: 60_000,
-    },
-  },
+  defaults: REMOTE_DEFAULTS,
   ops: {},
 });

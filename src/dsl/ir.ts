@@ -103,6 +103,9 @@ export interface NotifyStepIR extends StepBaseIR {
   data: ValueIR;
   /** CSV files (email only): each a list of maps, one row per map. */
   attachments?: Array<{ filename: string; rows: ValueIR }>;
+  /** The channel connector's timeout and retry policy (absent for `log`). */
+  timeoutMs?: number;
+  retry?: RetryIR;
 }
 
 export interface FailStepIR extends StepBaseIR {

@@ -3,7 +3,6 @@
  * channels against a real SMTP server (with login and STARTTLS) and the fake Slack Web API.
  */
 import type { Server } from 'node:http';
-import { ApplicationFailure } from '@temporalio/common';
 import express from 'express';
 import { atPointer, createHttpConnector } from '../../activities/connectors/http';
 import type { OpContext } from '../../activities/connectors/types';
@@ -12,6 +11,7 @@ import type { ActiveConnectors } from '../../src/connectors/active';
 import type { ConnectorIR } from '../../src/dsl/ir';
 import { startSmtpTarget, type SmtpTarget } from '../../src/targets/smtp';
 import { FakeSlack } from '../support/fake-slack';
+import { failure } from '../support/failures';
 import { freePort } from '../support/ports';
 
 let api: Server;
@@ -39,15 +39,6 @@ function ctx(config: Record<string, unknown>): OpContext {
     flow: 'x',
     stepId: 'open-ticket',
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 beforeAll(async () => {

@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   closeLdapClients,
   createLdapConnector,
@@ -15,6 +14,7 @@ import {
 } from '../../activities/connectors/ldap';
 import type { OpContext } from '../../activities/connectors/types';
 import { LDAP_TARGET, startSlapd, type SlapdTarget } from '../../src/targets/slapd';
+import { failure } from '../support/failures';
 import { freePort } from '../support/ports';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -58,15 +58,6 @@ function ctx(config: Record<string, unknown> = {}, connector = 'corp-directory')
     flow: 'test',
     stepId: 'test',
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 beforeAll(async () => {

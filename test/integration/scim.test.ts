@@ -2,9 +2,9 @@
  * The scim connector's ops over HTTP against a SCIM 2.0 service (SCIMMY + scimmy-routers):
  * every op, convergence, ETags, pagination, failures mapped to idflow's types.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { createScimConnector, filterString } from '../../activities/connectors/scim';
 import type { OpContext } from '../../activities/connectors/types';
+import { failure } from '../support/failures';
 import { startScimTarget, type ScimTarget } from '../../src/targets/scim';
 
 let target: ScimTarget;
@@ -23,15 +23,6 @@ function ctx(config: Record<string, unknown> = {}, connector = 'crm'): OpContext
     flow: 'test',
     stepId: 'test',
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 beforeAll(async () => {

@@ -3,12 +3,15 @@ import type { NotifyStepIR } from '../../src/dsl/ir';
 import { stepFailure, type CallOptions, type FlowRun } from '../run';
 import { callWithParking } from './call';
 
-/** The log channel writes to idflow's own log and database: a local activity. */
-function notifyOptions(channelType: string): CallOptions {
+/**
+ * The log channel writes to idflow's own log and database: a local activity. Email and Slack
+ * channels take their connector's timeout and retry policy.
+ */
+function notifyOptions(step: NotifyStepIR): CallOptions {
   return {
-    timeoutMs: 30_000,
-    local: channelType === 'log',
-    retry: {
+    timeoutMs: step.timeoutMs ?? 30_000,
+    local: step.channelType === 'log',
+    retry: step.retry ?? {
       maximumAttempts: 5,
       initialIntervalMs: 1_000,
       backoffCoefficient: 2,
@@ -45,7 +48,7 @@ export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void>
         }
       : {}),
   };
-  const options = notifyOptions(step.channelType);
+  const options = notifyOptions(step);
   const { sendNotification } = run.activities(options);
   const result = await callWithParking(run, step, record, options, () =>
     sendNotification.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),

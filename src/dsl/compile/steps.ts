@@ -331,6 +331,17 @@ function notify(fc: FlowCompiler, step: NotifyStep, path: Path, state: FlowState
       },
       data: data.ir,
       ...(attachments.length ? { attachments } : {}),
+      ...(connector
+        ? (() => {
+            const spec = connectorType(connector.doc.type);
+            return spec
+              ? {
+                  timeoutMs: ms(connector.doc.timeout) ?? spec.defaults.timeoutMs,
+                  retry: retryOf(spec.defaults.retry, connector.doc.retry),
+                }
+              : {};
+          })()
+        : {}),
     },
     state,
   };
