@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HttpAuth, SecretEnv } from '../../src/connectors/common';
 import { connectorFailure, type FailureType } from '../errors';
-import { isNetworkError, secretOf } from './support';
+import { certificateProblem, isNetworkError, secretOf } from './support';
 
 export interface HttpResponse {
   status: number;
@@ -87,6 +87,13 @@ export async function httpCall(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
+    const untrusted = certificateProblem(err);
+    if (untrusted) {
+      throw connectorFailure(
+        'ConnectorAuthFailed',
+        `${where}: the TLS certificate of ${new URL(request.url).origin} is not trusted: ${untrusted}; give its CA to the worker with NODE_EXTRA_CA_CERTS`,
+      );
+    }
     const reason =
       err instanceof Error && err.name === 'TimeoutError'
         ? `no answer within ${timeoutMs} ms`

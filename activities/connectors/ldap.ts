@@ -12,7 +12,7 @@ import { Attribute, Change, Client, ResultCodeError, type Entry } from 'ldapts';
 import type * as z from 'zod';
 import type { ldap } from '../../src/connectors/ldap';
 import { connectorFailure } from '../errors';
-import { isNetworkError, secretOf, tlsOptions, withinLimits } from './support';
+import { certificateProblem, isNetworkError, secretOf, tlsOptions, withinLimits } from './support';
 import type { OpContext } from './types';
 
 export type LdapConfig = z.infer<typeof ldap.config>;
@@ -86,6 +86,13 @@ function mapError(connector: string, op: string, err: unknown, cfg: LdapConfig):
       default:
         throw connectorFailure('InvalidRequest', `${where}: the directory refused it (${detail})`);
     }
+  }
+  const untrusted = certificateProblem(err);
+  if (untrusted) {
+    throw connectorFailure(
+      'ConnectorAuthFailed',
+      `${where}: the directory's TLS certificate is not trusted: ${untrusted}; give its CA in config.tls.caFile`,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   if (isNetworkError(err) || /timeout|connect|closed|socket/i.test(message)) {

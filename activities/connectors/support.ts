@@ -87,3 +87,18 @@ export function isNetworkError(err: unknown): boolean {
     ].includes(code)
   );
 }
+
+/** A TLS certificate the worker does not trust: a configuration problem, never retried. */
+export function certificateProblem(err: unknown): string | undefined {
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  const code = [e?.code, e?.cause?.code].find((c) => typeof c === 'string') as string | undefined;
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(code)) {
+    const message = [e.message, e.cause?.message].find((m) => typeof m === 'string') as string;
+    return `${message ?? code} (${code})`;
+  }
+  return undefined;
+}

@@ -13,7 +13,13 @@ import type { ActiveConnectors } from '../../src/connectors/active';
 import type { email } from '../../src/connectors/email';
 import type { slack } from '../../src/connectors/slack';
 import type { RenderedMessage } from '../../src/notify/render';
-import { withinLimits, isNetworkError, secretOf, tlsOptions } from '../connectors/support';
+import {
+  certificateProblem,
+  isNetworkError,
+  secretOf,
+  tlsOptions,
+  withinLimits,
+} from '../connectors/support';
 import { connectorFailure } from '../errors';
 
 type EmailConfig = z.infer<typeof email.config>;
@@ -40,6 +46,12 @@ function cacheKey(name: string, config: unknown, secret: string): string {
 function smtpFailure(where: string, err: unknown, cfg: EmailConfig): never {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
   const reply = (e.response ?? e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 300);
+  const untrusted = certificateProblem(err);
+  if (untrusted || /certificate/i.test(reply))
+    throw connectorFailure(
+      'ConnectorAuthFailed',
+      `${where}: the TLS certificate of ${cfg.host} is not trusted: ${untrusted ?? reply}; give its CA in config.tls.caFile`,
+    );
   if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534)
     throw connectorFailure(
       'ConnectorAuthFailed',

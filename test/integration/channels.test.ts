@@ -206,6 +206,17 @@ test('email: a wrong password is ConnectorAuthFailed; the server down is TargetU
   expect(wrong.type).toBe('ConnectorAuthFailed');
   expect(wrong.nonRetryable).toBe(true);
   expect(wrong.message).not.toContain('smtp-wrong-0000');
+  // STARTTLS against a certificate the worker does not trust: refused, not retried
+  connectors.set('untrusted-mail', {
+    name: 'untrusted-mail',
+    type: 'email',
+    config: { host: '127.0.0.1', port: smtp.port, startTls: 'required', from: 'x@example.com' },
+  });
+  const untrusted = await failure(
+    channels.sendEmail('untrusted-mail', 'ada@example.com', { text: 'x' }),
+  );
+  expect(untrusted.type).toBe('ConnectorAuthFailed');
+  expect(untrusted.message).toContain('config.tls.caFile');
   connectors.set('gone-mail', {
     name: 'gone-mail',
     type: 'email',

@@ -62,7 +62,7 @@ function ctx(config: Record<string, unknown> = {}, connector = 'corp-directory')
 
 beforeAll(async () => {
   process.env.TEST_LDAP_BIND_PASSWORD = LDAP_TARGET.bindPassword;
-  slapd = await startSlapd({ port: await freePort() });
+  slapd = await startSlapd({ port: await freePort(), tlsPort: await freePort() });
 });
 
 afterAll(async () => {
@@ -343,4 +343,21 @@ config:
   const unknown = await idflow(['connectors', 'test', 'good-directry', '--definitions', dir], env);
   expect(unknown.code).toBe(1);
   expect(unknown.stdout).toContain("did you mean 'good-directory'");
+});
+
+test('StartTLS and LDAPS: verified against the CA file, refused without it', async () => {
+  const viaStartTls = ctx(
+    { startTls: true, tls: { caFile: slapd.certFile } },
+    'starttls-directory',
+  );
+  expect((await check(viaStartTls))[0]).toContain('bound to');
+  const viaLdaps = ctx({ url: slapd.ldapsUrl, tls: { caFile: slapd.certFile } }, 'ldaps-directory');
+  expect((await ops.getAccount({ id: 'ada' }, viaLdaps)).found).toBe(true);
+  // a self-signed certificate the worker does not trust is not silently accepted
+  const untrusted = await failure(
+    ops.getAccount({ id: 'ada' }, ctx({ url: slapd.ldapsUrl }, 'untrusted-directory')),
+  );
+  expect(untrusted.type).toBe('ConnectorAuthFailed');
+  expect(untrusted.nonRetryable).toBe(true);
+  expect(untrusted.message).toContain('config.tls.caFile');
 });
