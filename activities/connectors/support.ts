@@ -95,9 +95,9 @@ export function certificateProblem(err: unknown): string | undefined {
     message?: unknown;
     cause?: { code?: unknown; message?: unknown };
   };
-  const code = [e?.code, e?.cause?.code].find((c) => typeof c === 'string') as string | undefined;
+  const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string');
   if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(code)) {
-    const message = [e.message, e.cause?.message].find((m) => typeof m === 'string') as string;
+    const message = [e.message, e.cause?.message].find((m): m is string => typeof m === 'string');
     return `${message ?? code} (${code})`;
   }
   return undefined;
