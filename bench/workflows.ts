@@ -5,6 +5,7 @@
  */
 import {
   ApplicationFailure,
+  proxyActivities,
   proxyLocalActivities,
   sleep,
   workflowInfo,
@@ -14,15 +15,26 @@ import type { RunFlowInput } from '../src/temporal/contracts';
 
 export * from '../workflows';
 
-// the same activities, run the same way as the interpreter runs them (idstore ops, the log
-// channel and records are local activities)
-const { runConnectorOp, sendNotification, recordRunOutcome } = proxyLocalActivities<Activities>({
+// the same activities, run the same way as the interpreter runs them (idstore ops and records
+// are local activities)
+const { runConnectorOp, recordRunOutcome } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: {
     maximumAttempts: 5,
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
+  },
+});
+
+// remote targets (LDAP, SCIM, SMTP) are regular activities, with the reference connectors' policy
+const remote = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: {
+    maximumAttempts: 10,
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
   },
 });
 
@@ -78,10 +90,50 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     status: 'active',
     reason: 'First working day reached',
   });
+  const cn = subject.displayName ?? `${subject.givenName} ${subject.familyName}`;
+  const remoteCall = (
+    connector: string,
+    connectorType: string,
+    op: string,
+    stepId: string,
+    args: Record<string, unknown>,
+  ) =>
+    remote.runConnectorOp({
+      connector,
+      connectorType,
+      op,
+      args: args as never,
+      idempotencyKey: `${runId}:${stepId}`,
+      runId,
+      flow: ir.name,
+      stepId,
+    });
+  await remoteCall('corp-directory', 'ldap', 'createAccount', 'directory-account', {
+    id: username,
+    attributes: {
+      cn,
+      givenName: subject.givenName,
+      sn: subject.familyName,
+      mail: subject.email ?? '',
+      employeeNumber: subject.employeeId ?? subject.id,
+      title: subject.title ?? '',
+      departmentNumber: subject.department ?? '',
+    },
+    groups: ['all-staff'],
+  });
+  await remoteCall('crm', 'scim', 'createUser', 'crm-user', {
+    user: {
+      userName: subject.email ?? `${username}@example.com`,
+      externalId: subject.id,
+      displayName: cn,
+      name: { givenName: subject.givenName, familyName: subject.familyName },
+      active: true,
+    },
+  });
   if (subject.manager?.email) {
-    await sendNotification({
-      channel: 'log',
-      channelType: 'log',
+    await remote.sendNotification({
+      channel: 'mail',
+      channelType: 'email',
       to: [subject.manager.email],
       template: WELCOME,
       data: {

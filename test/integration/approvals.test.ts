@@ -7,11 +7,13 @@ import { listAudit } from '../../src/db/repos/audit';
 import { getPerson, insertPersonIfAbsent } from '../../src/db/repos/persons';
 import { TokenService } from '../../src/gateway/services/tokens';
 import type { ApprovalTask, RunState } from '../../src/temporal/contracts';
+import { startSmtpTarget, type SmtpTarget } from '../../src/targets/smtp';
 import { FakeSlack, signedInteraction } from '../support/fake-slack';
 import { Harness, makeEvent, type HttpResult } from '../support/harness';
 
 const SLACK_TOKEN = 'xoxb-test-token';
 const SIGNING_SECRET = 'a-signing-secret-for-the-tests';
+let smtp: SmtpTarget;
 const slack = new FakeSlack(SLACK_TOKEN, {
   'mgr@example.com': 'U0MGR',
   'head@example.com': 'U0HEAD',
@@ -36,6 +38,7 @@ interface View {
 
 beforeAll(async () => {
   await slack.start();
+  smtp = await startSmtpTarget({ port: 2587 });
   h = new Harness({
     definitions: ['test/fixtures/approvals'],
     env: {
@@ -81,6 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
   await slack.stop();
+  await smtp?.stop();
 });
 
 /** Sends an event and waits until its run waits on an approval; returns the run and its task. */
@@ -454,5 +458,37 @@ describe('nobody decides', () => {
       return undefined;
     });
     expect(found.searchAttributes.IdflowPendingApprovers).toEqual(['p-mgr']);
+  });
+});
+
+test('an approver with Slack gets a direct message, one without gets an email through the channel', async () => {
+  const { runId, task } = await waitingRun('test.mail', 's-mail', 'ap-mail');
+  expect(task.approvers.map((a) => a.id)).toEqual(['p-mgr', 'p-ciso']);
+  const [mail] = await smtp.waitFor(1);
+  expect(mail).toMatchObject({
+    from: 'approvals@example.com',
+    to: ['ciso@example.com'],
+    subject: 'Approval needed: Subject s-mail',
+  });
+  expect(mail?.text).toContain('VPN access for s-mail?');
+  await h.eventually(() =>
+    Promise.resolve(
+      slack
+        .of('chat.postMessage')
+        .some((m) => m.channel === 'U0MGR' && String(m.text).includes('s-mail'))
+        ? true
+        : undefined,
+    ),
+  );
+  const assigned = await h.eventually(async () => {
+    const rows = await listAudit(h.db.db, { runId, action: 'approval.assigned' });
+    return rows.length ? rows : undefined;
+  });
+  expect(assigned[0]?.detail).toMatchObject({ via: { 'p-mgr': 'slack', 'p-ciso': 'email' } });
+  const taskId = Buffer.from(`${runId}\n${task.step}`).toString('base64url');
+  expect((await decide(taskId, 'p-ciso', 'approve')).status).toBe(200);
+  expect(await h.runOutcome(runId)).toMatchObject({
+    ok: true,
+    result: { vars: { decision: 'approved' } },
   });
 });
