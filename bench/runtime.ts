@@ -1,6 +1,7 @@
 /**
  * The runtime benchmark, on a real Temporal dev server (file-backed, eager activities) and the
- * machine's PostgreSQL, with `idflow worker` and `idflow gateway` as processes. Prints:
+ * machine's PostgreSQL, with `idflow worker` and `idflow gateway` as processes, and the local
+ * LDAP, SCIM and SMTP targets the reference joiner provisions into. Prints:
  *
  *  1. end to end: p50/p95/p99 from the gateway's 202 to the reference joiner run completed,
  *     for EVENTS events (default 500) offered at RATE per second (default 5);
