@@ -47,17 +47,22 @@ const WELCOME = {
 export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username: string }> {
   const { event, subject, hash, ir } = input;
   const runId = workflowInfo().workflowId;
-  const call = (op: string, stepId: string, args: Record<string, unknown>) =>
-    runConnectorOp({
-      connector: 'identity-store',
-      connectorType: 'idstore',
-      op,
-      args: args as never,
-      idempotencyKey: `${runId}:${stepId}`,
-      runId,
-      flow: ir.name,
-      stepId,
-    });
+  const callOp =
+    (run: typeof runConnectorOp, connector: string, connectorType: string) =>
+    (op: string, stepId: string, args: Record<string, unknown>) =>
+      run({
+        connector,
+        connectorType,
+        op,
+        args: args as never,
+        idempotencyKey: `${runId}:${stepId}`,
+        runId,
+        flow: ir.name,
+        stepId,
+      });
+  const call = callOp(runConnectorOp, 'identity-store', 'idstore');
+  const directory = callOp(remote.runConnectorOp, 'corp-directory', 'ldap');
+  const crm = callOp(remote.runConnectorOp, 'crm', 'scim');
   if (!subject.givenName || !subject.familyName) {
     throw ApplicationFailure.nonRetryable(
       `Joiner ${subject.id} has no given or family name`,
@@ -91,24 +96,7 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     reason: 'First working day reached',
   });
   const cn = subject.displayName ?? `${subject.givenName} ${subject.familyName}`;
-  const remoteCall = (
-    connector: string,
-    connectorType: string,
-    op: string,
-    stepId: string,
-    args: Record<string, unknown>,
-  ) =>
-    remote.runConnectorOp({
-      connector,
-      connectorType,
-      op,
-      args: args as never,
-      idempotencyKey: `${runId}:${stepId}`,
-      runId,
-      flow: ir.name,
-      stepId,
-    });
-  await remoteCall('corp-directory', 'ldap', 'createAccount', 'directory-account', {
+  await directory('createAccount', 'directory-account', {
     id: username,
     attributes: {
       cn,
@@ -121,7 +109,7 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     },
     groups: ['all-staff'],
   });
-  await remoteCall('crm', 'scim', 'createUser', 'crm-user', {
+  await crm('createUser', 'crm-user', {
     user: {
       userName: subject.email ?? `${username}@example.com`,
       externalId: subject.id,

@@ -12,26 +12,25 @@ const Email = z.object({
   type: z.string().optional(),
   primary: z.boolean().optional(),
 });
+/** The core User attributes idflow names; others pass through (loose objects). */
+const userFields = {
+  active: z.boolean().optional(),
+  displayName: z.string().optional(),
+  name: z
+    .looseObject({ givenName: z.string().optional(), familyName: z.string().optional() })
+    .optional(),
+  emails: z.array(Email).optional(),
+};
 const User = z.looseObject({
   id: z.string(),
   userName: z.string(),
   externalId: z.string().optional(),
-  active: z.boolean().optional(),
-  displayName: z.string().optional(),
-  name: z
-    .looseObject({ givenName: z.string().optional(), familyName: z.string().optional() })
-    .optional(),
-  emails: z.array(Email).optional(),
+  ...userFields,
 });
 const NewUser = z.looseObject({
   userName: z.string().min(1),
   externalId: z.string().min(1).optional(),
-  active: z.boolean().optional(),
-  displayName: z.string().optional(),
-  name: z
-    .looseObject({ givenName: z.string().optional(), familyName: z.string().optional() })
-    .optional(),
-  emails: z.array(Email).optional(),
+  ...userFields,
 });
 const PatchOp = z.strictObject({
   op: z.enum(['add', 'remove', 'replace']),
