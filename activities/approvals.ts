@@ -11,6 +11,7 @@ import { appendAudit } from '../src/db/repos/audit';
 import { findResult, storeResult } from '../src/db/repos/idempotency';
 import { approverCandidates, getPersons } from '../src/db/repos/persons';
 import type { Logger } from '../src/logging';
+import { taskIdOf } from '../src/model/approval';
 import { outcomeText, type SlackNotifier } from '../src/notify/slack';
 import type { ApprovalEvent, ApprovalTask, Approver } from '../src/temporal/contracts';
 import { connectorFailure } from './errors';
@@ -32,14 +33,14 @@ export interface NotifyApproversCall {
   idempotencyKey: string;
 }
 
-type Via = 'slack' | 'email' | 'log';
+type Via = 'slack' | 'email' | 'log' | 'no-address';
 
 function fallbackText(task: ApprovalTask, kind: string): string {
   return [
     `${kind === 'reminded' ? 'Reminder: ' : kind === 'escalated' ? 'Escalated to you: ' : ''}approval needed`,
     task.request,
     `For ${task.subject.displayName ?? task.subject.id}; decide by ${task.deadline}.`,
-    `Decide with POST /v1/approvals/{task}/decision or in Slack.`,
+    `Decide with POST /v1/approvals/${taskIdOf(task.workflowId, task.step)}/decision.`,
   ].join('\n');
 }
 
@@ -60,24 +61,30 @@ export function createApprovalActivities({ db, logger, connectors, slack }: Appr
         return 'slack';
       }
     }
-    if (call.channelType === 'email') {
+    if (call.channelType === 'email' || call.channelType === 'slack') {
       if (!approver.email) {
-        throw connectorFailure(
-          'TargetNotFound',
-          `approver ${approver.id} has no email address in the identity store`,
+        // told nobody, said so in the audit row; the others are still told
+        logger.warn(
+          { run: call.task.workflowId, step: call.task.step, approver: approver.id },
+          'approver has no email address in the identity store: not notified',
         );
+        return 'no-address';
       }
       const headings: Record<string, string> = {
         assigned: 'Approval needed',
         reminded: 'Reminder: approval needed',
         escalated: 'Escalated to you: approval needed',
       };
-      const kindText = headings[call.kind] ?? 'Approval needed';
-      await channels.sendEmail(call.channel, approver.email, {
-        subject: `${kindText}: ${call.task.subject.displayName ?? call.task.subject.id}`,
+      const message = {
+        subject: `${headings[call.kind] ?? 'Approval needed'}: ${call.task.subject.displayName ?? call.task.subject.id}`,
         text: fallbackText(call.task, call.kind),
-      });
-      return 'email';
+      };
+      if (call.channelType === 'email') {
+        await channels.sendEmail(call.channel, approver.email, message);
+        return 'email';
+      }
+      await channels.sendSlack(call.channel, approver.email, message);
+      return 'slack';
     }
     if (call.channelType !== 'log') {
       throw connectorFailure(

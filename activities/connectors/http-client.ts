@@ -23,6 +23,8 @@ export interface HttpRequest {
   body?: unknown;
   /** Statuses that are answers, not failures (default: 2xx). */
   accept?: (status: number) => boolean;
+  /** Where the credentials come from, named when the target refuses them. */
+  credentials?: string;
 }
 
 export function authHeader(connector: string, auth: HttpAuth | undefined): Record<string, string> {
@@ -33,6 +35,12 @@ export function authHeader(connector: string, auth: HttpAuth | undefined): Recor
   return {
     authorization: `Basic ${Buffer.from(`${auth.username}:${password}`).toString('base64')}`,
   };
+}
+
+/** The environment variables an auth setting reads, for messages. */
+export function credentialsOf(auth: HttpAuth | undefined): string | undefined {
+  if (!auth || auth.type === 'none') return undefined;
+  return auth.type === 'bearer' ? auth.token.secretEnv : auth.password.secretEnv;
 }
 
 export function headerValues(
@@ -84,6 +92,8 @@ export async function httpCall(
         ...request.headers,
       },
       ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      // never follow: a redirect would carry credentials and the body to another address
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
@@ -94,34 +104,44 @@ export async function httpCall(
         `${where}: the TLS certificate of ${new URL(request.url).origin} is not trusted: ${untrusted}; give its CA to the worker with NODE_EXTRA_CA_CERTS`,
       );
     }
-    const reason =
-      err instanceof Error && err.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : isNetworkError(err)
-          ? ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message)
-          : err instanceof Error
-            ? err.message
-            : String(err);
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      throw connectorFailure(
+        'TargetUnavailable',
+        `${where}: no answer from ${new URL(request.url).origin} within ${timeoutMs} ms`,
+      );
+    }
+    if (isNetworkError(err)) {
+      const code = (err as { cause?: { code?: string } }).cause?.code ?? 'network error';
+      throw connectorFailure(
+        'TargetUnavailable',
+        `${where}: cannot reach ${new URL(request.url).origin} (${code})`,
+      );
+    }
+    // the request could not be built or sent (a header value it refuses, say): the library's
+    // text may quote a header, so it is not repeated here
     throw connectorFailure(
-      'TargetUnavailable',
-      `${where}: cannot reach ${new URL(request.url).origin} (${reason})`,
+      'InvalidRequest',
+      `${where}: the request to ${new URL(request.url).origin} could not be sent; check the connector's headers and secrets`,
     );
   }
   const text = await res.text();
+  const accepted = request.accept ? request.accept(res.status) : res.ok;
   let body: unknown = text;
   if (text && /json/i.test(res.headers.get('content-type') ?? '')) {
     try {
       body = JSON.parse(text);
     } catch {
-      throw connectorFailure(
-        'InvalidResponse',
-        `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status} with a body that is not JSON`,
-      );
+      // an error page labelled JSON is still the status's failure, not a malformed answer
+      if (accepted) {
+        throw connectorFailure(
+          'InvalidResponse',
+          `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status} with a body that is not JSON`,
+        );
+      }
     }
   }
-  const accepted = request.accept ? request.accept(res.status) : res.ok;
   if (!accepted) {
-    const type = statusFailure(res.status);
+    const type = res.status < 400 ? 'InvalidResponse' : statusFailure(res.status);
     const message = `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status}${quote(body)}`;
     if (type === 'RateLimited') {
       const delay = retryAfterMs(res.headers.get('retry-after'));
@@ -132,7 +152,12 @@ export async function httpCall(
         ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
       });
     }
-    throw connectorFailure(type, message);
+    throw connectorFailure(
+      type,
+      type === 'ConnectorAuthFailed' && request.credentials
+        ? `${message}; check ${request.credentials}`
+        : message,
+    );
   }
   return { status: res.status, headers: res.headers, body };
 }

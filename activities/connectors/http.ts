@@ -6,7 +6,7 @@
 import type * as z from 'zod';
 import type { http } from '../../src/connectors/http';
 import { connectorFailure } from '../errors';
-import { authHeader, headerValues, httpCall } from './http-client';
+import { authHeader, credentialsOf, headerValues, httpCall } from './http-client';
 import { withinLimits } from './support';
 import type { OpContext } from './types';
 
@@ -52,8 +52,9 @@ export function createHttpConnector(timeoutMs = 30_000) {
               },
               ...(a.body !== undefined ? { body: a.body } : {}),
               ...(expected ? { accept: (s: number) => expected.includes(s) } : {}),
+              ...(credentialsOf(cfg.auth) ? { credentials: credentialsOf(cfg.auth) } : {}),
             },
-            timeoutMs,
+            ctx.timeoutMs ?? timeoutMs,
           );
           const values: Record<string, unknown> = {};
           for (const [name, pointer] of Object.entries(a.pick ?? {})) {

@@ -8,12 +8,13 @@ import type { JsonValue } from '../../src/dsl/ir';
 import type { Database } from '../../src/db/client';
 import type { ConnectorCall } from '../../src/temporal/contracts';
 import type { ActiveConnectors } from '../../src/connectors/active';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../../src/db/repos/audit';
 import { connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createHttpConnector } from './http';
-import { createLdapConnector } from './ldap';
+import { createLdapConnector, SECRET_ATTRIBUTE } from './ldap';
 import { createScimConnector } from './scim';
 import type { OpContext } from './types';
 
@@ -38,6 +39,18 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     http: createHttpConnector().ops,
   };
 
+  /** Arguments as the audit log keeps them: values of credential-like keys replaced. */
+  function redacted(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redacted);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_ATTRIBUTE.test(k) ? '(redacted)' : redacted(v),
+      ]),
+    );
+  }
+
   /** One audit row per remote side effect: who, which connector and op, the target's answer. */
   const auditRemote = (call: ConnectorCall, outcome: string, detail: Record<string, unknown>) =>
     appendAudit(db, {
@@ -45,7 +58,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
       action: `${call.connectorType}.${call.op}`,
       target: `connector:${call.connector}`,
       outcome,
-      detail: { step: call.stepId, args: call.args, ...detail },
+      detail: { step: call.stepId, args: redacted(call.args), ...detail },
       runId: call.runId,
     });
 
@@ -90,6 +103,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         runId: call.runId,
         flow: call.flow,
         stepId: call.stepId,
+        timeoutMs: Context.current().info.startToCloseTimeoutMs,
       };
       let result: unknown;
       try {

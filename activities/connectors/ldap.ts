@@ -6,7 +6,6 @@
  * `changed: false`. LDAP result codes map to idflow's failure types; the bind password is read
  * from the worker's environment per connection and appears in no error.
  */
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Attribute, Change, Client, ResultCodeError, type Entry } from 'ldapts';
 import type * as z from 'zod';
@@ -22,6 +21,10 @@ type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
 type Value = string | number | boolean | Array<string | number>;
 
 const ACCOUNTDISABLE = 0x2;
+
+/** Attributes that hold credentials: never returned to a flow, whatever a search asks for. */
+export const SECRET_ATTRIBUTE =
+  /pass|pwd|secret|privatekey|krbprincipalkey|supplementalcredentials|ms-mcs-admpwd/i;
 const NORMAL_ACCOUNT = 0x200;
 
 /** RFC 4515: a value inside a search filter. */
@@ -51,9 +54,6 @@ function values(entry: Entry, attribute: string): string[] {
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
 }
-
-/** One bound connection per connector configuration, reused while it stays connected. */
-const clients = new Map<string, Promise<Client>>();
 
 function mapError(connector: string, op: string, err: unknown, cfg: LdapConfig): never {
   const where = `${connector}.${op}`;
@@ -95,59 +95,51 @@ function mapError(connector: string, op: string, err: unknown, cfg: LdapConfig):
     );
   }
   const message = err instanceof Error ? err.message : String(err);
-  if (isNetworkError(err) || /timeout|connect|closed|socket/i.test(message)) {
+  const name = err instanceof Error ? err.name : '';
+  if (
+    isNetworkError(err) ||
+    /timeout/i.test(name + message) ||
+    /connection|socket/i.test(message)
+  ) {
     throw connectorFailure(
       'TargetUnavailable',
       `${where}: cannot reach the directory at ${cfg.url} (${message})`,
     );
   }
-  throw err;
+  // what remains is ours: a filter that does not parse, a value the client cannot encode
+  throw connectorFailure('InvalidRequest', `${where}: ${message}`);
 }
 
+/**
+ * A connection bound for one op, closed after it. A connection kept across calls would, after a
+ * drop, be reconnected by ldapts without its bind — and read as an anonymous client that sees
+ * nothing; one per op costs a TCP connect and a bind, and can never act unbound.
+ */
 async function connect(connector: string, cfg: LdapConfig, timeoutMs: number): Promise<Client> {
   const password = secretOf(connector, 'bindPassword', cfg.bindPassword);
-  const key = createHash('sha256')
-    .update(JSON.stringify([connector, cfg, password]))
-    .digest('hex');
-  const cached = clients.get(key);
-  if (cached) {
-    const client = await cached.catch(() => undefined);
-    if (client?.isConnected) return client;
-    clients.delete(key);
-  }
-  const opening = (async () => {
-    const tls = tlsOptions(cfg.tls);
-    const client = new Client({
-      url: cfg.url,
-      timeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 10_000),
-      ...(cfg.url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
-    });
-    try {
-      if (cfg.startTls) await client.startTLS(tls);
-      await client.bind(cfg.bindDn, password);
-    } catch (err) {
-      await client.unbind().catch(() => {});
-      throw err;
-    }
-    return client;
-  })();
-  clients.set(key, opening);
+  let tls;
   try {
-    return await opening;
+    tls = tlsOptions(cfg.tls);
   } catch (err) {
-    clients.delete(key);
+    throw connectorFailure(
+      'ConnectorNotConfigured',
+      `connector '${connector}': cannot read config.tls.caFile (${(err as { code?: string }).code ?? String(err)})`,
+    );
+  }
+  const client = new Client({
+    url: cfg.url,
+    timeout: timeoutMs,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+    ...(cfg.url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
+  });
+  try {
+    if (cfg.startTls) await client.startTLS(tls);
+    await client.bind(cfg.bindDn, password);
+  } catch (err) {
+    await client.unbind().catch(() => {});
     throw err;
   }
-}
-
-/** Closes every cached directory connection (worker shutdown, tests). */
-export async function closeLdapClients(): Promise<void> {
-  const all = [...clients.values()];
-  clients.clear();
-  await Promise.all(
-    all.map(async (c) => (await c.catch(() => undefined))?.unbind().catch(() => {})),
-  );
+  return client;
 }
 
 class Directory {
@@ -194,8 +186,17 @@ class Directory {
     return entry;
   }
 
-  groupDn(group: string): string {
-    return group.includes('=') ? group : `cn=${escapeDn(group)},${this.cfg.groupsDn}`;
+  /** A group's cn under groupsDn, or a DN — accepted only below groupsDn, never elsewhere. */
+  groupDn(group: string, connector: string): string {
+    const norm = (dn: string) => dn.replace(/\s*,\s*/g, ',').toLowerCase();
+    if (!/^[a-z][a-z0-9-]*=/i.test(group)) return `cn=${escapeDn(group)},${this.cfg.groupsDn}`;
+    if (!norm(group).endsWith(`,${norm(this.cfg.groupsDn)}`)) {
+      throw connectorFailure(
+        'InvalidRequest',
+        `${connector}: group ${group} is not under ${this.cfg.groupsDn}; groups are names there or DNs below it`,
+      );
+    }
+    return group;
   }
 
   async groupsOf(dn: string): Promise<string[]> {
@@ -203,6 +204,7 @@ class Directory {
       scope: 'sub',
       filter: `(&(objectClass=${this.groupClass})(${this.member}=${escapeFilter(dn)}))`,
       attributes: ['cn'],
+      paged: true,
     });
     return searchEntries.map((e) => e.dn);
   }
@@ -234,20 +236,34 @@ class Directory {
     return changes.length > 0;
   }
 
+  async isMember(groupDn: string, dn: string): Promise<boolean> {
+    const { searchEntries } = await this.client.search(groupDn, {
+      scope: 'base',
+      filter: `(${this.member}=${escapeFilter(dn)})`,
+      attributes: ['cn'],
+    });
+    return searchEntries.length > 0;
+  }
+
   async membership(
     operation: 'add' | 'delete',
     dn: string,
     group: string,
+    connector: string,
   ): Promise<{ group: string; changed: boolean }> {
-    const groupDn = this.groupDn(group);
+    const groupDn = this.groupDn(group, connector);
     try {
       await this.client.modify(groupDn, [
         new Change({ operation, modification: new Attribute({ type: this.member, values: [dn] }) }),
       ]);
       return { group: groupDn, changed: true };
     } catch (err) {
-      // 20: already a member; 16: not a member — the desired state already holds
-      if (err instanceof ResultCodeError && (err.code === 20 || err.code === 16))
+      if (!(err instanceof ResultCodeError)) throw err;
+      // the desired state already holds: OpenLDAP says 20 (already a member) or 16 (not a
+      // member); Active Directory says 68 for a present member and 53 for an absent one
+      if (err.code === 20 || err.code === 16) return { group: groupDn, changed: false };
+      if (operation === 'add' && err.code === 68) return { group: groupDn, changed: false };
+      if (operation === 'delete' && err.code === 53 && !(await this.isMember(groupDn, dn)))
         return { group: groupDn, changed: false };
       throw err;
     }
@@ -257,7 +273,7 @@ class Directory {
 function accountView(dir: Directory, entry: Entry, groups: string[]) {
   const attributes: Record<string, string | string[]> = {};
   for (const key of Object.keys(entry)) {
-    if (key === 'dn' || /password/i.test(key)) continue;
+    if (key === 'dn' || SECRET_ATTRIBUTE.test(key)) continue;
     const v = values(entry, key);
     attributes[key] = v.length === 1 ? (v[0] as string) : v;
   }
@@ -278,12 +294,15 @@ export function createLdapConnector(timeoutMs = 30_000) {
   ): Promise<T> {
     const cfg = ctx.config as unknown as LdapConfig;
     return withinLimits(ctx.connector, cfg, async () => {
+      let client: Client | undefined;
       try {
-        const client = await connect(ctx.connector, cfg, timeoutMs);
+        client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
         return await fn(new Directory(client, cfg));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         return mapError(ctx.connector, op, err, cfg);
+      } finally {
+        await client?.unbind().catch(() => {});
       }
     });
   }
@@ -320,11 +339,17 @@ export function createLdapConnector(timeoutMs = 30_000) {
   const ops = {
     createAccount: (a: Args<'createAccount'>, ctx: OpContext) =>
       run(ctx, 'createAccount', async (dir): Promise<Result<'createAccount'>> => {
-        const dn = `${dir.idAttribute}=${escapeDn(a.id)},${dir.cfg.usersDn}`;
-        let created = true;
-        let changed = true;
-        let entryDn = dn;
-        try {
+        const converge = async (existing: Entry) => ({
+          dn: existing.dn,
+          created: false,
+          changed: await dir.setAttributes(existing, a.attributes),
+        });
+        // anywhere under usersDn (or the disabled OU): an existing account is converged, not doubled
+        const found = await dir.find(a.id);
+        let outcome: { dn: string; created: boolean; changed: boolean };
+        if (found) outcome = await converge(found);
+        else {
+          const rdnAttribute = dir.cfg.rdnAttribute ?? dir.idAttribute;
           const entry: Record<string, string[]> = {
             objectClass: dir.cfg.userObjectClasses ?? ['inetOrgPerson'],
             [dir.idAttribute]: [a.id],
@@ -335,17 +360,27 @@ export function createLdapConnector(timeoutMs = 30_000) {
           }
           if (dir.cfg.disable?.method === 'userAccountControl' && !('userAccountControl' in entry))
             entry.userAccountControl = [String(NORMAL_ACCOUNT)];
-          await dir.client.add(dn, entry);
-        } catch (err) {
-          if (!(err instanceof ResultCodeError && err.code === 68)) throw err;
-          // already there: converge its attributes to what was asked
-          const existing = await dir.mustFind(a.id, 'createAccount', ctx.connector);
-          entryDn = existing.dn;
-          created = false;
-          changed = await dir.setAttributes(existing, a.attributes);
+          const rdnValue = entry[rdnAttribute]?.[0];
+          if (!rdnValue) {
+            throw connectorFailure(
+              'InvalidRequest',
+              `${ctx.connector}.createAccount: new entries are named by ${rdnAttribute}, which the attributes do not give`,
+            );
+          }
+          const dn = `${rdnAttribute}=${escapeDn(rdnValue)},${dir.cfg.usersDn}`;
+          try {
+            await dir.client.add(dn, entry);
+            outcome = { dn, created: true, changed: true };
+          } catch (err) {
+            // created meanwhile by someone else: converge that one
+            if (!(err instanceof ResultCodeError && err.code === 68)) throw err;
+            outcome = await converge(await dir.mustFind(a.id, 'createAccount', ctx.connector));
+          }
         }
+        const { dn: entryDn, created } = outcome;
+        let changed = outcome.changed;
         for (const group of a.groups ?? [])
-          changed = (await dir.membership('add', entryDn, group)).changed || changed;
+          changed = (await dir.membership('add', entryDn, group, ctx.connector)).changed || changed;
         return { dn: entryDn, created, changed };
       }),
 
@@ -372,14 +407,14 @@ export function createLdapConnector(timeoutMs = 30_000) {
     addToGroup: (a: Args<'addToGroup'>, ctx: OpContext) =>
       run(ctx, 'addToGroup', async (dir): Promise<Result<'addToGroup'>> => {
         const entry = await dir.mustFind(a.id, 'addToGroup', ctx.connector);
-        return dir.membership('add', entry.dn, a.group);
+        return dir.membership('add', entry.dn, a.group, ctx.connector);
       }),
 
     removeFromGroup: (a: Args<'removeFromGroup'>, ctx: OpContext) =>
       run(ctx, 'removeFromGroup', async (dir): Promise<Result<'removeFromGroup'>> => {
         const entry = await dir.find(a.id);
-        if (!entry) return { group: dir.groupDn(a.group), changed: false };
-        return dir.membership('delete', entry.dn, a.group);
+        if (!entry) return { group: dir.groupDn(a.group, ctx.connector), changed: false };
+        return dir.membership('delete', entry.dn, a.group, ctx.connector);
       }),
 
     getAccount: (a: Args<'getAccount'>, ctx: OpContext) =>
@@ -395,6 +430,7 @@ export function createLdapConnector(timeoutMs = 30_000) {
           scope: 'sub',
           filter: `(objectClass=${dir.groupClass})`,
           attributes: ['cn', 'description', dir.member],
+          paged: true,
         });
         return {
           groups: searchEntries
@@ -413,14 +449,14 @@ export function createLdapConnector(timeoutMs = 30_000) {
         const { searchEntries } = await dir.client.search(a.base ?? dir.cfg.usersDn, {
           scope: 'sub',
           filter: a.filter,
-          attributes: a.attributes ?? ['*'],
+          attributes: (a.attributes ?? ['*']).filter((n) => !SECRET_ATTRIBUTE.test(n)),
           sizeLimit: a.sizeLimit ?? 100,
         });
         return {
           entries: searchEntries.map((e) => {
             const out: Record<string, string | string[]> = { dn: e.dn };
             for (const key of Object.keys(e)) {
-              if (key === 'dn' || /password/i.test(key)) continue;
+              if (key === 'dn' || SECRET_ATTRIBUTE.test(key)) continue;
               const v = values(e, key);
               out[key] = v.length === 1 ? (v[0] as string) : v;
             }

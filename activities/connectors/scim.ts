@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import type { scim } from '../../src/connectors/scim';
 import { connectorFailure } from '../errors';
-import { authHeader, httpCall, type HttpResponse } from './http-client';
+import { authHeader, credentialsOf, httpCall, type HttpResponse } from './http-client';
 import { withinLimits } from './support';
 import type { OpContext } from './types';
 
@@ -103,6 +103,7 @@ class ScimTarget {
         },
         ...(options.body !== undefined ? { body: options.body } : {}),
         ...(options.accept ? { accept: options.accept } : {}),
+        ...(credentialsOf(this.cfg.auth) ? { credentials: credentialsOf(this.cfg.auth) } : {}),
       },
       this.timeoutMs,
     );
@@ -175,7 +176,9 @@ class ScimTarget {
 export function createScimConnector(timeoutMs = 30_000) {
   function run<T>(ctx: OpContext, op: string, fn: (t: ScimTarget) => Promise<T>): Promise<T> {
     const cfg = ctx.config as unknown as ScimConfig;
-    return withinLimits(ctx.connector, cfg, () => fn(new ScimTarget(ctx, cfg, op, timeoutMs)));
+    return withinLimits(ctx.connector, cfg, () =>
+      fn(new ScimTarget(ctx, cfg, op, ctx.timeoutMs ?? timeoutMs)),
+    );
   }
 
   const ops = {

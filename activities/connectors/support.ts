@@ -16,6 +16,12 @@ export function secretOf(connector: string, field: string, ref: SecretEnv): stri
       `connector '${connector}': ${field} comes from the environment variable ${ref.secretEnv}, which is not set on this worker`,
     );
   }
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw connectorFailure(
+      'ConnectorNotConfigured',
+      `connector '${connector}': the environment variable ${ref.secretEnv} (${field}) holds a control character, such as a trailing newline`,
+    );
+  }
   return value;
 }
 
@@ -38,8 +44,9 @@ interface Gate {
 const gates = new Map<string, Gate>();
 
 /**
- * Runs `fn` within the connector's limits on this worker: at most `maxConcurrency` calls at
- * once, calls spaced to `ratePerSecond`. Calls over the limit wait their turn.
+ * Runs `fn` within the connector's limits on this worker: calls spaced to `ratePerSecond`, then
+ * at most `maxConcurrency` at once, in the order they came (a finishing call hands its place
+ * straight to the longest waiting one).
  */
 export async function withinLimits<T>(
   connector: string,
@@ -49,20 +56,21 @@ export async function withinLimits<T>(
   let gate = gates.get(connector);
   if (!gate) gates.set(connector, (gate = { inFlight: 0, waiting: [], nextSlot: 0 }));
   const g = gate;
+  if (limits.ratePerSecond) {
+    const now = Date.now();
+    const slot = Math.max(now, g.nextSlot);
+    g.nextSlot = slot + 1000 / limits.ratePerSecond;
+    if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+  }
   const max = limits.maxConcurrency ?? Infinity;
-  while (g.inFlight >= max) await new Promise<void>((resume) => g.waiting.push(resume));
-  g.inFlight += 1;
+  if (g.inFlight < max && g.waiting.length === 0) g.inFlight += 1;
+  else await new Promise<void>((resume) => g.waiting.push(resume)); // the place is handed over
   try {
-    if (limits.ratePerSecond) {
-      const now = Date.now();
-      const slot = Math.max(now, g.nextSlot);
-      g.nextSlot = slot + 1000 / limits.ratePerSecond;
-      if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
-    }
     return await fn();
   } finally {
-    g.inFlight -= 1;
-    g.waiting.shift()?.();
+    const next = g.waiting.shift();
+    if (next) next();
+    else g.inFlight -= 1;
   }
 }
 

@@ -8,4 +8,6 @@ export interface OpContext {
   runId: string;
   flow: string;
   stepId: string;
+  /** The step's timeout for one attempt, when the caller knows it. */
+  timeoutMs?: number;
 }

@@ -108,7 +108,8 @@ export class Channels {
         host: cfg.host,
         port: cfg.port,
         secure: cfg.secure ?? false,
-        requireTLS: cfg.startTls === 'required',
+        // a login is never sent in clear: with auth, STARTTLS is required unless said off
+        requireTLS: cfg.startTls === 'required' || (!!cfg.auth && cfg.startTls === undefined),
         ignoreTLS: cfg.startTls === 'off',
         ...(cfg.auth ? { auth: { user: cfg.auth.user, pass: password } } : {}),
         tls: tlsOptions(cfg.tls),
@@ -158,6 +159,8 @@ export class Channels {
       client = new WebClient(token, {
         slackApiUrl: cfg.apiUrl ?? 'https://slack.com/api/',
         retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: 30_000,
       });
       slackClients.set(key, client);
     }
@@ -213,7 +216,7 @@ export class Channels {
           );
         throw connectorFailure(
           'TargetUnavailable',
-          `${where}: cannot reach Slack (${(err as Error).message})`,
+          `${where}: cannot reach Slack (${e.code ?? 'request failed'})`,
         );
       }
     });

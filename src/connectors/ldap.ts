@@ -35,6 +35,11 @@ export const ldap = defineConnectorType({
     usersDn: z.string().min(1),
     groupsDn: z.string().min(1),
     idAttribute: z.string().min(1).optional().describe('default uid; sAMAccountName for AD'),
+    rdnAttribute: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('names new entries; default idAttribute; cn for AD'),
     userObjectClasses: z.array(z.string().min(1)).min(1).optional(),
     memberAttribute: z.string().min(1).optional(),
     groupObjectClass: z.string().min(1).optional(),

@@ -39,16 +39,23 @@ export async function startTargets(
   } catch (err) {
     warn(`the LDAP target did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const scim = await startScimTarget({
-    port: TARGET_PORTS.scim,
-    token: process.env.CRM_SCIM_TOKEN,
-    groups: ['staff', 'managers'],
-  });
-  lines.push(`  SCIM:        ${scim.url} (bearer ${process.env.CRM_SCIM_TOKEN})`);
-  const mailDir = join(dataDir, 'mail');
-  mkdirSync(mailDir, { recursive: true });
-  const smtp = await startSmtpTarget({ port: TARGET_PORTS.smtp, saveDir: mailDir });
-  lines.push(`  SMTP:        127.0.0.1:${smtp.port} (messages in ${mailDir})`);
+  let scim: ScimTarget | undefined;
+  let smtp: SmtpTarget;
+  try {
+    scim = await startScimTarget({
+      port: TARGET_PORTS.scim,
+      token: process.env.CRM_SCIM_TOKEN,
+      groups: ['staff', 'managers'],
+    });
+    lines.push(`  SCIM:        ${scim.url} (bearer ${process.env.CRM_SCIM_TOKEN})`);
+    const mailDir = join(dataDir, 'mail');
+    mkdirSync(mailDir, { recursive: true });
+    smtp = await startSmtpTarget({ port: TARGET_PORTS.smtp, saveDir: mailDir });
+    lines.push(`  SMTP:        127.0.0.1:${smtp.port} (messages in ${mailDir})`);
+  } catch (err) {
+    await Promise.all([slapd?.stop(), scim?.stop()]);
+    throw err;
+  }
   return {
     ...(slapd ? { slapd } : {}),
     scim,

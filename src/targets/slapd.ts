@@ -136,6 +136,10 @@ export async function startSlapd(options: {
   if (seeded.status !== 0)
     throw new Error(`slapadd could not seed the directory: ${seeded.stderr || seeded.error}`);
   const url = `ldap://127.0.0.1:${options.port}`;
+  for (const port of [options.port, options.tlsPort]) {
+    if (port && (await portOpen(port)))
+      throw new Error(`port ${port} is taken (a slapd left running?); stop it first`);
+  }
   // -d 0: stay in the foreground (the child is ours to stop) without debug output
   const ldapsUrl = options.tlsPort ? `ldaps://127.0.0.1:${options.tlsPort}` : undefined;
   const listen = ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`;
@@ -145,7 +149,7 @@ export async function startSlapd(options: {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const deadline = Date.now() + 15_000;
-  while (!(await portOpen(options.port))) {
+  while (!(await portOpen(options.port)) || child.exitCode !== null) {
     if (child.exitCode !== null)
       throw new Error(`slapd exited with ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {

@@ -5,7 +5,6 @@
  */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { closeLdapClients } from '../../activities/connectors/ldap';
 import { closeChannels } from '../../activities/notify/channels';
 import type { Config } from '../config';
 import { ActiveConnectors } from '../connectors/active';
@@ -61,8 +60,7 @@ export async function createWorker(
     run: () => worker.run(),
     async close() {
       await connection.close();
-      // pooled directory and SMTP connections would keep the process alive
-      await closeLdapClients();
+      // pooled SMTP connections would keep the process alive
       closeChannels();
     },
   };

@@ -23,6 +23,9 @@ const seen: Array<{
   body: unknown;
 }> = [];
 let smtp: SmtpTarget;
+let elsewherePort = 0;
+const elsewhereHits: string[] = [];
+let elsewhere: Server;
 let slack: FakeSlack;
 const connectors = new Map<string, ConnectorIR>();
 const channels = new Channels({
@@ -58,6 +61,10 @@ beforeAll(async () => {
       res.status(201).json({ ticket: { id: 'T-42', url: 'https://tickets/T-42' } });
       return;
     }
+    if (req.path === '/v2/moved') {
+      res.redirect(307, `http://127.0.0.1:${elsewherePort}/steal`);
+      return;
+    }
     if (req.path === '/v2/tickets/T-42') {
       res.json({ ticket: { id: 'T-42', state: 'open' } });
       return;
@@ -69,6 +76,16 @@ beforeAll(async () => {
   });
   const address = api.address();
   apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v2/`;
+  elsewhere = await new Promise<Server>((resolve) => {
+    const s = express()
+      .use((req, res) => {
+        elsewhereHits.push(req.url);
+        res.json({});
+      })
+      .listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const other = elsewhere.address();
+  elsewherePort = typeof other === 'object' && other ? other.port : 0;
   smtp = await startSmtpTarget({
     auth: { user: 'idflow', password: 'smtp-pass-91ab' },
     startTls: true,
@@ -99,6 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   closeChannels();
   await new Promise((resolve) => api?.close(resolve));
+  await new Promise((resolve) => elsewhere?.close(resolve));
   await smtp?.stop();
   await slack?.stop();
 });
@@ -246,4 +264,12 @@ test('slack: to a person by email, to a channel; unknown people are TargetNotFou
   expect(await channels.check('mail', 'email')).toEqual([
     `SMTP 127.0.0.1:${smtp.port} accepts the login as idflow`,
   ]);
+});
+
+test('http: a redirect is not followed, so credentials never reach another address', async () => {
+  const c = ctx({ auth: { type: 'bearer', token: { secretEnv: 'TEST_TICKETS_TOKEN' } } });
+  const moved = await failure(ops.request({ method: 'POST', path: 'moved', body: { a: 1 } }, c));
+  expect(moved.type).toBe('InvalidResponse');
+  expect(moved.message).toContain('answered 307');
+  expect(elsewhereHits).toEqual([]);
 });

@@ -6,12 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  closeLdapClients,
-  createLdapConnector,
-  escapeDn,
-  escapeFilter,
-} from '../../activities/connectors/ldap';
+import { createLdapConnector, escapeDn, escapeFilter } from '../../activities/connectors/ldap';
 import type { OpContext } from '../../activities/connectors/types';
 import { LDAP_TARGET, startSlapd, type SlapdTarget } from '../../src/targets/slapd';
 import { failure } from '../support/failures';
@@ -66,7 +61,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeLdapClients();
   await slapd?.stop();
 });
 
@@ -360,4 +354,31 @@ test('StartTLS and LDAPS: verified against the CA file, refused without it', asy
   expect(untrusted.type).toBe('ConnectorAuthFailed');
   expect(untrusted.nonRetryable).toBe(true);
   expect(untrusted.message).toContain('config.tls.caFile');
+});
+
+test('createAccount finds an account moved to the disabled OU instead of creating a second', async () => {
+  const c = ctx({ disable: { method: 'move', disabledDn: DISABLED } });
+  await ops.createAccount({ id: 'twice', attributes: { cn: 'T W', sn: 'W' } }, c);
+  await ops.disableAccount({ id: 'twice' }, c);
+  const again = await ops.createAccount({ id: 'twice', attributes: { cn: 'T W', sn: 'W' } }, c);
+  expect(again).toEqual({ dn: `uid=twice,${DISABLED}`, created: false, changed: false });
+  const all = await ops.search({ base: LDAP_TARGET.baseDn, filter: '(uid=twice)' }, c);
+  expect(all.entries).toHaveLength(1);
+});
+
+test('groups given as DNs must lie below groupsDn; credential attributes are never returned', async () => {
+  const c = ctx();
+  await ops.createAccount(
+    { id: 'sec', attributes: { cn: 'S E', sn: 'E', userPassword: 'initial-Secret-1' } },
+    c,
+  );
+  const outside = await failure(
+    ops.addToGroup({ id: 'sec', group: `cn=idflow,ou=services,${LDAP_TARGET.baseDn}` }, c),
+  );
+  expect(outside.type).toBe('InvalidRequest');
+  expect(outside.message).toContain('not under');
+  const found = await ops.search({ filter: '(uid=sec)', attributes: ['uid', 'userPassword'] }, c);
+  expect(found.entries).toEqual([{ dn: `uid=sec,${PEOPLE}`, uid: 'sec' }]);
+  const got = await ops.getAccount({ id: 'sec' }, c);
+  expect(JSON.stringify(got)).not.toContain('initial-Secret-1');
 });

@@ -5,6 +5,7 @@
 import { createScimConnector, filterString } from '../../activities/connectors/scim';
 import type { OpContext } from '../../activities/connectors/types';
 import { failure } from '../support/failures';
+import { freePort } from '../support/ports';
 import { startScimTarget, type ScimTarget } from '../../src/targets/scim';
 
 let target: ScimTarget;
@@ -210,7 +211,7 @@ test('5xx and an unreachable target are TargetUnavailable (retried); 429 is Rate
   expect(limited.nonRetryable).toBe(false);
   expect(limited.nextRetryDelay).toBe(7000);
   const gone = await failure(
-    ops.getUser({ id: 'x' }, ctx({ baseUrl: 'http://127.0.0.1:1/scim/v2' })),
+    ops.getUser({ id: 'x' }, ctx({ baseUrl: `http://127.0.0.1:${await freePort()}/scim/v2` })),
   );
   expect(gone.type).toBe('TargetUnavailable');
   // and back: the same call succeeds

@@ -1,7 +1,6 @@
 /** `idflow connectors list|test`: the configured connectors, and whether the worker can reach them. */
 import type { Command } from 'commander';
 import { checkConnector } from '../../../activities/connectors/check';
-import { closeLdapClients } from '../../../activities/connectors/ldap';
 import { closeChannels } from '../../../activities/notify/channels';
 import { compileSources } from '../../dsl/compiler';
 import { formatDiagnostic } from '../../dsl/diagnostics';
@@ -66,7 +65,6 @@ export function registerConnectors(program: Command): void {
         for (const line of result.lines) console.log(`    ${line}`);
         if (!result.ok) failed++;
       }
-      await closeLdapClients();
       closeChannels();
       if (failed) process.exitCode = 1;
     });
