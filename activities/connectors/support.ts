@@ -16,7 +16,7 @@ export function secretOf(connector: string, field: string, ref: SecretEnv): stri
       `connector '${connector}': ${field} comes from the environment variable ${ref.secretEnv}, which is not set on this worker`,
     );
   }
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
+  if ([...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
     throw connectorFailure(
       'ConnectorNotConfigured',
       `connector '${connector}': the environment variable ${ref.secretEnv} (${field}) holds a control character, such as a trailing newline`,
