@@ -39,6 +39,15 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     http: createHttpConnector().ops,
   };
 
+  /** The attempt's start-to-close timeout when running as an activity (not when called directly). */
+  function attemptTimeout(): { timeoutMs?: number } {
+    try {
+      return { timeoutMs: Context.current().info.startToCloseTimeoutMs };
+    } catch {
+      return {};
+    }
+  }
+
   /** Arguments as the audit log keeps them: values of credential-like keys replaced. */
   function redacted(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(redacted);
@@ -103,7 +112,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         runId: call.runId,
         flow: call.flow,
         stepId: call.stepId,
-        timeoutMs: Context.current().info.startToCloseTimeoutMs,
+        ...attemptTimeout(),
       };
       let result: unknown;
       try {
