@@ -32,43 +32,48 @@ export function createHttpConnector(timeoutMs = 30_000) {
       request: (a: Args, ctx: OpContext): Promise<Result> => {
         const cfg = ctx.config as unknown as HttpConfig;
         const where = `${ctx.connector}.request`;
-        return withinLimits(ctx.connector, cfg, async () => {
-          const base = cfg.baseUrl.endsWith('/') ? cfg.baseUrl : `${cfg.baseUrl}/`;
-          const url = new URL(a.path.replace(/^\/+/, ''), base);
-          if (url.origin !== new URL(base).origin)
-            throw connectorFailure('InvalidRequest', `${where}: path ${a.path} leaves ${base}`);
-          for (const [k, v] of Object.entries(a.query ?? {})) url.searchParams.set(k, String(v));
-          const expected = a.expectStatus;
-          const res = await httpCall(
-            where,
-            {
-              method: a.method,
-              url: url.toString(),
-              headers: {
-                ...headerValues(ctx.connector, cfg.headers),
-                ...a.headers,
-                ...authHeader(ctx.connector, cfg.auth),
-                'idempotency-key': ctx.idempotencyKey,
+        return withinLimits(
+          ctx.connector,
+          cfg,
+          async () => {
+            const base = cfg.baseUrl.endsWith('/') ? cfg.baseUrl : `${cfg.baseUrl}/`;
+            const url = new URL(a.path.replace(/^\/+/, ''), base);
+            if (url.origin !== new URL(base).origin)
+              throw connectorFailure('InvalidRequest', `${where}: path ${a.path} leaves ${base}`);
+            for (const [k, v] of Object.entries(a.query ?? {})) url.searchParams.set(k, String(v));
+            const expected = a.expectStatus;
+            const res = await httpCall(
+              where,
+              {
+                method: a.method,
+                url: url.toString(),
+                headers: {
+                  ...headerValues(ctx.connector, cfg.headers),
+                  ...a.headers,
+                  ...authHeader(ctx.connector, cfg.auth),
+                  'idempotency-key': ctx.idempotencyKey,
+                },
+                ...(a.body !== undefined ? { body: a.body } : {}),
+                ...(expected ? { accept: (s: number) => expected.includes(s) } : {}),
+                ...(credentialsOf(cfg.auth) ? { credentials: credentialsOf(cfg.auth) } : {}),
               },
-              ...(a.body !== undefined ? { body: a.body } : {}),
-              ...(expected ? { accept: (s: number) => expected.includes(s) } : {}),
-              ...(credentialsOf(cfg.auth) ? { credentials: credentialsOf(cfg.auth) } : {}),
-            },
-            ctx.timeoutMs ?? timeoutMs,
-          );
-          const values: Record<string, unknown> = {};
-          for (const [name, pointer] of Object.entries(a.pick ?? {})) {
-            const value = atPointer(res.body, pointer);
-            if (value === undefined) {
-              throw connectorFailure(
-                'InvalidResponse',
-                `${where}: the answer has nothing at ${pointer} (for pick.${name})`,
-              );
+              ctx.timeoutMs ?? timeoutMs,
+            );
+            const values: Record<string, unknown> = {};
+            for (const [name, pointer] of Object.entries(a.pick ?? {})) {
+              const value = atPointer(res.body, pointer);
+              if (value === undefined) {
+                throw connectorFailure(
+                  'InvalidResponse',
+                  `${where}: the answer has nothing at ${pointer} (for pick.${name})`,
+                );
+              }
+              values[name] = value;
             }
-            values[name] = value;
-          }
-          return { status: res.status, body: res.body ?? null, values };
-        });
+            return { status: res.status, body: res.body ?? null, values };
+          },
+          ctx.signal,
+        );
       },
     },
   };

@@ -39,10 +39,14 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     http: createHttpConnector().ops,
   };
 
-  /** The attempt's start-to-close timeout when running as an activity (not when called directly). */
-  function attemptTimeout(): { timeoutMs?: number } {
+  /** The attempt's timeout and cancellation when running as an activity (not when called directly). */
+  function attemptTimeout(): { timeoutMs?: number; signal?: AbortSignal } {
     try {
-      return { timeoutMs: Context.current().info.startToCloseTimeoutMs };
+      const context = Context.current();
+      return {
+        timeoutMs: context.info.startToCloseTimeoutMs,
+        signal: context.cancellationSignal,
+      };
     } catch {
       return {};
     }

@@ -293,18 +293,23 @@ export function createLdapConnector(timeoutMs = 30_000) {
     fn: (dir: Directory) => Promise<T>,
   ): Promise<T> {
     const cfg = ctx.config as unknown as LdapConfig;
-    return withinLimits(ctx.connector, cfg, async () => {
-      let client: Client | undefined;
-      try {
-        client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
-        return await fn(new Directory(client, cfg));
-      } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        return mapError(ctx.connector, op, err, cfg);
-      } finally {
-        await client?.unbind().catch(() => {});
-      }
-    });
+    return withinLimits(
+      ctx.connector,
+      cfg,
+      async () => {
+        let client: Client | undefined;
+        try {
+          client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
+          return await fn(new Directory(client, cfg));
+        } catch (err) {
+          if (err instanceof ApplicationFailure) throw err;
+          return mapError(ctx.connector, op, err, cfg);
+        } finally {
+          await client?.unbind().catch(() => {});
+        }
+      },
+      ctx.signal,
+    );
   }
 
   const setEnabled = (id: string, ctx: OpContext, op: string, enable: boolean) =>

@@ -91,21 +91,27 @@ class ScimTarget {
       accept?: (s: number) => boolean;
     } = {},
   ): Promise<HttpResponse> {
-    return httpCall(
-      this.where,
-      {
-        method,
-        url: `${this.base}${path}`,
-        headers: {
-          ...authHeader(this.ctx.connector, this.cfg.auth),
-          ...options.headers,
-          ...(options.body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
-        },
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        ...(options.accept ? { accept: options.accept } : {}),
-        ...(credentialsOf(this.cfg.auth) ? { credentials: credentialsOf(this.cfg.auth) } : {}),
-      },
-      this.timeoutMs,
+    return withinLimits(
+      this.ctx.connector,
+      this.cfg,
+      () =>
+        httpCall(
+          this.where,
+          {
+            method,
+            url: `${this.base}${path}`,
+            headers: {
+              ...authHeader(this.ctx.connector, this.cfg.auth),
+              ...options.headers,
+              ...(options.body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
+            },
+            ...(options.body !== undefined ? { body: options.body } : {}),
+            ...(options.accept ? { accept: options.accept } : {}),
+            ...(credentialsOf(this.cfg.auth) ? { credentials: credentialsOf(this.cfg.auth) } : {}),
+          },
+          this.timeoutMs,
+        ),
+      this.ctx.signal,
     );
   }
 
@@ -176,9 +182,8 @@ class ScimTarget {
 export function createScimConnector(timeoutMs = 30_000) {
   function run<T>(ctx: OpContext, op: string, fn: (t: ScimTarget) => Promise<T>): Promise<T> {
     const cfg = ctx.config as unknown as ScimConfig;
-    return withinLimits(ctx.connector, cfg, () =>
-      fn(new ScimTarget(ctx, cfg, op, ctx.timeoutMs ?? timeoutMs)),
-    );
+    // the limits apply to each HTTP request (a paginated list is many), in ScimTarget.call
+    return fn(new ScimTarget(ctx, cfg, op, ctx.timeoutMs ?? timeoutMs));
   }
 
   const ops = {

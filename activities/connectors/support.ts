@@ -43,15 +43,36 @@ interface Gate {
 
 const gates = new Map<string, Gate>();
 
+/** Rejects once `signal` aborts (the activity was cancelled or timed out): waiting stops. */
+function abortable(signal: AbortSignal | undefined, wait: (done: () => void) => () => void) {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      cancel();
+      reject(signal?.reason as Error);
+    };
+    const cancel = wait(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /**
  * Runs `fn` within the connector's limits on this worker: calls spaced to `ratePerSecond`, then
  * at most `maxConcurrency` at once, in the order they came (a finishing call hands its place
- * straight to the longest waiting one).
+ * straight to the longest waiting one). A call whose activity is cancelled or times out while
+ * it waits leaves the queue instead of running late.
  */
 export async function withinLimits<T>(
   connector: string,
   limits: { maxConcurrency?: number; ratePerSecond?: number },
   fn: () => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
   let gate = gates.get(connector);
   if (!gate) gates.set(connector, (gate = { inFlight: 0, waiting: [], nextSlot: 0 }));
@@ -60,11 +81,19 @@ export async function withinLimits<T>(
     const now = Date.now();
     const slot = Math.max(now, g.nextSlot);
     g.nextSlot = slot + 1000 / limits.ratePerSecond;
-    if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+    if (slot > now)
+      await abortable(signal, (done) => {
+        const timer = setTimeout(done, slot - now);
+        return () => clearTimeout(timer);
+      });
   }
   const max = limits.maxConcurrency ?? Infinity;
   if (g.inFlight < max && g.waiting.length === 0) g.inFlight += 1;
-  else await new Promise<void>((resume) => g.waiting.push(resume)); // the place is handed over
+  else
+    await abortable(signal, (done) => {
+      g.waiting.push(done); // resumed with the place of a finishing call
+      return () => g.waiting.splice(g.waiting.indexOf(done), 1);
+    });
   try {
     return await fn();
   } finally {

@@ -10,4 +10,6 @@ export interface OpContext {
   stepId: string;
   /** The step's timeout for one attempt, when the caller knows it. */
   timeoutMs?: number;
+  /** Aborts when the activity is cancelled or times out. */
+  signal?: AbortSignal;
 }

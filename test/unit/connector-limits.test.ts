@@ -42,3 +42,32 @@ test('a failing call frees its slot', async () => {
     withinLimits('flaky', { maxConcurrency: 1 }, () => Promise.resolve(7)),
   ).resolves.toBe(7);
 });
+
+test('a call whose activity is cancelled while it waits leaves the queue and never runs', async () => {
+  let release!: () => void;
+  const first = withinLimits(
+    'cancelled-queue',
+    { maxConcurrency: 1 },
+    () => new Promise<void>((r) => (release = r)),
+  );
+  const controller = new AbortController();
+  let ran = false;
+  const waiting = withinLimits(
+    'cancelled-queue',
+    { maxConcurrency: 1 },
+    () => {
+      ran = true;
+      return Promise.resolve();
+    },
+    controller.signal,
+  );
+  controller.abort(new Error('activity cancelled'));
+  await expect(waiting).rejects.toThrow('activity cancelled');
+  release();
+  await first;
+  expect(ran).toBe(false);
+  // the place is free again
+  await expect(
+    withinLimits('cancelled-queue', { maxConcurrency: 1 }, () => Promise.resolve('next')),
+  ).resolves.toBe('next');
+});
