@@ -12,7 +12,7 @@ import { findResult, storeResult } from '../src/db/repos/idempotency';
 import { approverCandidates, getPersons } from '../src/db/repos/persons';
 import type { Logger } from '../src/logging';
 import { taskIdOf } from '../src/model/approval';
-import { outcomeText, type SlackNotifier } from '../src/notify/slack';
+import { approvalHeading, outcomeText, type SlackNotifier } from '../src/notify/slack';
 import type { ApprovalEvent, ApprovalTask, Approver } from '../src/temporal/contracts';
 import { connectorFailure } from './errors';
 import { Channels } from './notify/channels';
@@ -70,13 +70,8 @@ export function createApprovalActivities({ db, logger, connectors, slack }: Appr
         );
         return 'no-address';
       }
-      const headings: Record<string, string> = {
-        assigned: 'Approval needed',
-        reminded: 'Reminder: approval needed',
-        escalated: 'Escalated to you: approval needed',
-      };
       const message = {
-        subject: `${headings[call.kind] ?? 'Approval needed'}: ${call.task.subject.displayName ?? call.task.subject.id}`,
+        subject: `${approvalHeading(call.kind)}: ${call.task.subject.displayName ?? call.task.subject.id}`,
         text: fallbackText(call.task, call.kind),
       };
       if (call.channelType === 'email') {

@@ -130,5 +130,3 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
     },
   };
 }
-
-export { Channels };

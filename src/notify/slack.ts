@@ -36,6 +36,11 @@ function accessText(task: ApprovalTask): string | undefined {
 }
 
 /** The Block Kit message of an approval request. */
+/** The heading of an approval notice: "Approval needed", "Reminder: …", "Escalated to you: …". */
+export function approvalHeading(kind: string): string {
+  return HEADINGS[kind] ?? 'Approval needed';
+}
+
 export function approvalBlocks(
   task: ApprovalTask,
   kind: ApprovalEvent['kind'],
@@ -46,7 +51,7 @@ export function approvalBlocks(
   } satisfies ButtonValue);
   const access = accessText(task);
   return [
-    { type: 'header', text: { type: 'plain_text', text: HEADINGS[kind] ?? 'Approval needed' } },
+    { type: 'header', text: { type: 'plain_text', text: approvalHeading(kind) } },
     { type: 'section', text: { type: 'mrkdwn', text: task.request } },
     {
       type: 'context',
@@ -127,7 +132,7 @@ export class SlackNotifier {
   ): Promise<{ channel: string; ts: string }> {
     const res = await this.client.chat.postMessage({
       channel: user,
-      text: `${HEADINGS[kind] ?? 'Approval needed'}: ${task.request}`,
+      text: `${approvalHeading(kind)}: ${task.request}`,
       blocks: approvalBlocks(task, kind),
     });
     return { channel: res.channel as string, ts: res.ts as string };

@@ -12,6 +12,7 @@ import type { ConnectorIR } from '../../src/dsl/ir';
 import { startSmtpTarget, type SmtpTarget } from '../../src/targets/smtp';
 import { FakeSlack } from '../support/fake-slack';
 import { failure } from '../support/failures';
+import { opContext } from '../support/op-context';
 import { freePort } from '../support/ports';
 
 let api: Server;
@@ -34,14 +35,16 @@ const channels = new Channels({
 const { ops } = createHttpConnector(3_000);
 
 function ctx(config: Record<string, unknown>): OpContext {
-  return {
-    connector: 'tickets',
-    config: { baseUrl: apiUrl, ...config },
-    idempotencyKey: 'flow/x/p-1/e-1:open-ticket',
-    runId: 'flow/x/p-1/e-1',
-    flow: 'x',
-    stepId: 'open-ticket',
-  };
+  return opContext(
+    'tickets',
+    { baseUrl: apiUrl, ...config },
+    {
+      idempotencyKey: 'flow/x/p-1/e-1:open-ticket',
+      runId: 'flow/x/p-1/e-1',
+      flow: 'x',
+      stepId: 'open-ticket',
+    },
+  );
 }
 
 beforeAll(async () => {

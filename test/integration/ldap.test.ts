@@ -10,6 +10,7 @@ import { createLdapConnector, escapeDn, escapeFilter } from '../../activities/co
 import type { OpContext } from '../../activities/connectors/types';
 import { LDAP_TARGET, startSlapd, type SlapdTarget } from '../../src/targets/slapd';
 import { failure } from '../support/failures';
+import { opContext } from '../support/op-context';
 import { freePort } from '../support/ports';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -35,24 +36,17 @@ function idflow(
 const { ops, check } = createLdapConnector(5_000);
 
 function ctx(config: Record<string, unknown> = {}, connector = 'corp-directory'): OpContext {
-  return {
-    connector,
-    config: {
-      url: slapd.url,
-      bindDn: LDAP_TARGET.bindDn,
-      bindPassword: { secretEnv: 'TEST_LDAP_BIND_PASSWORD' },
-      usersDn: PEOPLE,
-      groupsDn: GROUPS,
-      userObjectClasses: ['inetOrgPerson', 'adUser'],
-      groupObjectClass: 'adGroup',
-      disable: { method: 'userAccountControl' },
-      ...config,
-    },
-    idempotencyKey: 'test',
-    runId: 'test',
-    flow: 'test',
-    stepId: 'test',
-  };
+  return opContext(connector, {
+    url: slapd.url,
+    bindDn: LDAP_TARGET.bindDn,
+    bindPassword: { secretEnv: 'TEST_LDAP_BIND_PASSWORD' },
+    usersDn: PEOPLE,
+    groupsDn: GROUPS,
+    userObjectClasses: ['inetOrgPerson', 'adUser'],
+    groupObjectClass: 'adGroup',
+    disable: { method: 'userAccountControl' },
+    ...config,
+  });
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@
 import { createScimConnector, filterString } from '../../activities/connectors/scim';
 import type { OpContext } from '../../activities/connectors/types';
 import { failure } from '../support/failures';
+import { opContext } from '../support/op-context';
 import { freePort } from '../support/ports';
 import { startScimTarget, type ScimTarget } from '../../src/targets/scim';
 
@@ -12,18 +13,11 @@ let target: ScimTarget;
 const { ops, check } = createScimConnector(5_000);
 
 function ctx(config: Record<string, unknown> = {}, connector = 'crm'): OpContext {
-  return {
-    connector,
-    config: {
-      baseUrl: target.url,
-      auth: { type: 'bearer', token: { secretEnv: 'TEST_SCIM_TOKEN' } },
-      ...config,
-    },
-    idempotencyKey: 'test',
-    runId: 'test',
-    flow: 'test',
-    stepId: 'test',
-  };
+  return opContext(connector, {
+    baseUrl: target.url,
+    auth: { type: 'bearer', token: { secretEnv: 'TEST_SCIM_TOKEN' } },
+    ...config,
+  });
 }
 
 beforeAll(async () => {
