@@ -7,7 +7,14 @@ import workflowSandbox from './eslint.sandbox.mjs';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', '.idflow/**', 'coverage/**', 'migrations/**'],
+    ignores: [
+      'node_modules/**',
+      '.idflow/**',
+      'coverage/**',
+      'migrations/**',
+      '.stryker-tmp/**',
+      'reports/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
