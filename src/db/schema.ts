@@ -85,8 +85,18 @@ export const auditLog = pgTable(
       .notNull()
       .default(sql`'{}'::jsonb`),
     runId: text('run_id'),
+    /**
+     * What makes this row one fact (for example `<workflowId>/<runId>/<activityId>/<action>`):
+     * a second write with the same key is dropped, so activity retries and replays cannot
+     * double a row. Rows written once by nature (an operator's CLI action) leave it null.
+     */
+    dedupeKey: text('dedupe_key'),
   },
-  (t) => [index('audit_target_idx').on(t.target), index('audit_run_idx').on(t.runId)],
+  (t) => [
+    index('audit_target_idx').on(t.target),
+    index('audit_run_idx').on(t.runId),
+    uniqueIndex('audit_dedupe_key_idx').on(t.dedupeKey),
+  ],
 );
 
 /** API tokens; only a SHA-256 of each token is stored. */
