@@ -4,9 +4,11 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
+  integer,
   jsonb,
   pgTable,
   primaryKey,
@@ -175,5 +177,71 @@ export const approvalMessages = pgTable(
   (t) => [
     index('approval_messages_task_idx').on(t.workflowId, t.step),
     index('approval_messages_user_idx').on(t.slackUser),
+  ],
+);
+
+/**
+ * Approval tasks as their runs last wrote them (local activities at each transition: assigned,
+ * reminded, escalated, decided, closed), so listing what waits on a person reads an index
+ * instead of asking every waiting run. The run stays the authority: decisions go to its `decide`
+ * update, whatever this table says. `version` grows with every write of a run (workflow time in
+ * ms × 1000, then +1), and a write with a lower or equal version changes nothing, so a retried or
+ * late write never undoes a newer one. Personal data is kept to ids, plus the subject's display
+ * name the listing shows.
+ */
+export const approvalTasks = pgTable(
+  'approval_tasks',
+  {
+    /** `taskIdOf(workflowId, step)`: the id the API uses. */
+    taskId: text('task_id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    step: text('step').notNull(),
+    flow: text('flow').notNull(),
+    title: text('title').notNull(),
+    subjectId: text('subject_id').notNull(),
+    subjectName: text('subject_name'),
+    request: text('request').notNull(),
+    access: jsonb('access'),
+    mode: text('mode').notNull(),
+    /** open, approved, rejected or expired. */
+    status: text('status').notNull(),
+    level: integer('level').notNull(),
+    /** Ids of the approvers assigned at the current level (decided or not). */
+    approvers: text('approvers').array().notNull(),
+    openedAt: ts('opened_at').notNull(),
+    deadline: ts('deadline').notNull(),
+    nextReminderAt: ts('next_reminder_at'),
+    nextEscalationAt: ts('next_escalation_at'),
+    closedAt: ts('closed_at'),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('approval_tasks_workflow_idx').on(t.workflowId),
+    index('approval_tasks_open_deadline_idx')
+      .on(t.deadline)
+      .where(sql`${t.status} = 'open'`),
+  ],
+);
+
+/**
+ * Who an open task waits on now: one row per undecided approver, none once the task closes.
+ * Indexed by person then deadline, so "what waits on X (and on whoever delegated to X)" is one
+ * index range per person, in deadline order, ready to paginate.
+ */
+export const approvalAssignees = pgTable(
+  'approval_assignees',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => approvalTasks.taskId, { onDelete: 'cascade' }),
+    personId: text('person_id').notNull(),
+    deadline: ts('deadline').notNull(),
+    /** The task's subject, so a person's listing leaves out requests about themself. */
+    subjectId: text('subject_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.personId] }),
+    index('approval_assignees_person_idx').on(t.personId, t.deadline, t.taskId),
   ],
 );

@@ -13,12 +13,24 @@ export const PERSON_STATUSES = [
 ] as const;
 export type PersonStatus = (typeof PERSON_STATUSES)[number];
 
-/** Person ids and employee ids end up in workflow ids: printable, no spaces, bounded. */
-export const PersonId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^\s/]+$/, 'must not contain spaces or /');
+/**
+ * The grammar of person ids, defined once: a letter or digit, then up to 127 letters, digits or
+ * `.`, `_`, `:`, `@`, `-` (like `p-1001`, `E1001`, `ada@corp`). Person ids end up in workflow ids,
+ * search attributes, visibility queries and audit targets, so nothing else may pass: no spaces,
+ * quotes, slashes or control characters.
+ */
+export const PERSON_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/** What a bad person id is told, naming the grammar. */
+export const PERSON_ID_MESSAGE =
+  'must be a person id: a letter or digit, then up to 127 letters, digits or . _ : @ - (like p-1001)';
+
+/** Whether `value` is a person id (see PERSON_ID_PATTERN). */
+export function isPersonId(value: unknown): value is string {
+  return typeof value === 'string' && PERSON_ID_PATTERN.test(value);
+}
+
+export const PersonId = z.string().regex(PERSON_ID_PATTERN, PERSON_ID_MESSAGE);
 
 export const Timestamp = z.iso.datetime({ offset: true });
 const Text = z.string().min(1).max(512);

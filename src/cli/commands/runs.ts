@@ -5,12 +5,35 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { appendAudit } from '../../db/repos/audit';
+import { NAME_PATTERN } from '../../dsl/schema';
+import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import type { OperatorAction, RunState } from '../../temporal/contracts';
 import { createTemporalClient } from '../../temporal/client';
+import type { RunStatus } from '../../temporal/search-attributes';
+import { equals, isSet, visibilityQuery } from '../../temporal/visibility';
 import { cliActor, configOrExit, withDatabase } from '../runtime';
 
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const STATUSES: readonly RunStatus[] = ['Running', 'Waiting', 'Parked', 'Completed', 'Failed'];
+
+/** The visibility query of `runs list`: each option checked against its grammar, then escaped. */
+export function runsQuery(options: { flow?: string; subject?: string; status?: string }): string {
+  const clauses = [isSet('IdflowFlow')];
+  if (options.flow !== undefined) {
+    if (!NAME_PATTERN.test(options.flow))
+      throw new Error(`--flow must be a flow name, like joiner-standard, not '${options.flow}'`);
+    clauses.push(equals('IdflowFlow', options.flow, '--flow'));
+  }
+  if (options.subject !== undefined) {
+    if (!isPersonId(options.subject))
+      throw new Error(`--subject ${PERSON_ID_MESSAGE}, not ${JSON.stringify(options.subject)}`);
+    clauses.push(equals('IdflowSubject', options.subject, '--subject'));
+  }
+  if (options.status !== undefined) {
+    if (!(STATUSES as readonly string[]).includes(options.status))
+      throw new Error(`--status must be one of ${STATUSES.join(', ')}, not '${options.status}'`);
+    clauses.push(equals('IdflowStatus', options.status, '--status'));
+  }
+  return visibilityQuery(...clauses);
 }
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -34,14 +57,13 @@ export function registerRuns(program: Command): void {
     .option('--limit <n>', 'at most this many', '50')
     .action(
       async (options: { flow?: string; subject?: string; status?: string; limit: string }) => {
-        const clauses = ['IdflowFlow IS NOT NULL'];
-        if (options.flow) clauses.push(`IdflowFlow = ${quote(options.flow)}`);
-        if (options.subject) clauses.push(`IdflowSubject = ${quote(options.subject)}`);
-        if (options.status) clauses.push(`IdflowStatus = ${quote(options.status)}`);
+        const query = runsQuery(options);
         const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new Error(`--limit must be a positive whole number, not '${options.limit}'`);
         await withClient(async (client) => {
           let n = 0;
-          for await (const run of client.workflow.list({ query: clauses.join(' AND ') })) {
+          for await (const run of client.workflow.list({ query })) {
             const status = run.searchAttributes.IdflowStatus?.[0] ?? run.status.name;
             console.log([run.workflowId, String(status), run.startTime.toISOString()].join('\t'));
             if (++n >= limit) break;

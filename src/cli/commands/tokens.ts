@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../dsl/duration';
 import { SCOPES, TokenService } from '../../gateway/services/tokens';
+import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { cliActor, withDatabase } from '../runtime';
 
 function parseScopes(value: string): string[] {
@@ -37,6 +38,9 @@ export function registerTokens(program: Command): void {
     .option('--expires <duration>', 'lifetime, e.g. 90d')
     .action(async (options: CreateOptions) => {
       const scopes = parseScopes(options.scopes);
+      if (options.person !== undefined && !isPersonId(options.person)) {
+        throw new Error(`--person ${PERSON_ID_MESSAGE}, not ${JSON.stringify(options.person)}`);
+      }
       const ms = options.expires === undefined ? undefined : parseDuration(options.expires);
       if (options.expires !== undefined && ms === undefined) {
         throw new Error(`--expires must be a duration like 90d, not '${options.expires}'`);

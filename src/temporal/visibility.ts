@@ -1,0 +1,63 @@
+/**
+ * Visibility queries built from parts, never by splicing text: every value becomes one quoted
+ * literal (backslash and quote escaped), so no value can end the literal and add a clause of
+ * its own. Values with control characters or over 1,000 characters are refused with a
+ * VisibilityValueError naming the field, which callers turn into a 400 or a usage error.
+ */
+
+/** Attributes idflow filters runs by (the keys are constants, never input). */
+export type VisibilityKey =
+  | 'IdflowFlow'
+  | 'IdflowSubject'
+  | 'IdflowEventType'
+  | 'IdflowStatus'
+  | 'IdflowDefinitionHash'
+  | 'IdflowPendingApprovers'
+  | 'WorkflowId'
+  | 'WorkflowType'
+  | 'ExecutionStatus'
+  | 'TaskQueue';
+
+export type VisibilityClause =
+  | { op: '='; key: VisibilityKey; value: string; field: string }
+  | { op: 'IS NOT NULL'; key: VisibilityKey };
+
+/** A value that cannot be placed in a visibility query; `field` names where it came from. */
+export class VisibilityValueError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'VisibilityValueError';
+  }
+}
+
+const MAX_VALUE_LENGTH = 1000;
+const CONTROL = /[\u0000-\u001f\u007f]/u;
+
+/** `value` as one single-quoted literal of Temporal's query language. */
+export function literal(value: string, field = 'value'): string {
+  if (value.length > MAX_VALUE_LENGTH)
+    throw new VisibilityValueError(field, `must be at most ${MAX_VALUE_LENGTH} characters`);
+  if (CONTROL.test(value))
+    throw new VisibilityValueError(field, 'must not contain control characters');
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `key = 'value'`; `field` names the input the value came from (for the error). */
+export function equals(key: VisibilityKey, value: string, field: string = key): VisibilityClause {
+  return { op: '=', key, value, field };
+}
+
+/** `key IS NOT NULL`: runs that carry the attribute at all. */
+export function isSet(key: VisibilityKey): VisibilityClause {
+  return { op: 'IS NOT NULL', key };
+}
+
+/** The clauses joined with AND; every value escaped as one literal. */
+export function visibilityQuery(...clauses: VisibilityClause[]): string {
+  return clauses
+    .map((c) => (c.op === '=' ? `${c.key} = ${literal(c.value, c.field)}` : `${c.key} IS NOT NULL`))
+    .join(' AND ');
+}
