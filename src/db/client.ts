@@ -55,7 +55,9 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 function openPostgres(url: string, max: number): DatabaseHandle {
   const sql = postgres(url, {
     max,
-    connect_timeout: 5,
+    // A database that does not accept a connection within 2 s counts as down: the gateway
+    // answers 503 within its 2 s budget, activities retry.
+    connect_timeout: 2,
     idle_timeout: 30,
     onnotice: () => undefined,
     connection: { application_name: 'idflow' },

@@ -9,10 +9,13 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logging';
 import { authenticate, principalOf } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
+import { requestGuard } from './middleware/request-guard';
 import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
 import { eventRoutes } from './routes/events';
+import { HEALTH_PATHS, healthRoutes } from './routes/health';
 import type { ApprovalService } from './services/approvals';
+import type { DependencyMonitor } from './services/dependencies';
 import type { EventService } from './services/events';
 import type { TokenService } from './services/tokens';
 
@@ -22,6 +25,8 @@ export interface GatewayServices {
   approvals: ApprovalService;
   /** Slack interactions: the signature check and the route (absent when Slack is off). */
   slack: Router;
+  /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
+  dependencies: DependencyMonitor;
 }
 
 export interface GatewayOptions {
@@ -36,13 +41,16 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.set('trust proxy', false);
   app.use(helmet());
   app.use(
-    pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }),
+    pinoHttp({
+      logger: options.logger,
+      autoLogging: { ignore: (req) => HEALTH_PATHS.includes(req.url ?? '') },
+    }),
   );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
+  app.use(healthRoutes(services.dependencies));
+  app.use(requestGuard());
+  // Every route below reads tokens or writes audit rows: none can answer without PostgreSQL.
+  app.use(services.dependencies.gate('database'));
   // Slack signs its requests; it sends no bearer token.
   app.use(services.slack);
   app.use(authenticate(services.tokens));

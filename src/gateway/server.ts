@@ -1,6 +1,8 @@
 /** Starting and stopping the gateway's HTTP server. */
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
+import type { Express } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logging';
@@ -8,6 +10,7 @@ import { createApp } from './app';
 import { SlackNotifier } from '../notify/slack';
 import { slackRoutes } from './routes/slack';
 import { ApprovalService } from './services/approvals';
+import { DependencyMonitor, temporalProbe } from './services/dependencies';
 import { EventService } from './services/events';
 import { TokenService } from './services/tokens';
 
@@ -17,21 +20,27 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
-export async function startGateway(
+/** The gateway's Express app with its real services (tests list its routes from it). */
+export function createGatewayApp(
   config: Config,
   db: Database,
   temporal: Client,
   logger: Logger,
-): Promise<GatewayHandle> {
-  const approvals = new ApprovalService(db, temporal);
+): Express {
+  const dependencies = new DependencyMonitor({
+    temporal: temporalProbe(temporal),
+    database: () => db.execute(sql`select 1`),
+  });
+  const approvals = new ApprovalService(db, temporal, dependencies);
   const slack = config.slack
     ? new SlackNotifier(config.slack.botToken, config.slack.apiUrl)
     : undefined;
-  const app = createApp(
+  return createApp(
     {
-      events: new EventService(db, temporal, config.temporal.taskQueue),
+      events: new EventService(db, temporal, config.temporal.taskQueue, dependencies),
       tokens: new TokenService(db),
       approvals,
+      dependencies,
       slack: slackRoutes({
         db,
         approvals,
@@ -41,6 +50,15 @@ export async function startGateway(
     },
     { logger, rateLimitPerMinute: config.http.rateLimitPerMinute },
   );
+}
+
+export async function startGateway(
+  config: Config,
+  db: Database,
+  temporal: Client,
+  logger: Logger,
+): Promise<GatewayHandle> {
+  const app = createGatewayApp(config, db, temporal, logger);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolve(s));
     s.once('error', reject);

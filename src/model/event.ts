@@ -5,22 +5,24 @@ import * as z from 'zod';
 import { EVENT_TYPE_PATTERN } from '../dsl/schema';
 import { PersonId, personFields, Timestamp } from './person';
 
-const Key = z
+/** The sender's id of an event; the same (source, id) is the same event. */
+export const EventKey = z
   .string()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+/** The sending system, e.g. `workday`; with the event's id it identifies the event. */
+export const EventSource = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,62}$/,
+    'must be lowercase letters, digits, ., _ or -, like workday',
+  );
+
 export const IdentityEvent = z.strictObject({
-  /** The sending system, e.g. `workday`; with `id` it identifies the event. */
-  source: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9._-]{0,62}$/,
-      'must be lowercase letters, digits, ., _ or -, like workday',
-    ),
-  /** The sender's id of this event; the same (source, id) is the same event. */
-  id: Key,
+  source: EventSource,
+  id: EventKey,
   type: z.string().regex(EVENT_TYPE_PATTERN, 'must be a dotted event type, like person.joiner'),
   subject: z.strictObject({ id: PersonId, ...personFields }),
   occurredAt: Timestamp,
@@ -38,4 +40,9 @@ export function dispatchWorkflowId(source: string, id: string): string {
 /** The workflow id of a flow run started for an event. */
 export function runWorkflowId(flow: string, subjectId: string, eventId: string): string {
   return `flow/${flow}/${subjectId}/${eventId}`;
+}
+
+/** Whether `workflowId` names a flow run (only flow runs have approval tasks). */
+export function isRunWorkflowId(workflowId: string): boolean {
+  return workflowId.startsWith('flow/');
 }

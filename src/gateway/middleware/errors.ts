@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../../logging';
 import { HttpProblem } from '../problems';
+import { clientOrDependencyProblem } from '../error-problems';
 
 function send(
   res: Parameters<ErrorRequestHandler>[2],
@@ -68,6 +69,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         ),
         req.originalUrl,
       );
+      return;
+    }
+    const problem = clientOrDependencyProblem(err);
+    if (problem) {
+      send(res, problem, req.originalUrl);
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'request failed');

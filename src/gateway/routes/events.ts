@@ -1,9 +1,9 @@
 /** `POST /v1/events` and `GET /v1/events/:source/:id`. */
 import { Router } from 'express';
-import { IdentityEvent } from '../../model/event';
+import { EventKey, EventSource, IdentityEvent } from '../../model/event';
 import { requireScope } from '../middleware/auth';
 import { jsonBody } from '../middleware/json';
-import { ValidationProblem } from '../problems';
+import { NotFoundProblem, ValidationProblem } from '../problems';
 import type { EventService } from '../services/events';
 import { fieldProblems } from '../zod-problems';
 
@@ -22,7 +22,12 @@ export function eventRoutes(events: EventService): Router {
   });
 
   router.get('/v1/events/:source/:id', requireScope('events:read'), async (req, res) => {
-    res.json(await events.get(req.params.source as string, req.params.id as string));
+    const source = req.params.source as string;
+    const id = req.params.id as string;
+    // No event can have a source or id outside the grammar: nothing to look up.
+    if (!EventSource.safeParse(source).success || !EventKey.safeParse(id).success)
+      throw new NotFoundProblem(`no event ${source}/${id}: not a valid event source and id`);
+    res.json(await events.get(source, id));
   });
 
   return router;

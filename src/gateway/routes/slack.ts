@@ -12,19 +12,38 @@ import { appendAudit } from '../../db/repos/audit';
 import { personByEmail } from '../../db/repos/persons';
 import { taskIdOf } from '../../model/approval';
 import { APPROVE_ACTION, REJECT_ACTION, type SlackNotifier } from '../../notify/slack';
-import { HttpProblem } from '../problems';
+import { jsonValueProblems } from '../json-limits';
+import { HttpProblem, UnavailableProblem } from '../problems';
 import type { ApprovalService } from '../services/approvals';
 import { verifySlackRequest } from '../slack-signature';
 
 const Interaction = z.object({
   type: z.literal('block_actions'),
-  user: z.object({ id: z.string() }),
+  /** Slack user ids: `U0123ABCD` (or `W…` on Enterprise Grid). */
+  user: z.object({ id: z.string().regex(/^[A-Z0-9]{1,64}$/) }),
   actions: z
     .array(z.object({ action_id: z.enum([APPROVE_ACTION, REJECT_ACTION]), value: z.string() }))
     .min(1),
 });
 
 const ButtonValue = z.object({ workflowId: z.string().min(1), step: z.string().min(1) });
+
+/** `value` when every string in it can be stored (no NUL, no unpaired surrogate); else throws. */
+function storable(value: unknown): unknown {
+  if (jsonValueProblems(value, 1).length > 0) throw new Error('not storable text');
+  return value;
+}
+
+/** The user's email per Slack; undefined for a user Slack does not know; 503 when Slack cannot answer. */
+async function emailOf(slack: SlackNotifier, user: string): Promise<string | undefined> {
+  try {
+    return await slack.emailOfUser(user);
+  } catch (err) {
+    // Slack answered, with an error of its own (user_not_found, …): no such user.
+    if ((err as { code?: unknown }).code === 'slack_webapi_platform_error') return undefined;
+    throw new UnavailableProblem('Slack');
+  }
+}
 
 export interface SlackRouteDeps {
   db: Database;
@@ -37,7 +56,9 @@ export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteD
   const router = Router();
   router.post(
     '/slack/interactions',
-    express.raw({ type: () => true, limit: '64kb' }),
+    // Content-Encoding other than identity was refused before (request-guard): the signature
+    // covers the bytes as sent, and nothing is decompressed.
+    express.raw({ type: () => true, limit: '64kb', inflate: false }),
     async (req, res) => {
       if (!signingSecret)
         throw new HttpProblem(
@@ -69,8 +90,8 @@ export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteD
       let payload: z.infer<typeof Interaction>;
       let target: z.infer<typeof ButtonValue>;
       try {
-        payload = Interaction.parse(JSON.parse(form.get('payload') ?? ''));
-        target = ButtonValue.parse(JSON.parse(payload.actions[0]?.value ?? ''));
+        payload = Interaction.parse(storable(JSON.parse(form.get('payload') ?? '')));
+        target = ButtonValue.parse(storable(JSON.parse(payload.actions[0]?.value ?? '')));
       } catch {
         throw new HttpProblem(
           400,
@@ -82,7 +103,7 @@ export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteD
       const slackUser = payload.user.id;
       let personId = await personOfSlackUser(db, slackUser);
       if (!personId && slack) {
-        const email = await slack.emailOfUser(slackUser);
+        const email = await emailOf(slack, slackUser);
         personId = email ? (await personByEmail(db, email))?.id : undefined;
       }
       const taskId = taskIdOf(target.workflowId, target.step);

@@ -18,7 +18,15 @@ import { dispatchWorkflowId, type IdentityEvent } from '../../model/event';
 import type { RunRef } from '../../temporal/contracts';
 import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/search-attributes';
 import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
-import { isTemporalUnavailable } from './temporal-errors';
+import { callTemporal, type DependencyMonitor } from './dependencies';
+
+/**
+ * How long a dispatch start may take before the answer is 503. Short on purpose: a start that
+ * did reach Temporal is found again by the client's retry (same workflow id), answered 200.
+ */
+const START_DEADLINE_MS = 1_500;
+/** Reading a workflow's state or history for a request. */
+const READ_DEADLINE_MS = 5_000;
 
 export interface SubmitResult {
   status: 202 | 200;
@@ -41,7 +49,12 @@ export class EventService {
     private readonly db: Database,
     private readonly temporal: Client,
     private readonly taskQueue: string,
+    private readonly dependencies?: DependencyMonitor,
   ) {}
+
+  private temporalCall<T>(fn: () => Promise<T>, deadlineMs: number): Promise<T> {
+    return callTemporal(this.temporal, this.dependencies, fn, deadlineMs);
+  }
 
   private async stored(source: string, id: string): Promise<EventRow | undefined> {
     try {
@@ -75,18 +88,20 @@ export class EventService {
       return duplicate((existing.runs as RunRef[] | null) ?? []);
     }
     try {
-      await this.temporal.withDeadline(Date.now() + 10_000, () =>
-        this.temporal.workflow.start('dispatchEvent', {
-          taskQueue: this.taskQueue,
-          workflowId,
-          args: [event],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
-          typedSearchAttributes: [
-            { key: IdflowEventType, value: event.type },
-            { key: IdflowSubject, value: event.subject.id },
-          ],
-        }),
+      await this.temporalCall(
+        () =>
+          this.temporal.workflow.start('dispatchEvent', {
+            taskQueue: this.taskQueue,
+            workflowId,
+            args: [event],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
+            typedSearchAttributes: [
+              { key: IdflowEventType, value: event.type },
+              { key: IdflowSubject, value: event.subject.id },
+            ],
+          }),
+        START_DEADLINE_MS,
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -100,7 +115,6 @@ export class EventService {
         }
         return duplicate();
       }
-      if (isTemporalUnavailable(err)) throw new UnavailableProblem('Temporal');
       throw err;
     }
     return {
@@ -120,6 +134,7 @@ export class EventService {
     const workflowId = dispatchWorkflowId(source, id);
     if (!row) {
       const dispatch = await this.describe(workflowId);
+      if (dispatch?.status === 'UNAVAILABLE') throw new UnavailableProblem('Temporal');
       if (!dispatch || dispatch.status === 'NOT_FOUND')
         throw new NotFoundProblem(`no event ${source}/${id}`);
       return {
@@ -136,7 +151,7 @@ export class EventService {
         const described = await this.describe(ref.workflowId);
         return {
           ...ref,
-          status: described?.status ?? 'UNKNOWN',
+          status: !described || described.status === 'UNAVAILABLE' ? 'UNKNOWN' : described.status,
           ...(described?.idflowStatus ? { idflowStatus: described.idflowStatus } : {}),
         };
       }),
@@ -157,31 +172,41 @@ export class EventService {
   /** The event a dispatch workflow was started with (the input of its first history event). */
   private async dispatchInput(workflowId: string): Promise<unknown> {
     try {
-      const history = await this.temporal.workflowService.getWorkflowExecutionHistory({
-        namespace: this.temporal.options.namespace,
-        execution: { workflowId },
-        maximumPageSize: 1,
-      });
+      const history = await this.temporalCall(
+        () =>
+          this.temporal.workflowService.getWorkflowExecutionHistory({
+            namespace: this.temporal.options.namespace,
+            execution: { workflowId },
+            maximumPageSize: 1,
+          }),
+        READ_DEADLINE_MS,
+      );
       const payload =
         history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-    } catch {
+    } catch (err) {
+      if (err instanceof UnavailableProblem) throw err;
       return undefined;
     }
   }
 
-  /** Execution status of a workflow; undefined when Temporal cannot be asked. */
+  /**
+   * Execution status of a workflow: `NOT_FOUND`, `UNAVAILABLE` when Temporal cannot be reached,
+   * undefined when Temporal refuses the question (an id it cannot hold).
+   */
   private async describe(
     workflowId: string,
   ): Promise<{ status: string; idflowStatus?: string } | undefined> {
     try {
-      const d = await this.temporal.withDeadline(Date.now() + 5_000, () =>
-        this.temporal.workflow.getHandle(workflowId).describe(),
+      const d = await this.temporalCall(
+        () => this.temporal.workflow.getHandle(workflowId).describe(),
+        READ_DEADLINE_MS,
       );
       const idflowStatus = d.typedSearchAttributes.get(IdflowStatus);
       return { status: d.status.name, ...(idflowStatus ? { idflowStatus } : {}) };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
+      if (err instanceof UnavailableProblem) return { status: 'UNAVAILABLE' };
       return undefined;
     }
   }
