@@ -5,7 +5,12 @@
  * makes a double click decide once. Every decision and every refusal writes an audit row.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  QueryNotRegisteredError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../../db/client';
 import { appendAudit } from '../../db/repos/audit';
@@ -18,6 +23,7 @@ import {
   type DelegationRow,
 } from '../../db/repos/delegations';
 import { parseTaskId, taskIdOf } from '../../model/approval';
+import { isRunWorkflowId } from '../../model/event';
 import type { ApprovalTask, DecisionRequest, RunState } from '../../temporal/contracts';
 import {
   ConflictProblem,
@@ -27,7 +33,7 @@ import {
   UnavailableProblem,
   ValidationProblem,
 } from '../problems';
-import { isTemporalUnavailable } from './temporal-errors';
+import { callTemporal, type DependencyMonitor } from './dependencies';
 import type { Principal } from './tokens';
 
 export interface ApprovalView {
@@ -99,26 +105,26 @@ export class ApprovalService {
   constructor(
     private readonly db: Database,
     private readonly temporal: Client,
+    private readonly dependencies?: DependencyMonitor,
   ) {}
 
-  private async temporalCall<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await this.temporal.withDeadline(Date.now() + 10_000, fn);
-    } catch (err) {
-      if (isTemporalUnavailable(err)) throw new UnavailableProblem('Temporal');
-      throw err;
-    }
+  /** Refused at once while Temporal is known down, abandoned when it goes down meanwhile. */
+  private temporalCall<T>(fn: () => Promise<T>): Promise<T> {
+    return callTemporal(this.temporal, this.dependencies, fn, 10_000);
   }
 
   /** The tasks of a run's state for `step` (the last one is the current). */
   private async task(workflowId: string, step: string): Promise<ApprovalTask | undefined> {
+    // Only flow runs answer the `state` query; any other workflow has no approval tasks.
+    if (!isRunWorkflowId(workflowId)) return undefined;
     try {
       const state = await this.temporalCall(() =>
         this.temporal.workflow.getHandle(workflowId).query<RunState>('state'),
       );
       return state.approvals.filter((t) => t.step === step).pop();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
+      if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError)
+        return undefined;
       throw err;
     }
   }
