@@ -38,6 +38,9 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('idflow'),
   TEMPORAL_UI_PORT: Port.default(8233),
+  IDFLOW_TARGET_LDAP_PORT: Port.default(3389),
+  IDFLOW_TARGET_SCIM_PORT: Port.default(8090),
+  IDFLOW_TARGET_SMTP_PORT: Port.default(2525),
   TEMPORAL_CLI: z.string().min(1).optional(),
   SLACK_BOT_TOKEN: z
     .string()
@@ -80,6 +83,11 @@ export interface Config {
    * thousand waiting on approvals) are evicted and replayed from history when they wake.
    */
   worker: { shutdownGraceTime: string; maxCachedWorkflows: number };
+  /**
+   * Ports of the local targets `idflow dev --with-targets` starts (slapd, SCIM, SMTP); the
+   * reference connector definitions point at the defaults.
+   */
+  targets: { ldapPort: number; scimPort: number; smtpPort: number };
   /** Slack, when configured: approval requests as direct messages with buttons. */
   slack?: { botToken: string; signingSecret?: string; apiUrl: string };
 }
@@ -127,6 +135,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE,
       maxCachedWorkflows: e.IDFLOW_WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    targets: {
+      ldapPort: e.IDFLOW_TARGET_LDAP_PORT,
+      scimPort: e.IDFLOW_TARGET_SCIM_PORT,
+      smtpPort: e.IDFLOW_TARGET_SMTP_PORT,
     },
     ...(e.SLACK_BOT_TOKEN
       ? {

@@ -2,9 +2,13 @@
  * A SCIM 2.0 application for `idflow dev --with-targets` and the tests: SCIMMY's resources and
  * express routers over an in-memory store of users and groups, on loopback, with bearer-token
  * authentication. Users carry `meta.version` and GET /Users/{id} an ETag; PUT honours If-Match
- * (412 when stale). SCIMMY's resource handlers are process-wide, so one process serves one.
+ * (412 when stale). With a `storeFile` the users and groups outlive the process: loaded at
+ * start, written (atomically) after every change. SCIMMY's resource handlers are process-wide,
+ * so one process serves one.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import SCIMMY from 'scimmy';
@@ -22,6 +26,8 @@ export interface ScimTarget {
   groups: Map<string, Stored>;
   /** Requests seen, newest last: method, path, If-Match. */
   requests: Array<{ method: string; path: string; ifMatch?: string }>;
+  /** Where users and groups are kept between starts, if anywhere. */
+  storeFile?: string;
   /** Answer the next `count` requests (of `method`, if given) with `status` and a non-SCIM body. */
   failNext(
     count: number,
@@ -32,6 +38,43 @@ export interface ScimTarget {
 }
 
 let declared: { users: Map<string, Stored>; groups: Map<string, Stored> } | undefined;
+/** Called after every change to the users or groups (the running target's persistence). */
+let changed: (() => void) | undefined;
+
+/** The store file's shape. */
+interface StoreFile {
+  users: Stored[];
+  groups: Stored[];
+}
+
+/** Writes users and groups to `file` atomically: a reader sees the old file or the new one. */
+function save(file: string, users: Map<string, Stored>, groups: Map<string, Stored>): void {
+  const content: StoreFile = { users: [...users.values()], groups: [...groups.values()] };
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+/** Users and groups saved by an earlier start, or none. */
+function load(file: string): StoreFile {
+  if (!existsSync(file)) return { users: [], groups: [] };
+  let parsed: Partial<StoreFile>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoreFile>;
+  } catch (err) {
+    throw new Error(
+      `the SCIM target's store ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}); fix or remove it, or start with --reset`,
+      { cause: err },
+    );
+  }
+  const valid = (list: unknown): Stored[] =>
+    Array.isArray(list)
+      ? (list as Stored[]).filter(
+          (r) => r && typeof r.id === 'string' && typeof r.meta === 'object',
+        )
+      : [];
+  return { users: valid(parsed.users), groups: valid(parsed.groups) };
+}
 
 function version(): string {
   return `W/"${randomUUID().slice(0, 8)}"`;
@@ -66,6 +109,7 @@ function declare(): { users: Map<string, Stored>; groups: Map<string, Stored> } 
         },
       };
       map.set(id, next);
+      changed?.();
       return next;
     },
     egress: (resource: {
@@ -89,6 +133,7 @@ function declare(): { users: Map<string, Stored>; groups: Map<string, Stored> } 
           group.members = members.filter((m) => m.value !== resource.id);
         }
       }
+      changed?.();
     },
   });
   const u = store('User', users);
@@ -107,18 +152,34 @@ function declare(): { users: Map<string, Stored>; groups: Map<string, Stored> } 
   return declared;
 }
 
-/** Starts the SCIM application on 127.0.0.1:`port` (0: any free port) at /scim/v2. */
+/**
+ * Starts the SCIM application on 127.0.0.1:`port` (0: any free port) at /scim/v2, empty or with
+ * the users and groups of `storeFile`. `groups` are created when they do not exist yet.
+ */
 export async function startScimTarget(options: {
   port?: number;
   token: string;
   groups?: string[];
+  /** Keep users and groups in this JSON file: loaded now, rewritten after every change. */
+  storeFile?: string;
 }): Promise<ScimTarget> {
   const { users, groups } = declare();
   users.clear();
   groups.clear();
-  for (const name of options.groups ?? []) {
-    groups.set(name, { id: name, displayName: name, members: [], meta: { version: version() } });
+  const { storeFile } = options;
+  if (storeFile) {
+    const stored = load(storeFile);
+    for (const user of stored.users) users.set(user.id, user);
+    for (const group of stored.groups) groups.set(group.id, group);
   }
+  for (const name of options.groups ?? []) {
+    if (!groups.has(name))
+      groups.set(name, { id: name, displayName: name, members: [], meta: { version: version() } });
+  }
+  const persist = storeFile ? () => save(storeFile, users, groups) : undefined;
+  if (storeFile) mkdirSync(dirname(storeFile), { recursive: true });
+  changed = persist;
+  persist?.();
   const requests: ScimTarget['requests'] = [];
   const failures: Array<{ status: number; headers: Record<string, string>; method?: string }> = [];
   const app = express();
@@ -172,6 +233,7 @@ export async function startScimTarget(options: {
     users,
     groups,
     requests,
+    ...(storeFile ? { storeFile } : {}),
     failNext(count, status, { headers = {}, method } = {}) {
       for (let i = 0; i < count; i++)
         failures.push({ status, headers, ...(method ? { method } : {}) });
@@ -180,6 +242,8 @@ export async function startScimTarget(options: {
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
+      }).then(() => {
+        if (changed === persist) changed = undefined;
       }),
   };
 }

@@ -1,11 +1,14 @@
 /**
- * A throwaway OpenLDAP directory for `idflow dev --with-targets` and the tests: Debian's slapd
- * run from a fresh config directory on a loopback port, with the memberof and refint overlays,
- * a small AD-like schema (sAMAccountName, userPrincipalName, userAccountControl) and a seed
- * LDIF (people, disabled, groups OUs; a service account `cn=idflow` allowed to manage it).
+ * A local OpenLDAP directory for `idflow dev --with-targets` and the tests: Debian's slapd run
+ * from its own directory on a loopback port, with the memberof and refint overlays, a small
+ * AD-like schema (sAMAccountName, userPrincipalName, userAccountControl) and a seed LDIF
+ * (people, disabled, groups OUs; a service account `cn=idflow` allowed to manage it). The tests
+ * get a fresh directory each time; `idflow dev` keeps its data between starts (`keepData`) and
+ * seeds only a new one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { exitOf, type ChildExit, type SupervisedChild } from '../supervise';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from 'node:net';
@@ -18,10 +21,14 @@ export const LDAP_TARGET = {
 
 const ASSETS = resolve(__dirname, 'ldap');
 
-export interface SlapdTarget {
+export interface SlapdTarget extends SupervisedChild {
   url: string;
   port: number;
   dir: string;
+  /** False when the directory's data was kept from an earlier start. */
+  seeded: boolean;
+  /** Resolves when slapd has ended, however it ended. */
+  exited: Promise<ChildExit>;
   /** With `tls`: the ldaps:// URL and the self-signed certificate (PEM file) both ports use. */
   ldapsUrl?: string;
   certFile?: string;
@@ -116,25 +123,38 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Starts slapd on 127.0.0.1:`port` from a new directory (seeded); resolves once it accepts. */
+/** Written once the seed is in: a data directory without it is seeded again. */
+const SEEDED_MARK = '.idflow-seeded';
+
+/**
+ * Starts slapd on 127.0.0.1:`port`; resolves once it accepts. The directory's data is seeded
+ * afresh, unless `keepData` is set and `dir` holds a seeded directory from an earlier start.
+ */
 export async function startSlapd(options: {
   port: number;
   dir?: string;
+  /** Keep the data of an earlier start in `dir` (seed only when there is none). */
+  keepData?: boolean;
   /** Also serve ldaps:// on this port, and StartTLS on the plain one. */
   tlsPort?: number;
 }): Promise<SlapdTarget> {
   const slapd = findSlapd();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'idflow-slapd-'));
-  rmSync(join(dir, 'data'), { recursive: true, force: true });
-  mkdirSync(join(dir, 'data'), { recursive: true });
+  const data = join(dir, 'data');
+  const seed = !(options.keepData && existsSync(join(data, SEEDED_MARK)));
+  if (seed) rmSync(data, { recursive: true, force: true });
+  mkdirSync(data, { recursive: true });
   const conf = join(dir, 'slapd.conf');
   const tls = options.tlsPort ? selfSignedCert(dir) : undefined;
   writeFileSync(conf, config(dir, tls));
-  const seeded = spawnSync('/usr/sbin/slapadd', ['-f', conf, '-l', join(ASSETS, 'seed.ldif')], {
-    encoding: 'utf8',
-  });
-  if (seeded.status !== 0)
-    throw new Error(`slapadd could not seed the directory: ${seeded.stderr || seeded.error}`);
+  if (seed) {
+    const seeded = spawnSync('/usr/sbin/slapadd', ['-f', conf, '-l', join(ASSETS, 'seed.ldif')], {
+      encoding: 'utf8',
+    });
+    if (seeded.status !== 0)
+      throw new Error(`slapadd could not seed the directory: ${seeded.stderr || seeded.error}`);
+    writeFileSync(join(data, SEEDED_MARK), `${new Date().toISOString()}\n`);
+  }
   const url = `ldap://127.0.0.1:${options.port}`;
   for (const port of [options.port, options.tlsPort]) {
     if (port && (await portOpen(port)))
@@ -148,10 +168,17 @@ export async function startSlapd(options: {
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = exitOf(child);
+  // Never leave a directory server behind when this process ends, however it ends.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
   const deadline = Date.now() + 15_000;
-  while (!(await portOpen(options.port)) || child.exitCode !== null) {
-    if (child.exitCode !== null)
-      throw new Error(`slapd exited with ${child.exitCode}: ${stderr.trim()}`);
+  while (!(await portOpen(options.port)) || child.exitCode !== null || child.signalCode !== null) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `slapd exited with ${child.exitCode ?? child.signalCode ?? '?'}: ${stderr.trim()}`,
+      );
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`slapd did not listen on ${url} within 15 s: ${stderr.trim()}`);
@@ -162,13 +189,16 @@ export async function startSlapd(options: {
     url,
     port: options.port,
     dir,
+    seeded: seed,
+    pid: child.pid,
+    exited,
     ...(ldapsUrl && tls ? { ldapsUrl, certFile: tls.cert } : {}),
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -4,9 +4,10 @@
  * the integration tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { describeExit, exitOf, type ChildExit, type SupervisedChild } from '../supervise';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 export interface DevServerOptions {
@@ -18,12 +19,16 @@ export interface DevServerOptions {
   dbFilename?: string;
   /** Where the server's own log goes. */
   logFile: string;
+  /** Written with the server's process id while it runs (for operators and tests). */
+  pidFile?: string;
   ip?: string;
 }
 
-export interface DevServer {
+export interface DevServer extends SupervisedChild {
   address: string;
   process: ChildProcess;
+  /** Resolves when the server process has ended, however it ended. */
+  exited: Promise<ChildExit>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -91,36 +96,46 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
+  log.on('error', () => undefined); // a full disk must not end idflow
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
+  const exited = exitOf(child);
   // Never leave a server behind when this process ends, however it ends.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
-  void exited.then(() => process.removeListener('exit', reap));
+  const pidFile = options.pidFile;
+  if (pidFile && child.pid) writeFileSync(pidFile, `${child.pid}\n`);
+  void exited.then(() => {
+    process.removeListener('exit', reap);
+    if (pidFile) rmSync(pidFile, { force: true });
+  });
   const address = `${ip}:${options.port}`;
-  const ready = waitForTemporal(address, 60_000);
-  const outcome = await Promise.race([
-    ready.then(() => 'ready' as const),
-    exited.then((code) => code),
-  ]);
+  const ready = waitForTemporal(address, 60_000).then(
+    () => 'ready' as const,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+  const outcome = await Promise.race([ready, exited]);
+  if (outcome instanceof Error) {
+    child.kill('SIGKILL');
+    throw new Error(`${outcome.message}; see ${options.logFile}`);
+  }
   if (outcome !== 'ready') {
     throw new Error(
-      `the Temporal dev server exited (code ${String(outcome)}) before it was ready; see ${options.logFile}`,
+      `the Temporal dev server exited (${describeExit(outcome)}) before it was ready; see ${options.logFile}`,
     );
   }
   return {
     address,
     process: child,
+    pid: child.pid,
+    exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
-      log.end();
     },
   };
 }

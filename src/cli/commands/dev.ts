@@ -4,19 +4,27 @@
  * applies migrations, loads definitions/, writes a dev API token to .idflow/dev-token, and
  * runs the worker and the gateway in this process until Ctrl-C. With --with-targets, also the
  * local LDAP, SCIM and SMTP targets the reference connectors point at.
+ *
+ * The child servers it starts are supervised: a Temporal dev server or slapd that exits is
+ * restarted on the same data (a few times in a row, with backoff); when one keeps exiting,
+ * `idflow dev` stops with exit status 1 naming it, rather than serving without it. Everything
+ * lives in the data directory and is kept between starts; `--reset` starts from empty.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../../config';
 import type { Database } from '../../db/client';
 import { applyDefinitions } from '../../definitions/apply';
-import { startGateway } from '../../gateway/server';
+import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { SCOPES, TokenService } from '../../gateway/services/tokens';
+import type { Logger } from '../../logging';
+import { supervise, type Supervisor } from '../../supervise';
+import { startTargets, targetPaths, type Targets } from '../../targets';
 import { createTemporalClient } from '../../temporal/client';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, temporalAnswers, type DevServer } from '../../temporal/dev-server';
-import { startTargets } from '../../targets';
-import { createWorker } from '../../temporal/worker';
+import { createWorker, type WorkerHandle } from '../../temporal/worker';
 import { configOrExit, database, logger } from '../runtime';
 
 /** The dev token from .idflow/dev-token if it still works, else a new one written there (mode 600). */
@@ -35,6 +43,52 @@ async function devToken(db: Database, dataDir: string): Promise<{ token: string;
   return { token, path };
 }
 
+/** Where `idflow dev` keeps the Temporal dev server's state, log and process id. */
+function temporalPaths(dataDir: string): { db: string; log: string; pid: string } {
+  return {
+    db: join(dataDir, 'temporal.db'),
+    log: join(dataDir, 'temporal.log'),
+    pid: join(dataDir, 'temporal.pid'),
+  };
+}
+
+/**
+ * `--reset`: deletes what `idflow dev` keeps in the data directory — the PGlite database, the
+ * Temporal dev server's state, the dev token and the targets' data (directory, SCIM users and
+ * groups, mail). The Temporal CLI and the workflow bundle cache stay.
+ */
+async function resetDataDir(config: Config, log: Logger): Promise<void> {
+  const temporal = temporalPaths(config.dataDir);
+  const targets = targetPaths(config.dataDir);
+  const paths = [
+    temporal.db,
+    `${temporal.db}-wal`,
+    `${temporal.db}-shm`,
+    join(config.dataDir, 'dev-token'),
+    targets.slapd,
+    join(targets.scimStore, '..'),
+    targets.mail,
+    ...(config.databaseUrl ? [] : [join(config.dataDir, 'pglite')]),
+  ];
+  await Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
+  log.warn(
+    { dataDir: config.dataDir },
+    config.databaseUrl
+      ? '--reset: Temporal state, dev token and target data deleted; the PostgreSQL database at DATABASE_URL is left as it is'
+      : '--reset: database, Temporal state, dev token and target data deleted',
+  );
+}
+
+/** What is running, in start order; stopped in reverse. */
+interface Running {
+  targets?: Targets;
+  temporal?: Supervisor<DevServer>;
+  db?: { close(): Promise<void> };
+  worker?: WorkerHandle;
+  client?: { close(): Promise<void> };
+  gateway?: GatewayHandle;
+}
+
 export function registerDev(program: Command): void {
   program
     .command('dev')
@@ -43,32 +97,94 @@ export function registerDev(program: Command): void {
       '--with-targets',
       'also start the local LDAP directory (slapd), SCIM application and SMTP server the reference connectors use',
     )
-    .action(async (options: { withTargets?: boolean }) => {
+    .option(
+      '--reset',
+      "start from empty: delete the data directory's database (PGlite), Temporal dev server state, dev token and the targets' data (LDAP directory re-seeded, SCIM users, mail)",
+    )
+    .action(async (options: { withTargets?: boolean; reset?: boolean }) => {
       const config = configOrExit();
       const log = logger(config, 'idflow');
-      // before the worker starts: the targets set the secrets the reference connectors read
-      const targets = options.withTargets
-        ? await startTargets(config.dataDir, (m) => log.warn(m))
-        : undefined;
+      const running: Running = {};
+
+      // A supervised server that keeps exiting ends idflow dev: nothing would work without it.
+      let halting = false;
+      const halt = (error: Error): void => {
+        if (halting) return;
+        halting = true;
+        log.fatal(`idflow dev is stopping: ${error.message}`);
+        const cleanup = async () => {
+          await running.gateway?.close();
+          await running.client?.close();
+          await running.db?.close();
+          await running.targets?.stop();
+          await running.temporal?.stop();
+        };
+        const done = () => process.exit(1);
+        void Promise.race([cleanup(), new Promise((r) => setTimeout(r, 10_000))]).then(done, done);
+      };
+
+      // Ctrl-C reaches the child servers too (same process group): they are not restarted then.
+      const release = (signal: NodeJS.Signals) => {
+        running.temporal?.release();
+        running.targets?.release();
+        // until the worker runs, nothing else handles the signal: end here (children are reaped)
+        if (!running.worker) process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', release);
+      process.once('SIGTERM', release);
+
       const [host, port] = config.temporal.address.split(':') as [string, string];
-      let server: DevServer | undefined;
-      if (await temporalAnswers(config.temporal.address)) {
+      const temporalRunning = await temporalAnswers(config.temporal.address);
+      if (options.reset) {
+        if (temporalRunning) {
+          console.error(
+            `idflow dev --reset: a Temporal server already answers at ${config.temporal.address} and --reset cannot empty it; stop it (or set TEMPORAL_ADDRESS to a free address) and run again`,
+          );
+          process.exit(1);
+        }
+        await resetDataDir(config, log);
+      }
+      // before the worker starts: the targets set the secrets the reference connectors read
+      if (options.withTargets) {
+        running.targets = await startTargets(config.dataDir, (m) => log.warn(m), {
+          ports: {
+            ldap: config.targets.ldapPort,
+            scim: config.targets.scimPort,
+            smtp: config.targets.smtpPort,
+          },
+          keepData: true,
+          supervise: { log, onGiveUp: halt },
+        });
+      }
+      if (temporalRunning) {
         log.info(
           { address: config.temporal.address },
           'using the Temporal server already running there',
         );
       } else {
-        server = await startDevServer({
-          cli: findTemporalCli(config.temporal.cli),
-          ip: host,
-          port: Number(port),
-          uiPort: config.temporal.uiPort,
-          dbFilename: join(config.dataDir, 'temporal.db'),
-          logFile: join(config.dataDir, 'temporal.log'),
+        const paths = temporalPaths(config.dataDir);
+        const cli = findTemporalCli(config.temporal.cli);
+        const start = () =>
+          startDevServer({
+            cli,
+            ip: host,
+            port: Number(port),
+            uiPort: config.temporal.uiPort,
+            dbFilename: paths.db,
+            logFile: paths.log,
+            pidFile: paths.pid,
+          });
+        const first = await start();
+        running.temporal = supervise(first, {
+          name: `the Temporal dev server (${first.address}, state in ${paths.db})`,
+          start,
+          log,
+          onGiveUp: halt,
         });
-        log.info({ address: server.address }, 'Temporal dev server started');
+        log.info({ address: first.address, pid: first.pid }, 'Temporal dev server started');
       }
       const db = await database(config, 'dev');
+      running.db = db;
       const applied = await applyDefinitions(db.db, [config.definitionsDir], {
         replace: true,
         actor: 'idflow:dev',
@@ -76,9 +192,12 @@ export function registerDev(program: Command): void {
       log.info({ ...applied.counts, activated: applied.activated.length }, 'definitions loaded');
       const { path } = await devToken(db.db, config.dataDir);
       const worker = await createWorker(config, db.db, log);
-      const running = worker.run();
+      running.worker = worker;
+      const workerDone = worker.run();
       const temporal = createTemporalClient(config);
+      running.client = temporal;
       const gateway = await startGateway(config, db.db, temporal.client, log);
+      running.gateway = gateway;
 
       const tokenFile = relative(process.cwd(), path) || path;
       console.log(
@@ -89,7 +208,7 @@ export function registerDev(program: Command): void {
           `  Temporal UI: http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.temporal.uiPort}`,
           `  Database:    ${db.location}`,
           `  API token:   ${tokenFile} (mode 600)`,
-          ...(targets ? ['', 'Test targets:', ...targets.lines] : []),
+          ...(running.targets ? ['', 'Test targets:', ...running.targets.lines] : []),
           '',
           'Send the example joiner event:',
           `  curl -sS -X POST ${gateway.url}/v1/events -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' --data @examples/events/joiner.json`,
@@ -98,13 +217,14 @@ export function registerDev(program: Command): void {
           '',
         ].join('\n'),
       );
-      await running; // resolves once SIGINT/SIGTERM has drained the worker
+      await workerDone; // resolves once SIGINT/SIGTERM has drained the worker
+      if (halting) return;
       await gateway.close();
       await temporal.close();
       await worker.close();
       await db.close();
-      await server?.stop();
-      await targets?.stop();
+      await running.temporal?.stop();
+      await running.targets?.stop();
       log.info('stopped');
     });
 }
