@@ -5,7 +5,7 @@
  * `set` uses to type `vars`).
  */
 import { Environment, serialize, type ASTNode } from '@marcbachmann/cel-js';
-import { registerIdflowFunctions } from './cel-functions';
+import { registerIdflowFunctions, useCodePointStrings } from './cel-functions';
 import { didYouMean, listNames } from './diagnostics';
 import {
   describeShape,
@@ -139,6 +139,9 @@ export class CelTypes {
       this.env.registerVariable(name, this.celType(shape));
       this.variables.push(name);
     }
+    // a new object type registers a type() overload, after which a clone's overload lists are
+    // rebuilt from the library's: put the code-point string functions back
+    useCodePointStrings(this.env);
   }
 
   /** The CEL type name for `shape`, registering object shapes as message types on first use. */

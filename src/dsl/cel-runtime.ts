@@ -3,10 +3,12 @@
  * workflow and the policy evaluator. Node-free and deterministic. Expressions were type-checked
  * by the compiler; here every variable is dynamic and values are converted from JSON by their
  * declared shapes (see `toCel`), and results back to JSON (see `fromCel`): no BigInt, Date or
- * Map ever leaves this module.
+ * Map ever leaves this module, and no text with half a character (a lone UTF-16 surrogate) either:
+ * PostgreSQL, JSON consumers and directories refuse it, so it is an error of the expression.
  */
 import { Environment } from '@marcbachmann/cel-js';
 import { registerIdflowFunctions } from './cel-functions';
+import { hasLoneSurrogate } from './cel-strings';
 import type { JsonValue, ValueIR } from './ir';
 import type { Shape } from './shapes';
 
@@ -63,6 +65,10 @@ function firstLine(message: string): string {
 
 /** Evaluates `expression` and returns its value as JSON. */
 export function evaluateExpression(expression: string, scope: CelScope): JsonValue {
+  return whole(evaluate(expression, scope), `'${expression}'`, expression, '');
+}
+
+function evaluate(expression: string, scope: CelScope): JsonValue {
   let fn = parsed.get(expression);
   if (!fn) {
     try {
@@ -88,25 +94,76 @@ export function evaluateExpression(expression: string, scope: CelScope): JsonVal
 /**
  * Evaluates a value template (see `ValueIR`). In a mapping, a field whose expression yields no
  * value (`${subject.?department}` when there is none) is left out rather than set to null.
+ * Every rendered value is whole text: one with a lone surrogate is an `ExpressionError` naming
+ * the field and the expression or literal it came from.
  */
 export function renderValue(value: ValueIR, scope: CelScope): JsonValue {
-  if ('lit' in value) return value.lit;
-  if ('expr' in value) return evaluateExpression(value.expr, scope);
+  return render(value, scope, '');
+}
+
+function render(value: ValueIR, scope: CelScope, field: string): JsonValue {
+  if ('lit' in value) return whole(value.lit, 'the literal text', '', field);
+  if ('expr' in value) {
+    return whole(evaluate(value.expr, scope), `'${value.expr}'`, value.expr, field);
+  }
   if ('concat' in value) {
-    return value.concat
+    const text = value.concat
       .map((part) =>
-        typeof part === 'string' ? part : stringify(evaluateExpression(part.expr, scope)),
+        typeof part === 'string'
+          ? part
+          : stringify(whole(evaluate(part.expr, scope), `'${part.expr}'`, part.expr, field)),
       )
       .join('');
+    return whole(text, 'the text template', '', field);
   }
-  if ('list' in value) return value.list.map((item) => renderValue(item, scope));
+  if ('list' in value) {
+    return value.list.map((item, i) => render(item, scope, `${field}[${i}]`));
+  }
   const out: Record<string, JsonValue> = {};
   for (const [key, item] of Object.entries(value.map)) {
-    const rendered = renderValue(item, scope);
+    const at = field ? `${field}.${key}` : key;
+    whole(key, 'the field name', '', at);
+    const rendered = render(item, scope, at);
     if (rendered === null && 'expr' in item) continue;
     out[key] = rendered;
   }
   return out;
+}
+
+/**
+ * `value` if all its text (strings and keys, at any depth) is made of whole characters; else an
+ * `ExpressionError` naming where: `field` of the rendered value (empty for the whole), then the
+ * place inside `value` (`*` for a key that is itself broken). It never quotes the text, which is
+ * often personal data.
+ */
+function whole(value: JsonValue, source: string, expression: string, field: string): JsonValue {
+  const inside = brokenAt(value);
+  if (inside === undefined) return value;
+  const at = (field + inside).replace(/^\./, '');
+  const message =
+    `${at ? `field '${at}': ` : ''}${source} gave text with half a character ` +
+    `(a lone UTF-16 surrogate, as when text is cut inside an emoji), which cannot be stored`;
+  // the message names keys and expressions, which must not carry the broken text on either
+  throw new ExpressionError(message.replace(/\p{Cs}/gu, '\uFFFD'), expression);
+}
+
+/** Where in `value` a string or key holds a lone surrogate (`''` for `value` itself), if anywhere. */
+function brokenAt(value: JsonValue): string | undefined {
+  if (typeof value === 'string') return hasLoneSurrogate(value) ? '' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const inside = brokenAt(item);
+      if (inside !== undefined) return `[${i}]${inside}`;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (hasLoneSurrogate(key)) return '.*';
+    const inside = brokenAt(item);
+    if (inside !== undefined) return `.${key}${inside}`;
+  }
+  return undefined;
 }
 
 /** How an interpolated value reads inside text. */
