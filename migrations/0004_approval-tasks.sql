@@ -1,5 +1,5 @@
 CREATE TABLE "approval_assignees" (
-	"task_id" text NOT NULL,
+	"task_id" text COLLATE "C" NOT NULL,
 	"person_id" text NOT NULL,
 	"deadline" timestamp with time zone NOT NULL,
 	"subject_id" text NOT NULL,
@@ -7,7 +7,7 @@ CREATE TABLE "approval_assignees" (
 );
 --> statement-breakpoint
 CREATE TABLE "approval_tasks" (
-	"task_id" text PRIMARY KEY NOT NULL,
+	"task_id" text COLLATE "C" PRIMARY KEY NOT NULL,
 	"workflow_id" text NOT NULL,
 	"step" text NOT NULL,
 	"flow" text NOT NULL,

@@ -24,6 +24,7 @@ import type {
 } from '../src/temporal/contracts';
 import { FlowRun } from './run';
 import { runSteps } from './steps';
+import { closeAbandonedTasks } from './steps/approval';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
@@ -98,6 +99,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     outcome.status = 'Failed';
     outcome.error = failureOf(err);
   }
+  await closeAbandonedTasks(run);
   const budget = run.budget();
   if (budget.exceeded)
     outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };

@@ -7,6 +7,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -19,6 +20,12 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Text compared byte by byte (collation "C") whatever the database's collation: keyset
+ * pagination compares these in the database and in JavaScript, and both must agree.
+ */
+const bytewiseText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
 
 /** Identity events as received; one row per (source, id). */
 export const events = pgTable(
@@ -193,7 +200,7 @@ export const approvalTasks = pgTable(
   'approval_tasks',
   {
     /** `taskIdOf(workflowId, step)`: the id the API uses. */
-    taskId: text('task_id').primaryKey(),
+    taskId: bytewiseText('task_id').primaryKey(),
     workflowId: text('workflow_id').notNull(),
     step: text('step').notNull(),
     flow: text('flow').notNull(),
@@ -232,7 +239,7 @@ export const approvalTasks = pgTable(
 export const approvalAssignees = pgTable(
   'approval_assignees',
   {
-    taskId: text('task_id')
+    taskId: bytewiseText('task_id')
       .notNull()
       .references(() => approvalTasks.taskId, { onDelete: 'cascade' }),
     personId: text('person_id').notNull(),

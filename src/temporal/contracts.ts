@@ -135,6 +135,33 @@ export interface ApprovalTask {
   history: ApprovalEvent[];
 }
 
+/**
+ * An approval task as a run writes it to the approval_tasks table at each transition: ids, not
+ * names (but the subject's display name), and the approvers it still waits on. `version` grows
+ * with every write of the run; an older write never replaces a newer one.
+ */
+export interface ApprovalTaskRecord {
+  workflowId: string;
+  step: string;
+  flow: string;
+  title: string;
+  subject: { id: string; displayName?: string };
+  request: string;
+  access?: JsonValue;
+  mode: 'any' | 'all';
+  status: ApprovalStatus;
+  level: number;
+  approvers: string[];
+  /** Approvers who have not decided yet; empty once the task is closed. */
+  pending: string[];
+  openedAt: string;
+  deadline: string;
+  nextReminderAt?: string;
+  nextEscalationAt?: string;
+  closedAt?: string;
+  version: number;
+}
+
 /** A decision sent to a run (the `decide` update), already authenticated by the gateway. */
 export interface DecisionRequest {
   step: string;

@@ -34,13 +34,20 @@ export class VisibilityValueError extends Error {
 }
 
 const MAX_VALUE_LENGTH = 1000;
-const CONTROL = /[\u0000-\u001f\u007f]/u;
+/** Whether any character is a control character (C0 or DEL). */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /** `value` as one single-quoted literal of Temporal's query language. */
 export function literal(value: string, field = 'value'): string {
   if (value.length > MAX_VALUE_LENGTH)
     throw new VisibilityValueError(field, `must be at most ${MAX_VALUE_LENGTH} characters`);
-  if (CONTROL.test(value))
+  if (hasControl(value))
     throw new VisibilityValueError(field, 'must not contain control characters');
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -3,10 +3,16 @@
  * on a decision or on the timeout — approve, reject, or park for an operator. Decisions arrive
  * as `decide` updates, validated against the task (see FlowRun.validateDecision). Durations
  * count calendar time, or business time when the step has business hours.
+ *
+ * Each transition (assigned, reminded, escalated, decided, closed) is written to the
+ * approval_tasks table by a local activity, so approvers' listings read an index; the run stays
+ * the authority on decisions. Runs recorded before this write existed (patch
+ * `approval-task-table`) replay without it and start writing at their next transition.
  */
 import {
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   proxyLocalActivities,
 } from '@temporalio/workflow';
@@ -15,10 +21,15 @@ import { addBusinessTime } from '../../src/dsl/business-time';
 import { stringify } from '../../src/dsl/cel-runtime';
 import type { ApprovalStepIR, ApproverIR, JsonValue } from '../../src/dsl/ir';
 import { APPROVAL_OUTPUT_SHAPE } from '../../src/dsl/shapes';
-import type { ApprovalEvent, ApprovalTask, Approver } from '../../src/temporal/contracts';
+import type {
+  ApprovalEvent,
+  ApprovalTask,
+  ApprovalTaskRecord,
+  Approver,
+} from '../../src/temporal/contracts';
 import type { FlowRun } from '../run';
 
-const { resolveApprovers } = proxyLocalActivities<Activities>({
+const { resolveApprovers, writeApprovalTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
@@ -36,6 +47,76 @@ const { notifyApprovers, closeApprovalTask } = proxyActivities<Activities>({
 
 function at(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** Patch: approval tasks are written to the approval_tasks table at each transition. */
+export const APPROVAL_TASK_TABLE_PATCH = 'approval-task-table';
+
+/** The last version each run wrote, and what each task looked like when last written. */
+const versions = new WeakMap<FlowRun, number>();
+const written = new WeakMap<ApprovalTask, string>();
+
+function undecidedOf(task: ApprovalTask): Approver[] {
+  return task.approvers.filter((a) => !task.decisions.some((d) => d.onBehalfOf === a.id));
+}
+
+function recordOf(task: ApprovalTask, status = task.status): Omit<ApprovalTaskRecord, 'version'> {
+  return {
+    workflowId: task.workflowId,
+    step: task.step,
+    flow: task.flow,
+    title: task.title,
+    subject: {
+      id: task.subject.id,
+      ...(task.subject.displayName ? { displayName: task.subject.displayName } : {}),
+    },
+    request: task.request,
+    ...(task.access !== undefined ? { access: task.access } : {}),
+    mode: task.mode,
+    status,
+    level: task.level,
+    approvers: task.approvers.map((a) => a.id),
+    pending: status === 'open' ? undecidedOf(task).map((a) => a.id) : [],
+    openedAt: task.openedAt,
+    deadline: task.deadline,
+    ...(task.nextReminderAt && status === 'open' ? { nextReminderAt: task.nextReminderAt } : {}),
+    ...(task.nextEscalationAt && status === 'open'
+      ? { nextEscalationAt: task.nextEscalationAt }
+      : {}),
+  };
+}
+
+/**
+ * Writes the task to the approval_tasks table if it changed since the last write (runs with the
+ * patch only); returns whether the run writes the table. Versions grow with every write of the
+ * run and start above workflow time × 1000, so a reset run's writes win over its old ones.
+ */
+async function writeTask(
+  run: FlowRun,
+  task: ApprovalTask,
+  transition: string,
+  status = task.status,
+): Promise<boolean> {
+  if (!patched(APPROVAL_TASK_TABLE_PATCH)) return false;
+  const record = recordOf(task, status);
+  const fingerprint = JSON.stringify(record);
+  if (written.get(task) === fingerprint) return true;
+  const version = Math.max((versions.get(run) ?? 0) + 1, Date.now() * 1000);
+  versions.set(run, version);
+  await writeApprovalTask.executeWithOptions({ summary: `${task.step}: ${transition}` }, [
+    { ...record, ...(status !== 'open' ? { closedAt: at(Date.now()) } : {}), version },
+  ]);
+  written.set(task, fingerprint);
+  return true;
+}
+
+/**
+ * Tasks still open when the run ends (a failed branch beside a waiting one): the table marks
+ * them expired, so they leave approvers' listings.
+ */
+export async function closeAbandonedTasks(run: FlowRun): Promise<void> {
+  for (const task of run.approvals.filter((t) => t.status === 'open'))
+    await writeTask(run, task, 'abandoned', 'expired');
 }
 
 function names(approvers: Approver[]): string {
@@ -122,14 +203,13 @@ async function openAndWait(
     history: [],
   };
   run.approvals.push(task);
+  await writeTask(run, task, 'assigned');
   await notify(run, step, task, 'assigned', task.approvers);
   // reminders keep to a grid from the last assignment or escalation, so slow deliveries do not drift them
   let noticeBase = Date.now();
   let reminders = 0;
   for (;;) {
-    const undecided = task.approvers.filter(
-      (a) => !task.decisions.some((d) => d.onBehalfOf === a.id),
-    );
+    const undecided = undecidedOf(task);
     const nextEscalation = escalations[task.level] ?? Infinity;
     if (undecided.length === 0 && task.status === 'open' && nextEscalation !== Infinity) {
       // nobody to ask at this level (no manager, say): go up the chain now
@@ -162,7 +242,14 @@ async function openAndWait(
         .join(' '),
     );
     run.publishPendingApprovers();
-    if (await condition(() => task.status !== 'open', Math.max(1, next - Date.now()))) break;
+    const decided = task.decisions.length;
+    // with the table, a decision that leaves the task open (mode all) is written too
+    const table = await writeTask(run, task, 'waiting');
+    const woken = () => task.status !== 'open' || (table && task.decisions.length !== decided);
+    if (await condition(woken, Math.max(1, next - Date.now()))) {
+      if (task.status !== 'open') break;
+      continue;
+    }
     const now = Date.now();
     if (now >= deadline) {
       timeOut(step, task);
@@ -178,6 +265,7 @@ async function openAndWait(
     }
   }
   run.approvalClosed();
+  await writeTask(run, task, task.status);
   return task;
 }
 

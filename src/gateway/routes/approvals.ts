@@ -20,6 +20,20 @@ const NewDelegation = z.strictObject({
   endsAt: Timestamp,
 });
 
+/** Query of the approvals listing: whose tasks, how many, from where. */
+const Listing = z.object({
+  approver: PersonId.optional(),
+  limit: z.coerce
+    .number<string>()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(50),
+  cursor: z.string().max(4000, 'is not a cursor of this listing').optional(),
+});
+
+const DelegationQuery = z.object({ person: PersonId.optional() });
+
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationProblem(what, fieldProblems(parsed.error));
@@ -32,13 +46,17 @@ export function approvalRoutes(approvals: ApprovalService): Router {
 
   router.get('/v1/approvals', async (req, res) => {
     const principal = principalOf(req);
-    const approver =
-      typeof req.query.approver === 'string' ? req.query.approver : principal.personId;
+    const query = parse(Listing, req.query, 'query');
+    const approver = query.approver ?? principal.personId;
     if (!approver)
       throw new ValidationProblem('query', [
         { path: '/approver', message: 'is required for a token of no person' },
       ]);
-    res.json({ approver, tasks: await approvals.pending(approver, principal) });
+    const page = await approvals.pending(approver, principal, {
+      limit: query.limit,
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+    });
+    res.json({ approver, ...page });
   });
 
   router.get('/v1/approvals/:taskId', async (req, res) => {
@@ -73,7 +91,7 @@ export function approvalRoutes(approvals: ApprovalService): Router {
   });
 
   router.get('/v1/delegations', async (req, res) => {
-    const person = typeof req.query.person === 'string' ? req.query.person : undefined;
+    const { person } = parse(DelegationQuery, req.query, 'query');
     res.json({ delegations: await approvals.delegations(principalOf(req), person) });
   });
 

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../../db/client';
+import { waitingTasks } from '../../db/repos/approval-tasks';
 import { appendAudit } from '../../db/repos/audit';
 import {
   activeDelegators,
@@ -30,9 +31,15 @@ import {
   ForbiddenProblem,
   HttpProblem,
   NotFoundProblem,
-  UnavailableProblem,
   ValidationProblem,
 } from '../problems';
+import {
+  decodeCursor,
+  displayNames,
+  encodeCursor,
+  summaryOf,
+  type ApprovalSummary,
+} from './approval-listing';
 import { callTemporal, type DependencyMonitor } from './dependencies';
 import type { Principal } from './tokens';
 
@@ -91,9 +98,6 @@ export interface Decider {
   channel: 'api' | 'slack';
 }
 
-/** `state` queries in flight at once while listing an approver's tasks. */
-const STATE_QUERY_CONCURRENCY = 16;
-
 const REFUSAL_STATUS: Record<string, number> = {
   NotAnApprover: 403,
   SubjectCannotApprove: 403,
@@ -136,44 +140,39 @@ export class ApprovalService {
     return (await activeDelegators(this.db, principal.personId, new Date())).includes(approver);
   }
 
-  async pending(approver: string, principal: Principal): Promise<ApprovalView[]> {
+  /**
+   * The open tasks waiting on `approver` or on anyone who delegates to them now, soonest
+   * deadline first, a page at a time — read from the approval_tasks table (one index range per
+   * person), never from the runs. Requests about `approver` themself are left out.
+   */
+  async pending(
+    approver: string,
+    principal: Principal,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ tasks: ApprovalSummary[]; next?: string }> {
     if (!(await this.mayActFor(principal, approver))) {
       throw new ForbiddenProblem(
         `token '${principal.name}' may not list the approvals of ${approver}`,
       );
     }
-    const escaped = approver.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-    // Visibility names the runs; each run's `state` query gives its tasks. The queries run a
-    // few at a time: a run no longer in the worker's cache replays its history to answer.
-    const workflowIds = await this.temporalCall(async () => {
-      const ids: string[] = [];
-      for await (const run of this.temporal.workflow.list({
-        query: `IdflowPendingApprovers = '${escaped}'`,
-      }))
-        ids.push(run.workflowId);
-      return ids;
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const delegators = await activeDelegators(this.db, approver, new Date());
+    const { tasks, more } = await waitingTasks(this.db, {
+      persons: [approver, ...delegators],
+      notAbout: approver,
+      limit: page.limit,
+      ...(after ? { after } : {}),
     });
-    const views: ApprovalView[] = [];
-    let next = 0;
-    const queryNext = async (): Promise<void> => {
-      while (next < workflowIds.length) {
-        const workflowId = workflowIds[next++] as string;
-        const state = await this.temporalCall(() =>
-          this.temporal.workflow.getHandle(workflowId).query<RunState>('state'),
-        ).catch((err: unknown) => {
-          if (err instanceof UnavailableProblem) throw err;
-          return undefined; // closed or gone since the visibility list was read
-        });
-        for (const task of state?.approvals ?? []) {
-          const undecided = task.approvers.some(
-            (a) => a.id === approver && !task.decisions.some((d) => d.onBehalfOf === a.id),
-          );
-          if (task.status === 'open' && undecided) views.push(viewOf(task));
-        }
-      }
+    const names = await displayNames(this.db, [
+      ...new Set(tasks.flatMap(({ task }) => task.approvers)),
+    ]);
+    const last = tasks[tasks.length - 1]?.task;
+    return {
+      tasks: tasks.map(({ task, waitingOn }) => summaryOf(task, waitingOn, names)),
+      ...(more && last
+        ? { next: encodeCursor({ deadline: last.deadline, taskId: last.taskId }) }
+        : {}),
     };
-    await Promise.all(Array.from({ length: STATE_QUERY_CONCURRENCY }, queryNext));
-    return views.sort((a, b) => a.deadline.localeCompare(b.deadline));
   }
 
   async get(taskId: string, principal: Principal): Promise<ApprovalView> {
