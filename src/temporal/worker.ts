@@ -12,14 +12,29 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logging';
 import { SlackNotifier } from '../notify/slack';
 import { workflowBundle } from './bundle';
+import { temporalLogger } from './runtime-logger';
 import { join } from 'node:path';
 
 let runtimeInstalled = false;
 
-/** Quiets the Temporal core's own logging to warnings; installs signal handling once. */
-export function installRuntime(): void {
+/**
+ * Installs signal handling once, and the SDK's logging: its Rust core's warnings forwarded to
+ * `logger` (when given) with repeats throttled, so a Temporal server that is down for a while
+ * is a few log lines, not hundreds.
+ */
+export function installRuntime(logger?: Logger): void {
   if (runtimeInstalled) return;
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(logger
+      ? {
+          logger: temporalLogger(logger),
+          telemetryOptions: {
+            logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+          },
+        }
+      : {}),
+  });
   runtimeInstalled = true;
 }
 
@@ -34,7 +49,7 @@ export async function createWorker(
   db: Database,
   logger: Logger,
 ): Promise<WorkerHandle> {
-  installRuntime();
+  installRuntime(logger);
   const bundle = await workflowBundle(join(config.dataDir, 'bundle'), (m) => logger.info(m));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
