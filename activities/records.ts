@@ -1,10 +1,13 @@
 /**
  * idflow's own records: events as received, the dispatch decision, the outcome of runs. Each
- * writes an audit row.
+ * writes an audit row, keyed by the fact it records, so a retried or replayed activity (its
+ * completion lost when the worker or Temporal went away) does not write it twice. A value the
+ * database refuses fails the activity for good (InvalidValue), naming the column.
  */
+import { Context } from '@temporalio/activity';
 import type { Compiled, FlowIR, PolicyIR } from '../src/dsl/ir';
 import type { Database } from '../src/db/client';
-import { appendAudit } from '../src/db/repos/audit';
+import { appendAudit, type AuditEntry } from '../src/db/repos/audit';
 import { activeDefinitions } from '../src/db/repos/definitions';
 import { insertEvent, recordDecision as storeDecision } from '../src/db/repos/events';
 import { getPersons, toPerson } from '../src/db/repos/persons';
@@ -12,6 +15,7 @@ import { dispatchWorkflowId, type IdentityEvent } from '../src/model/event';
 import type { ManagerSummary, SubjectSnapshot } from '../src/model/person';
 import type { RuleTrace } from '../src/policy/evaluate';
 import type { EventContext, RunOutcome, RunRef } from '../src/temporal/contracts';
+import { databaseFailure } from './errors';
 
 export interface RecordDeps {
   db: Database;
@@ -42,39 +46,49 @@ async function snapshotOf(db: Database, event: IdentityEvent): Promise<SubjectSn
   return subject;
 }
 
+/** The Temporal run id of the workflow that called the running activity, if any. */
+function callerRunId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.runId;
+  } catch {
+    return undefined; // called directly, not as an activity
+  }
+}
+
+/** Runs a record's database work; its database errors name the record. */
+async function recording<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw databaseFailure(`records: ${operation}`, err, { fromDatabase: true }) ?? err;
+  }
+}
+
 export function createRecordActivities({ db }: RecordDeps) {
   return {
     /** Stores the event (once), and gives the dispatcher the subject and active definitions. */
     async recordEvent(event: IdentityEvent): Promise<EventContext> {
       const workflowId = dispatchWorkflowId(event.source, event.id);
-      const inserted = await insertEvent(db, event, workflowId);
-      if (inserted) {
-        await appendAudit(db, {
-          actor: `source:${event.source}`,
-          action: 'event.received',
-          target: `person:${event.subject.id}`,
-          outcome: 'ok',
-          detail: {
-            source: event.source,
-            eventId: event.id,
-            type: event.type,
-            occurredAt: event.occurredAt,
-          },
-          runId: workflowId,
-        });
-      }
-      const subject = await snapshotOf(db, event);
-      const policies = (await activeDefinitions(db, 'Policy')).map((d) => d.ir as PolicyIR);
-      const names = new Set<string>();
-      for (const policy of policies) {
-        for (const rule of policy.rules)
-          if (rule.on.includes(event.type)) rule.run.forEach((f) => names.add(f));
-      }
-      const flows: Record<string, Compiled<FlowIR>> = {};
-      for (const def of await activeDefinitions(db, 'Flow', [...names])) {
-        flows[def.name] = { ir: def.ir as FlowIR, hash: def.hash };
-      }
-      return { subject, policies, flows };
+      await recording('recordEvent', () =>
+        db.transaction(async (tx) => {
+          if (!(await insertEvent(tx, event, workflowId))) return;
+          await appendAudit(tx, {
+            actor: `source:${event.source}`,
+            action: 'event.received',
+            target: `person:${event.subject.id}`,
+            outcome: 'ok',
+            detail: {
+              source: event.source,
+              eventId: event.id,
+              type: event.type,
+              occurredAt: event.occurredAt,
+            },
+            runId: workflowId,
+            dedupeKey: `event.received:${event.source}/${event.id}`,
+          });
+        }),
+      );
+      return recording('recordEvent', () => contextOf(event));
     },
 
     /** Stores the dispatch decision and the runs it started. */
@@ -84,26 +98,36 @@ export function createRecordActivities({ db }: RecordDeps) {
       trace: RuleTrace[];
       runs: RunRef[];
     }): Promise<void> {
-      await storeDecision(db, decision.source, decision.id, decision.trace, decision.runs);
-      await appendAudit(db, {
-        actor: 'idflow:dispatcher',
-        action: 'event.dispatched',
-        target: `event:${decision.source}/${decision.id}`,
-        outcome: decision.runs.length ? 'ok' : 'unchanged',
-        detail: {
-          matchedRules: decision.trace.filter((t) => t.matched).map((t) => `${t.policy}/${t.rule}`),
-          runs: decision.runs,
-        },
-        runId: dispatchWorkflowId(decision.source, decision.id),
-      });
+      await recording('recordDecision', () =>
+        db.transaction(async (tx) => {
+          await storeDecision(tx, decision.source, decision.id, decision.trace, decision.runs);
+          await appendAudit(tx, {
+            actor: 'idflow:dispatcher',
+            action: 'event.dispatched',
+            target: `event:${decision.source}/${decision.id}`,
+            outcome: decision.runs.length ? 'ok' : 'unchanged',
+            detail: {
+              matchedRules: decision.trace
+                .filter((t) => t.matched)
+                .map((t) => `${t.policy}/${t.rule}`),
+              runs: decision.runs,
+            },
+            runId: dispatchWorkflowId(decision.source, decision.id),
+            dedupeKey: `event.dispatched:${decision.source}/${decision.id}`,
+          });
+        }),
+      );
     },
 
     /** Audits how a run ended (and whether it overran its execution budget). */
     async recordRunOutcome(outcome: RunOutcome): Promise<void> {
-      const rows = [
+      // one outcome per execution of the run's workflow
+      const run = `${outcome.runId}/${callerRunId() ?? ''}`;
+      const action = outcome.status === 'Completed' ? 'run.completed' : 'run.failed';
+      const rows: AuditEntry[] = [
         {
           actor: 'idflow:interpreter',
-          action: outcome.status === 'Completed' ? 'run.completed' : 'run.failed',
+          action,
           target: `person:${outcome.subjectId}`,
           outcome: outcome.status === 'Completed' ? 'ok' : 'failed',
           detail: {
@@ -112,6 +136,7 @@ export function createRecordActivities({ db }: RecordDeps) {
             ...(outcome.error ? { error: outcome.error } : {}),
           },
           runId: outcome.runId,
+          dedupeKey: `${action}:${run}`,
         },
       ];
       if (outcome.budgetExceeded) {
@@ -122,9 +147,26 @@ export function createRecordActivities({ db }: RecordDeps) {
           outcome: 'flagged',
           detail: { flow: outcome.flow, hash: outcome.hash, ...outcome.budgetExceeded },
           runId: outcome.runId,
+          dedupeKey: `run.budget-exceeded:${run}`,
         });
       }
-      await appendAudit(db, rows);
+      await recording('recordRunOutcome', () => appendAudit(db, rows));
     },
   };
+
+  /** The subject as stored and the active definitions the event's policies may start. */
+  async function contextOf(event: IdentityEvent): Promise<EventContext> {
+    const subject = await snapshotOf(db, event);
+    const policies = (await activeDefinitions(db, 'Policy')).map((d) => d.ir as PolicyIR);
+    const names = new Set<string>();
+    for (const policy of policies) {
+      for (const rule of policy.rules)
+        if (rule.on.includes(event.type)) rule.run.forEach((f) => names.add(f));
+    }
+    const flows: Record<string, Compiled<FlowIR>> = {};
+    for (const def of await activeDefinitions(db, 'Flow', [...names])) {
+      flows[def.name] = { ir: def.ir as FlowIR, hash: def.hash };
+    }
+    return { subject, policies, flows };
+  }
 }

@@ -3,11 +3,14 @@
  * also writes its audit row and keeps its result under the call's idempotency key, so a
  * retried call (say, after the worker died between the commit and reporting back) returns the
  * first result instead of acting twice. Ops converge: setting what is already set is a success
- * that reports `changed: false`.
+ * that reports `changed: false`. A value the database refuses, or a unique key another person
+ * holds, fails the op for good (InvalidValue, ConstraintViolated) with a message that names the
+ * column or constraint, never the values.
  */
 import type * as z from 'zod';
 import type { idstore } from '../../src/connectors/idstore';
 import type { Database } from '../../src/db/client';
+import { describeDatabaseError } from '../../src/db/errors';
 import { appendAudit } from '../../src/db/repos/audit';
 import { findResult, storeResult } from '../../src/db/repos/idempotency';
 import {
@@ -17,7 +20,7 @@ import {
   updatePerson,
   type PersonRow,
 } from '../../src/db/repos/persons';
-import { connectorFailure } from '../errors';
+import { connectorFailure, databaseFailure } from '../errors';
 import type { OpContext } from './types';
 
 type Ops = (typeof idstore)['ops'];
@@ -60,13 +63,22 @@ async function once<T>(
   op: string,
   act: (tx: Database) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    const done = await findResult<T>(tx, ctx.idempotencyKey);
-    if (done !== undefined) return done;
-    const result = await act(tx);
-    await storeResult(tx, ctx.idempotencyKey, `idstore.${op}`, result);
-    return result;
-  });
+  try {
+    return await db.transaction(async (tx) => {
+      const done = await findResult<T>(tx, ctx.idempotencyKey);
+      if (done !== undefined) return done;
+      const result = await act(tx);
+      await storeResult(tx, ctx.idempotencyKey, `idstore.${op}`, result);
+      return result;
+    });
+  } catch (err) {
+    // an attempt running at the same time kept its result first: that result is this one's
+    if (describeDatabaseError(err)?.constraint === 'idempotency_keys_pkey') {
+      const done = await findResult<T>(db, ctx.idempotencyKey).catch(() => undefined);
+      if (done !== undefined) return done;
+    }
+    throw databaseFailure(`identity store: ${op}`, err, { fromDatabase: true }) ?? err;
+  }
 }
 
 async function requirePerson(tx: Database, personId: string): Promise<PersonRow> {
@@ -95,6 +107,8 @@ export function createIdstoreOps(db: Database) {
       outcome: changed ? 'ok' : 'unchanged',
       detail: { connector: ctx.connector, step: ctx.stepId, ...detail },
       runId: ctx.runId,
+      // the op's idempotency key: one row per step run, whatever retries or replays
+      dedupeKey: `${ctx.idempotencyKey}/${action}`,
     });
 
   return {
@@ -160,8 +174,12 @@ export function createIdstoreOps(db: Database) {
     },
 
     async getPerson(args: Args<'getPerson'>): Promise<Result<'getPerson'>> {
-      const row = await getPerson(db, args.personId);
-      return row ? { found: true, person: toPerson(row) } : { found: false };
+      try {
+        const row = await getPerson(db, args.personId);
+        return row ? { found: true, person: toPerson(row) } : { found: false };
+      } catch (err) {
+        throw databaseFailure('identity store: getPerson', err, { fromDatabase: true }) ?? err;
+      }
     },
   } satisfies { [K in keyof Ops]: (args: Args<K>, ctx: OpContext) => Promise<Result<K>> };
 }

@@ -11,7 +11,7 @@ import type { ActiveConnectors } from '../../src/connectors/active';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../../src/db/repos/audit';
-import { connectorFailure } from '../errors';
+import { activityFailure, connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createHttpConnector } from './http';
 import { createLdapConnector, SECRET_ATTRIBUTE } from './ldap';
@@ -64,15 +64,27 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     );
   }
 
-  /** One audit row per remote side effect: who, which connector and op, the target's answer. */
+  /**
+   * One audit row per remote side effect: who, which connector and op, the target's answer.
+   * A success keeps the arguments (what was provisioned); a failure names the argument fields
+   * only, next to the failure's type and message. Keyed by the call's idempotency key, so a
+   * retry or replay of the same step run does not write it twice.
+   */
   const auditRemote = (call: ConnectorCall, outcome: string, detail: Record<string, unknown>) =>
     appendAudit(db, {
       actor: `flow:${call.flow}`,
       action: `${call.connectorType}.${call.op}`,
       target: `connector:${call.connector}`,
       outcome,
-      detail: { step: call.stepId, args: redacted(call.args), ...detail },
+      detail: {
+        step: call.stepId,
+        ...(outcome === 'failed'
+          ? { fields: Object.keys((call.args as Record<string, unknown> | null) ?? {}) }
+          : { args: redacted(call.args) }),
+        ...detail,
+      },
       runId: call.runId,
+      dedupeKey: `${call.idempotencyKey}/${call.connectorType}.${call.op}${outcome === 'failed' ? '/failed' : ''}`,
     });
 
   return {
@@ -121,7 +133,9 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
       let result: unknown;
       try {
         result = await handler(args.data as never, ctx);
-      } catch (err) {
+      } catch (thrown) {
+        // what a library threw is told by its type and name only
+        const err = activityFailure(`${call.connector}.${call.op}`, thrown);
         // the last word on a permanent failure is audited; transient ones are retried first
         if (!spec.local && !op.readOnly && err instanceof ApplicationFailure && err.nonRetryable)
           await auditRemote(call, 'failed', { error: { type: err.type, message: err.message } });
