@@ -150,6 +150,7 @@ export function createApprovalActivities({ db, logger, connectors, slack }: Appr
             via,
           },
           runId: call.task.workflowId,
+          dedupeKey: `${call.idempotencyKey}/approval.${call.kind}`,
         });
         await storeResult(db, auditKey, 'approval.audit', true);
       }
@@ -173,6 +174,7 @@ export function createApprovalActivities({ db, logger, connectors, slack }: Appr
           outcome: task.status,
           detail: { step: task.step, decisions: task.decisions, level: task.level },
           runId: task.workflowId,
+          dedupeKey: `${call.idempotencyKey}/approval.closed`,
         });
         await storeResult(db, call.idempotencyKey, 'approval.close', true);
       }

@@ -65,6 +65,7 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
           : {}),
       },
       runId: call.runId,
+      dedupeKey: `${call.idempotencyKey}/notification.sent`,
     });
   }
 
