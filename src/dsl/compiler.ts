@@ -3,7 +3,7 @@
  * find: syntax, structure, names, references, types. A definition with any problem yields no IR.
  */
 import { CelTypes } from './cel-check';
-import { compareDiagnostics, type Diagnostic } from './diagnostics';
+import { compareDiagnostics, escapeControl, type Diagnostic } from './diagnostics';
 import type { Compiled, ConnectorIR, FlowIR, JsonValue, PolicyIR } from './ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from './shapes';
 import { parseSource, type SourceDocument } from './source';
@@ -51,7 +51,7 @@ function register<T>(
   const firstAt = first.sd.doc.contents?.range?.[0] ?? 0;
   const pos = first.sd.file.lines.linePos(firstAt);
   const added = report.diagnostics[where] as Diagnostic;
-  added.message += ` at ${first.sd.file.path}:${pos.line}:${pos.col}`;
+  added.message += ` at ${escapeControl(first.sd.file.path)}:${pos.line}:${pos.col}`;
 }
 
 /** Compiles every document of `sources` together (flows see all connectors, and so on). */

@@ -25,10 +25,47 @@ export function toPointer(path: Path): string {
   return path.map((seg) => '/' + String(seg).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
+/**
+ * Characters that must not reach a terminal or a CI log raw: C0 and C1 controls (ESC starts
+ * terminal escape sequences, a newline starts a forged line or annotation), DEL, and the
+ * invisible direction and line-separator marks that make text read other than it is.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `text` with control characters written as escapes (`\n`, `\u001b`): safe to print. */
+export function escapeControl(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A diagnostic whose text parts (file, pointer, message) are safe to print. Every diagnostic is
+ * made through this: file names, keys and values come from users.
+ */
+export function diagnostic(d: Diagnostic): Diagnostic {
+  return {
+    ...d,
+    file: escapeControl(d.file),
+    ...(d.pointer === undefined ? {} : { pointer: escapeControl(d.pointer) }),
+    message: escapeControl(d.message),
+  };
+}
+
+/** A diagnostic for a whole file (unreadable, too big): placed at its first character. */
+export function fileDiagnostic(file: string, code: string, message: string): Diagnostic {
+  return diagnostic({ file, line: 1, column: 1, endLine: 1, endColumn: 1, code, message });
+}
+
 /** `file:line:column: error at /pointer: message` — the format `idflow validate` prints. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.pointer === undefined ? '' : ` at ${d.pointer === '' ? '(document)' : d.pointer}`;
-  return `${d.file}:${d.line}:${d.column}: error${where}: ${d.message}`;
+  const safe = diagnostic(d);
+  const where =
+    safe.pointer === undefined ? '' : ` at ${safe.pointer === '' ? '(document)' : safe.pointer}`;
+  return `${safe.file}:${d.line}:${d.column}: error${where}: ${safe.message}`;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -5,9 +5,12 @@
  */
 import type * as z from 'zod';
 import { closest, didYouMean, listNames, show, type Diagnostic, type Path } from './diagnostics';
+import { MAX_STEP_NESTING } from './limits';
+import { durationRangeProblem, timestampProblem } from './literals';
 import {
   API_VERSION,
   DOCUMENT_KINDS,
+  Duration,
   DOCUMENT_SCHEMAS,
   STEP_KINDS,
   type ConnectorDocument,
@@ -19,6 +22,7 @@ import {
 import { isStepPath, repairDocument } from './repair';
 import { findInlineSecrets } from './secrets';
 import { diagnosticAt, type SourceDocument } from './source';
+import { parseTemplate } from './template';
 import { EXPECTED, errorMap } from './zod-messages';
 
 export type ParsedDocument =
@@ -159,6 +163,36 @@ class StructureReport {
     return last === undefined ? 'the document' : `'${last}'`;
   }
 
+  /**
+   * Literals whose type the language knows but the schema's form cannot fully check: durations
+   * beyond the longest wait, and a `wait.until` written as text that is no timestamp. Walks the
+   * data along the schema (the nesting is bounded: the parser refuses deeper documents).
+   */
+  literals(schema: AnySchema, value: unknown, path: Path): void {
+    const s = pickOption(schema, value);
+    if (s === (Duration as AnySchema) && typeof value === 'string') {
+      const problem = durationRangeProblem(value);
+      if (problem) this.add(path, 'bad-duration', `${this.subject(path)} ${problem}`);
+      return;
+    }
+    if (isWaitUntil(path) && typeof value === 'string') {
+      const literal = literalText(value);
+      const problem = literal === undefined ? undefined : timestampProblem(literal);
+      if (problem) this.add(path, 'bad-timestamp', `${this.subject(path)} ${problem}`);
+      return;
+    }
+    const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (def.type === 'object' && isRecord(value)) {
+      for (const [key, sub] of Object.entries(def.shape as Record<string, AnySchema>))
+        if (key in value) this.literals(sub, value[key], [...path, key]);
+    } else if (def.type === 'array' && Array.isArray(value)) {
+      value.forEach((item, i) => this.literals(def.element as AnySchema, item, [...path, i]));
+    } else if (def.type === 'record' && isRecord(value)) {
+      for (const [key, item] of Object.entries(value))
+        this.literals(def.valueType as AnySchema, item, [...path, key]);
+    }
+  }
+
   issues(issues: readonly Issue[], base: Path): void {
     for (const issue of issues) this.issue(issue, [...base, ...(issue.path as PathKey[])]);
   }
@@ -284,6 +318,50 @@ class StructureReport {
 
 type PathKey = string | number;
 
+function isWaitUntil(path: Path): boolean {
+  return (
+    path[path.length - 1] === 'until' &&
+    path[path.length - 2] === 'wait' &&
+    isStepPath(path.slice(0, -2))
+  );
+}
+
+/** The text of a value without `${…}` (`$${` unescaped), or undefined when it interpolates. */
+function literalText(value: string): string | undefined {
+  const parsed = parseTemplate(value);
+  if (!parsed.ok) return undefined;
+  let text = '';
+  for (const segment of parsed.segments) {
+    if (!('text' in segment)) return undefined;
+    text += segment.text;
+  }
+  return text;
+}
+
+/**
+ * The first step (in document order) nested deeper than the limit, found without recursion so
+ * it runs before anything recursive walks the document.
+ */
+function tooDeepStep(data: unknown): { path: Path; depth: number } | undefined {
+  const stack: Array<{ value: unknown; path: Path; depth: number }> = [
+    { value: data, path: [], depth: 0 },
+  ];
+  while (stack.length) {
+    const { value, path, depth } = stack.pop() as { value: unknown; path: Path; depth: number };
+    const here = isStepPath(path) ? depth + 1 : depth;
+    if (here > MAX_STEP_NESTING) return { path, depth: here };
+    if (value === null || typeof value !== 'object') continue;
+    const entries: Array<[PathKey, unknown]> = Array.isArray(value)
+      ? value.map((item, i) => [i, item])
+      : Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i] as [PathKey, unknown];
+      stack.push({ value: item, path: [...path, key], depth: here });
+    }
+  }
+  return undefined;
+}
+
 /** Checks one document's structure; returns the typed document when it is sound. */
 export function checkStructure(sd: SourceDocument): {
   parsed?: ParsedDocument;
@@ -346,18 +424,28 @@ export function checkStructure(sd: SourceDocument): {
     );
     return { diagnostics };
   }
+  const deep = tooDeepStep(data);
+  if (deep) {
+    diagnostics.push(
+      diagnosticAt(
+        sd,
+        deep.path,
+        'too-deep',
+        `this step is nested ${deep.depth} levels deep; steps may nest at most ${MAX_STEP_NESTING} levels inside branching steps (if, switch), so flatten the branches`,
+      ),
+    );
+    return { diagnostics };
+  }
   const secrets = kind === 'Template' ? [] : findInlineSecrets(data);
   for (const secret of secrets)
     diagnostics.push(diagnosticAt(sd, secret.path, 'inline-secret', secret.message));
   const schema = DOCUMENT_SCHEMAS[kind as DocumentKind] as AnySchema;
   const result = (schema as z.ZodType).safeParse(data, { error: errorMap });
-  let problems: Path[] = secrets.map((s) => s.path);
-  if (!result.success) {
-    const report = new StructureReport(sd, schema, [['apiVersion'], ...problems]);
-    report.issues(result.error.issues, []);
-    diagnostics.push(...report.diagnostics);
-    problems = [...problems, ...report.paths];
-  }
+  const report = new StructureReport(sd, schema, [['apiVersion'], ...secrets.map((s) => s.path)]);
+  report.literals(schema, data, []);
+  if (!result.success) report.issues(result.error.issues, []);
+  diagnostics.push(...report.diagnostics);
+  const problems: Path[] = [...secrets.map((s) => s.path), ...report.paths];
   if (diagnostics.length === 0 && result.success) {
     return { parsed: { kind, value: result.data } as ParsedDocument, diagnostics };
   }

@@ -5,7 +5,12 @@
  */
 import type { Command } from 'commander';
 import { compileSources, type CompileResult } from '../../dsl/compiler';
-import { formatDiagnostic, type Diagnostic } from '../../dsl/diagnostics';
+import {
+  diagnostic,
+  escapeControl,
+  formatDiagnostic,
+  type Diagnostic,
+} from '../../dsl/diagnostics';
 import { loadSources } from '../../dsl/load';
 
 export const DEFAULT_DEFINITIONS = 'definitions';
@@ -20,10 +25,28 @@ export async function compilePaths(
   return { ...result, documents: sources.length };
 }
 
-function github(d: Diagnostic): string {
-  const escape = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const props = `file=${d.file},line=${d.line},col=${d.column},endLine=${d.endLine},endColumn=${d.endColumn}`;
-  return `::error ${props},title=idflow ${d.code}::${escape(d.pointer ? `${d.pointer}: ${d.message}` : d.message)}`;
+/** GitHub's escaping of an annotation's message. */
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** GitHub's escaping of an annotation's properties, where `,` and `:` separate fields. */
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** One GitHub Actions annotation; user text is escaped first (see `diagnostic`). */
+export function githubAnnotation(raw: Diagnostic): string {
+  const d = diagnostic(raw);
+  const props = [
+    `file=${escapeProperty(d.file)}`,
+    `line=${d.line}`,
+    `col=${d.column}`,
+    `endLine=${d.endLine}`,
+    `endColumn=${d.endColumn}`,
+    `title=${escapeProperty(`idflow ${d.code}`)}`,
+  ].join(',');
+  return `::error ${props}::${escapeData(d.pointer ? `${d.pointer}: ${d.message}` : d.message)}`;
 }
 
 export function registerValidate(program: Command): void {
@@ -34,20 +57,22 @@ export function registerValidate(program: Command): void {
     .option('--format <format>', 'text, json or github', 'text')
     .action(async (paths: string[], options: { format: string }) => {
       if (!['text', 'json', 'github'].includes(options.format)) {
-        throw new Error(`--format must be text, json or github, not '${options.format}'`);
+        throw new Error(
+          `--format must be text, json or github, not '${escapeControl(options.format)}'`,
+        );
       }
       const result = await compilePaths(paths);
       const { diagnostics } = result;
       if (options.format === 'json') {
         console.log(
           JSON.stringify(
-            diagnostics.map((d) => ({ severity: 'error', ...d })),
+            diagnostics.map((d) => ({ severity: 'error', ...diagnostic(d) })),
             null,
             2,
           ),
         );
       } else if (options.format === 'github') {
-        diagnostics.forEach((d) => console.log(github(d)));
+        diagnostics.forEach((d) => console.log(githubAnnotation(d)));
       } else {
         diagnostics.forEach((d) => console.log(formatDiagnostic(d)));
         const n = (count: number, one: string, many: string) =>

@@ -5,6 +5,7 @@
 import { didYouMean, type Path } from '../diagnostics';
 import type { JsonValue, ValueIR } from '../ir';
 import { expectedOf, literalProblem, type JsonSchema } from '../json-schema';
+import { timestampProblem } from '../literals';
 import { describeShape, isListShape, isMapShape, isObjectShape, type Shape } from '../shapes';
 import type { SourceDocument } from '../source';
 import { hasInterpolation } from '../template';
@@ -81,7 +82,10 @@ export class ArgsChecker {
       const irs = items as ValueIR[];
       return irs.every((i) => 'lit' in i) ? { lit: raw as JsonValue } : { list: irs };
     }
-    const problem = literalProblem(raw, schema);
+    const problem =
+      type === 'string' && schema.format === 'date-time' && typeof raw === 'string'
+        ? (literalProblem(raw, { ...schema, format: undefined }) ?? timestampProblem(raw))
+        : literalProblem(raw, schema);
     if (problem) {
       this.report.error(this.sd, path, 'arg-value', `${this.subject(path)} ${problem}`);
       return undefined;

@@ -8,6 +8,7 @@ import { fitsInputShape } from '../inputs';
 import type { InputIR, JsonValue } from '../ir';
 import type { ObjectShape, Shape } from '../shapes';
 import type { FlowDocument } from '../schema';
+import { timestampProblem } from '../literals';
 import { describe } from '../zod-messages';
 import type { FlowCompiler } from './flow';
 
@@ -41,12 +42,14 @@ export function compileInputs(
       );
     }
     if (input.default !== undefined) {
-      if (!fitsInputShape(input.default, shape)) {
-        fc.error(
-          [...path, 'default'],
-          'bad-input',
-          `default must be a ${input.type}, not ${describe(input.default)}`,
-        );
+      const problem =
+        input.type === 'timestamp'
+          ? timestampProblem(input.default)
+          : fitsInputShape(input.default, shape)
+            ? undefined
+            : `must be a ${input.type}, not ${describe(input.default)}`;
+      if (problem) {
+        fc.error([...path, 'default'], 'bad-input', `default ${problem}`);
       } else if (input.enum && !input.enum.includes(input.default as string)) {
         fc.error(
           [...path, 'default'],
