@@ -126,7 +126,7 @@ export function supervise<T extends SupervisedChild>(
         current = child;
         restarts += 1;
         startedAt = Date.now();
-        options.log.info({ pid: child.pid, restarts }, `${options.name} is running again`);
+        options.log.info({ childPid: child.pid, restarts }, `${options.name} is running again`);
         options.onRestarted?.(child);
         watch(child);
         return;

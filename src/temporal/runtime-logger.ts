@@ -15,17 +15,23 @@ const PINO_LEVEL = {
   ERROR: 'error',
 } as const satisfies Record<LogLevel, string>;
 
-/** What makes two messages "the same" for throttling: level and text without numbers. */
-function kindOf(level: LogLevel, message: string): string {
-  return `${level}:${message.replace(/\d+/g, '#').slice(0, 200)}`;
+/**
+ * What makes two messages "the same" for throttling: level, text without numbers, and the
+ * workflow and activity they are about (so one run's failure never hides another's).
+ */
+function kindOf(level: LogLevel, message: string, meta: LogMetadata | undefined): string {
+  const about = [meta?.workflowId, meta?.activityId].filter((v) => typeof v === 'string');
+  return [level, message.replace(/\d+/g, '#').slice(0, 200), ...about].join('\u0000');
 }
+
+const NOISE = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken']);
 
 /** Meta the SDK attaches that is noise in idflow's log, or may be large. */
 function tidy(meta: LogMetadata | undefined): Record<string, unknown> {
   if (!meta) return {};
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
-    if (key === 'sdkComponent' || key === 'taskQueue' || key === 'namespace') continue;
+    if (NOISE.has(key)) continue;
     out[key] = typeof value === 'string' && value.length > 500 ? `${value.slice(0, 500)}…` : value;
   }
   return out;
@@ -48,7 +54,7 @@ export function temporalLogger(log: Logger, options: ThrottleOptions = {}): Temp
     const pinoLevel = PINO_LEVEL[level];
     if (!sdk.isLevelEnabled(pinoLevel)) return;
     if (level === 'WARN' || level === 'ERROR') {
-      const kind = kindOf(level, message);
+      const kind = kindOf(level, message, meta);
       const entry = seen.get(kind);
       const t = now();
       if (entry && t - entry.since < windowMs) {

@@ -40,6 +40,16 @@ test('repeated warnings are logged once per window, then with the count held bac
   expect(lines[0]).not.toHaveProperty('sdkComponent');
 });
 
+test("one run's failure never hides another's", () => {
+  const { lines, log } = capture();
+  const sdk = temporalLogger(log);
+  sdk.warn('Activity failed', { workflowId: 'flow/a', activityId: '3', taskToken: 'x' });
+  sdk.warn('Activity failed', { workflowId: 'flow/b', activityId: '3' });
+  sdk.warn('Activity failed', { workflowId: 'flow/b', activityId: '3' });
+  expect(lines.map((l) => l.workflowId)).toEqual(['flow/a', 'flow/b']);
+  expect(lines[0]).not.toHaveProperty('taskToken');
+});
+
 test('info lines pass through, and levels below the logger level are dropped', () => {
   const { lines, log } = capture();
   const sdk = temporalLogger(log);

@@ -181,7 +181,7 @@ export function registerDev(program: Command): void {
           log,
           onGiveUp: halt,
         });
-        log.info({ address: first.address, pid: first.pid }, 'Temporal dev server started');
+        log.info({ address: first.address, serverPid: first.pid }, 'Temporal dev server started');
       }
       const db = await database(config, 'dev');
       running.db = db;
