@@ -3,7 +3,9 @@
  * and the target's answer mapped to idflow's failure types (401/403 → ConnectorAuthFailed,
  * 404 → TargetNotFound, 409/412 → TargetConflict, 429 → RateLimited after Retry-After,
  * 5xx and network errors → TargetUnavailable, other 4xx → InvalidRequest). Credentials are
- * never part of a message; a target's error body is quoted at most 300 characters.
+ * never part of a message, and neither is a target's error text: it often echoes what was sent
+ * ("userName 'ada.lovelace' already exists"). A message names the status and the error codes
+ * the answer gives (SCIM `scimType`, `code`, `error`), nothing else of it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { HttpAuth, SecretEnv } from '../../src/connectors/common';
@@ -62,10 +64,31 @@ function statusFailure(status: number): FailureType {
   return 'InvalidRequest';
 }
 
-function quote(body: unknown): string {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  if (!text) return '';
-  return `: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+const CODE_FIELDS = ['scimType', 'code', 'error', 'errorCode', 'error_code', 'type', 'reason'];
+const TOKEN = /^[A-Za-z][A-Za-z0-9_.:-]{0,59}$/;
+
+/**
+ * The machine-readable error codes of an answer (`scimType: uniqueness`, `code: E_LOCKED`),
+ * at the top or under `error`/`errors[0]`: short tokens only, so a field that carries free
+ * text (or a value from the request) is left out.
+ */
+export function errorCodes(body: unknown): string {
+  const places: unknown[] = [body];
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    places.push(b.error, Array.isArray(b.errors) ? b.errors[0] : undefined);
+  }
+  const codes: string[] = [];
+  for (const place of places) {
+    if (!place || typeof place !== 'object' || Array.isArray(place)) continue;
+    for (const field of CODE_FIELDS) {
+      const value = (place as Record<string, unknown>)[field];
+      if (typeof value === 'string' && TOKEN.test(value) && !value.includes('@'))
+        codes.push(`${field} ${value}`);
+      if (codes.length >= 3) break;
+    }
+  }
+  return codes.length ? ` (${[...new Set(codes)].join(', ')})` : '';
 }
 
 /** Retry-After in seconds or as a date, as milliseconds from now. */
@@ -135,14 +158,15 @@ export async function httpCall(
       if (accepted) {
         throw connectorFailure(
           'InvalidResponse',
-          `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status} with a body that is not JSON`,
+          `${where}: ${request.method} answered ${res.status} with a body that is not JSON`,
         );
       }
     }
   }
   if (!accepted) {
     const type = res.status < 400 ? 'InvalidResponse' : statusFailure(res.status);
-    const message = `${where}: ${request.method} ${new URL(request.url).pathname} answered ${res.status}${quote(body)}`;
+    // the path may hold a person's id or address (`/users/ada@…`): the op and method say where
+    const message = `${where}: ${request.method} answered ${res.status}${errorCodes(body)}`;
     if (type === 'RateLimited') {
       const delay = retryAfterMs(res.headers.get('retry-after'));
       throw ApplicationFailure.create({

@@ -39,7 +39,10 @@ export function createHttpConnector(timeoutMs = 30_000) {
             const base = cfg.baseUrl.endsWith('/') ? cfg.baseUrl : `${cfg.baseUrl}/`;
             const url = new URL(a.path.replace(/^\/+/, ''), base);
             if (url.origin !== new URL(base).origin)
-              throw connectorFailure('InvalidRequest', `${where}: path ${a.path} leaves ${base}`);
+              throw connectorFailure(
+                'InvalidRequest',
+                `${where}: the path leaves ${base}; give a path below it`,
+              );
             for (const [k, v] of Object.entries(a.query ?? {})) url.searchParams.set(k, String(v));
             const expected = a.expectStatus;
             const res = await httpCall(

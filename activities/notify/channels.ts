@@ -20,7 +20,7 @@ import {
   tlsOptions,
   withinLimits,
 } from '../connectors/support';
-import { connectorFailure } from '../errors';
+import { connectorFailure, errorName } from '../errors';
 
 type EmailConfig = z.infer<typeof email.config>;
 type SlackConfig = z.infer<typeof slack.config>;
@@ -43,11 +43,28 @@ function cacheKey(name: string, config: unknown, secret: string): string {
     .digest('hex');
 }
 
+/**
+ * What may be said of an SMTP failure: the reply code and enhanced status ("550 5.1.1"), or
+ * nodemailer's error code. Never the reply's text, which quotes addresses ("<ada@…>: Recipient
+ * address rejected") and sometimes the message.
+ */
+function smtpReply(err: unknown): string {
+  const e = err as { code?: unknown; responseCode?: unknown; response?: unknown };
+  const parts: string[] = [];
+  if (typeof e.responseCode === 'number') parts.push(String(e.responseCode));
+  const enhanced =
+    typeof e.response === 'string' ? /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(e.response) : null;
+  if (enhanced?.[1]) parts.push(enhanced[1]);
+  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) parts.push(e.code);
+  return parts.length ? parts.join(' ') : errorName(err);
+}
+
 function smtpFailure(where: string, err: unknown, cfg: EmailConfig): never {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
-  const reply = (e.response ?? e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 300);
+  const text = e.response ?? e.message ?? '';
+  const reply = smtpReply(err);
   const untrusted = certificateProblem(err);
-  if (untrusted || /certificate/i.test(reply))
+  if (untrusted || /certificate/i.test(text))
     throw connectorFailure(
       'ConnectorAuthFailed',
       `${where}: the TLS certificate of ${cfg.host} is not trusted: ${untrusted ?? reply}; give its CA in config.tls.caFile`,
@@ -75,7 +92,10 @@ function smtpFailure(where: string, err: unknown, cfg: EmailConfig): never {
   if (e.responseCode && e.responseCode >= 400 && e.responseCode < 500)
     throw connectorFailure('TargetUnavailable', `${where}: the SMTP server deferred it (${reply})`);
   if (e.responseCode && e.responseCode >= 500)
-    throw connectorFailure('InvalidRequest', `${where}: the SMTP server rejected it (${reply})`);
+    throw connectorFailure(
+      'InvalidRequest',
+      `${where}: the SMTP server rejected it (${reply}${e.code === 'EENVELOPE' ? ', a recipient or the sender' : ''})`,
+    );
   throw connectorFailure('TargetUnavailable', `${where}: sending failed (${reply})`);
 }
 
@@ -207,7 +227,7 @@ export class Channels {
         if (['users_not_found', 'channel_not_found', 'user_not_found'].includes(error))
           throw connectorFailure(
             'TargetNotFound',
-            `${where}: Slack has no ${recipient} (${error})`,
+            `${where}: Slack has no ${recipient.includes('@') ? 'user with the recipient address' : `channel ${recipient}`} (${error})`,
           );
         if (e.code === ErrorCode.PlatformError)
           throw connectorFailure(
@@ -239,10 +259,10 @@ export class Channels {
     const res = await this.slackClient(name, cfg)
       .auth.test()
       .catch((err: unknown) => {
-        const e = err as { data?: { error?: string }; message?: string };
+        const e = err as { data?: { error?: string } };
         throw connectorFailure(
           e.data?.error ? 'ConnectorAuthFailed' : 'TargetUnavailable',
-          `channel '${name}': ${e.data?.error ?? e.message ?? String(err)}`,
+          `channel '${name}': ${e.data?.error ?? errorName(err)}`,
         );
       });
     return [`Slack accepts the bot token (team ${res.team ?? '?'}, bot user ${res.user ?? '?'})`];
