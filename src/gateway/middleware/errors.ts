@@ -1,6 +1,7 @@
 /** The one place errors become HTTP responses (problem+json); unknown errors are logged, not shown. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../../logging';
+import { toDatabaseError } from '../../db/errors';
 import { HttpProblem } from '../problems';
 import { clientOrDependencyProblem } from '../error-problems';
 
@@ -76,7 +77,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       send(res, problem, req.originalUrl);
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    // a database error is told by its kind, column and constraint: the driver's own error
+    // (drizzle quotes the statement and every parameter) never reaches the log or the client
+    const database = toDatabaseError('the request', err);
+    if (database?.kind === 'invalid-value' || database?.kind === 'constraint') {
+      send(
+        res,
+        database.kind === 'invalid-value'
+          ? new HttpProblem(400, 'invalid-value', 'A value cannot be stored', database.message)
+          : new HttpProblem(409, 'conflict', 'Conflict', database.message),
+        req.originalUrl,
+      );
+      return;
+    }
+    logger.error({ err: database ?? err, method: req.method, path: req.path }, 'request failed');
     send(
       res,
       new HttpProblem(
