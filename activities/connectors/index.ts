@@ -4,6 +4,7 @@
  * validates the arguments against the op's schema, runs the op, and validates the result.
  */
 import { connectorType } from '../../src/connectors/registry';
+import { argsOf } from '../../src/connectors/spec';
 import type { JsonValue } from '../../src/dsl/ir';
 import type { Database } from '../../src/db/client';
 import type { ConnectorCall } from '../../src/temporal/contracts';
@@ -114,7 +115,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
       const handler = ops[call.op];
       if (!op || !handler)
         throw connectorFailure('InvalidRequest', `${call.connectorType} has no op '${call.op}'`);
-      const args = op.args.safeParse(call.args);
+      const args = argsOf(op, connector.config).safeParse(call.args);
       if (!args.success) {
         throw connectorFailure(
           'InvalidRequest',

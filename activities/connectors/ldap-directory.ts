@@ -119,6 +119,32 @@ export class Directory {
     return undefined;
   }
 
+  /** Entries under usersDn (and the disabled OU) whose `attribute` equals `value`. */
+  async findAll(attribute: string, value: string): Promise<Entry[]> {
+    return this.searchAll(`(${attribute}=${escapeFilter(value)})`, ['*']);
+  }
+
+  /** The ids among `ids` that an account already has (lower case: ids match without case). */
+  async taken(ids: string[]): Promise<Set<string>> {
+    const filter = `(|${ids.map((id) => `(${this.idAttribute}=${escapeFilter(id)})`).join('')})`;
+    const entries = await this.searchAll(filter, [this.idAttribute]);
+    return new Set(entries.flatMap((e) => values(e, this.idAttribute).map((v) => v.toLowerCase())));
+  }
+
+  private async searchAll(filter: string, attributes: string[]): Promise<Entry[]> {
+    const found: Entry[] = [];
+    for (const base of this.searchBases()) {
+      const { searchEntries } = await this.client.search(base, {
+        scope: 'sub',
+        filter,
+        attributes,
+        paged: true,
+      });
+      found.push(...searchEntries);
+    }
+    return found;
+  }
+
   async mustFind(id: string, op: string, connector: string): Promise<Entry> {
     const entry = await this.find(id);
     if (!entry) {

@@ -22,9 +22,12 @@ import {
   strings,
   values,
   type LdapConfig,
+  type Value,
 } from './ldap-directory';
 import { mapError } from './ldap-errors';
+import { claim, ownerOf } from './ownership';
 import { withinLimits } from './support';
+import { deriveUsername } from './ldap-username';
 import type { OpContext } from './types';
 
 export { escapeDn, escapeFilter, SECRET_ATTRIBUTE, type LdapConfig } from './ldap-directory';
@@ -32,6 +35,31 @@ export { escapeDn, escapeFilter, SECRET_ATTRIBUTE, type LdapConfig } from './lda
 type Ops = typeof ldap.ops;
 type Args<K extends keyof Ops> = z.infer<Ops[K]['args']>;
 type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
+
+/**
+ * The attributes to write, with the owner's value in the correlation attribute. The attributes
+ * may give that attribute too, but only with the same value: one account, one owner.
+ */
+function withOwnerAttribute(
+  where: string,
+  attributes: Record<string, Value>,
+  correlation: LdapConfig['correlation'],
+  owner: string | undefined,
+): Record<string, Value> {
+  if (!correlation || owner === undefined) return attributes;
+  const out: Record<string, Value> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key.toLowerCase() !== correlation.attribute.toLowerCase()) out[key] = value;
+    else if (strings(value).join('\n') !== owner) {
+      throw connectorFailure(
+        'InvalidRequest',
+        `${where}: attributes.${key} must be the owner's value or left out: config.correlation records the owner there`,
+      );
+    }
+  }
+  out[correlation.attribute] = owner;
+  return out;
+}
 
 export function createLdapConnector(timeoutMs = 30_000) {
   async function run<T>(
@@ -91,11 +119,26 @@ export function createLdapConnector(timeoutMs = 30_000) {
   const ops = {
     createAccount: (a: Args<'createAccount'>, ctx: OpContext) =>
       run(ctx, 'createAccount', async (dir): Promise<Result<'createAccount'>> => {
-        const converge = async (existing: Entry) => ({
-          dn: existing.dn,
-          created: false,
-          changed: await dir.setAttributes(existing, a.attributes),
-        });
+        const where = `${ctx.connector}.createAccount`;
+        const account = `${dir.idAttribute}=${a.id}`;
+        const correlation = dir.cfg.correlation;
+        const owner = ownerOf(where, correlation, a.owner);
+        const attributes = withOwnerAttribute(where, a.attributes, correlation, owner);
+        // an existing account is converged only when it is this person's (or unowned and adopted)
+        const converge = async (existing: Entry) => {
+          claim(
+            where,
+            account,
+            correlation,
+            owner,
+            correlation ? values(existing, correlation.attribute) : [],
+          );
+          return {
+            dn: existing.dn,
+            created: false,
+            changed: await dir.setAttributes(existing, attributes),
+          };
+        };
         // anywhere under usersDn (or the disabled OU): an existing account is converged, not doubled
         const found = await dir.find(a.id);
         let outcome: { dn: string; created: boolean; changed: boolean };
@@ -106,7 +149,7 @@ export function createLdapConnector(timeoutMs = 30_000) {
             objectClass: dir.cfg.userObjectClasses ?? ['inetOrgPerson'],
             [dir.idAttribute]: [a.id],
           };
-          for (const [k, v] of Object.entries(a.attributes)) {
+          for (const [k, v] of Object.entries(attributes)) {
             const list = strings(v);
             if (list.length) entry[k] = list;
           }
@@ -116,7 +159,7 @@ export function createLdapConnector(timeoutMs = 30_000) {
           if (!rdnValue) {
             throw connectorFailure(
               'InvalidRequest',
-              `${ctx.connector}.createAccount: new entries are named by ${rdnAttribute}, which the attributes do not give`,
+              `${where}: new entries are named by ${rdnAttribute}, which the attributes do not give`,
             );
           }
           const dn = `${rdnAttribute}=${escapeDn(rdnValue)},${dir.cfg.usersDn}`;
@@ -124,9 +167,16 @@ export function createLdapConnector(timeoutMs = 30_000) {
             await dir.client.add(dn, entry);
             outcome = { dn, created: true, changed: true };
           } catch (err) {
-            // created meanwhile by someone else: converge that one
             if (!(err instanceof ResultCodeError && err.code === 68)) throw err;
-            outcome = await converge(await dir.mustFind(a.id, 'createAccount', ctx.connector));
+            // created meanwhile: converge it if it is this person's account
+            const raced = await dir.find(a.id);
+            if (!raced) {
+              throw connectorFailure(
+                'TargetConflict',
+                `${where}: another entry under ${dir.cfg.usersDn} has the ${rdnAttribute} that would name ${account}; it was left unchanged`,
+              );
+            }
+            outcome = await converge(raced);
           }
         }
         const { dn: entryDn, created } = outcome;
@@ -135,6 +185,11 @@ export function createLdapConnector(timeoutMs = 30_000) {
           changed = (await dir.membership('add', entryDn, group, ctx.connector)).changed || changed;
         return { dn: entryDn, created, changed };
       }),
+
+    deriveUsername: (a: Args<'deriveUsername'>, ctx: OpContext) =>
+      run(ctx, 'deriveUsername', (dir) =>
+        deriveUsername(dir, a, `${ctx.connector}.deriveUsername`),
+      ),
 
     updateAccount: (a: Args<'updateAccount'>, ctx: OpContext) =>
       run(ctx, 'updateAccount', async (dir): Promise<Result<'updateAccount'>> => {

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import type { scim } from '../../src/connectors/scim';
 import { connectorFailure } from '../errors';
 import { authHeader, credentialsOf, httpCall, type HttpResponse } from './http-client';
+import { claim, ownerOf, type Correlation } from './ownership';
 import { withinLimits } from './support';
 import type { OpContext } from './types';
 
@@ -64,6 +65,73 @@ function view(user: ScimUser): Result<'getUser'>['user'] & object {
   delete rest.schemas;
   delete rest.meta;
   return rest as Result<'getUser'>['user'] & object;
+}
+
+/** Whether a target's answer holds a resource id (a 201 may come without one). */
+function hasId(body: unknown): boolean {
+  return (
+    typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string'
+  );
+}
+
+/** `externalId`, or an extension attribute by URN: its schema and its name. */
+function ownerPath(attribute: string): { schema?: string; name: string } {
+  const cut = attribute.lastIndexOf(':');
+  return cut < 0
+    ? { name: attribute }
+    : { schema: attribute.slice(0, cut), name: attribute.slice(cut + 1) };
+}
+
+/** The owner values a user holds in the correlation attribute. */
+function ownerValues(user: Record<string, unknown>, attribute: string): string[] {
+  const { schema, name } = ownerPath(attribute);
+  const holder = schema ? user[schema] : user;
+  const value =
+    typeof holder === 'object' && holder !== null
+      ? (holder as Record<string, unknown>)[name]
+      : undefined;
+  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list.filter((v) => v !== '').map(String);
+}
+
+/**
+ * The user with the owner's value in the correlation attribute; the user may give that
+ * attribute too, but only with the same value: one account, one owner.
+ */
+function withOwnerValue(
+  where: string,
+  user: Args<'createUser'>['user'],
+  correlation: Correlation | undefined,
+  owner: string | undefined,
+): Args<'createUser'>['user'] {
+  if (!correlation || owner === undefined) return user;
+  const given = ownerValues(user, correlation.attribute);
+  if (given.length > 0 && (given.length > 1 || given[0] !== owner)) {
+    throw connectorFailure(
+      'InvalidRequest',
+      `${where}: user.${correlation.attribute} must be the owner's value or left out: config.correlation records the owner there`,
+    );
+  }
+  const { schema, name } = ownerPath(correlation.attribute);
+  if (!schema) return { ...user, [name]: owner };
+  const extension = user[schema];
+  return {
+    ...user,
+    [schema]: {
+      ...(typeof extension === 'object' && extension !== null ? extension : {}),
+      [name]: owner,
+    },
+  };
+}
+
+/** The user's own `schemas`, else the core User schema and the extensions it has attributes of. */
+function schemasOf(user: Record<string, unknown>): string[] {
+  if (Array.isArray(user.schemas) && user.schemas.every((x) => typeof x === 'string'))
+    return user.schemas;
+  return [
+    USER_SCHEMA,
+    ...Object.keys(user).filter((k) => k.startsWith('urn:') && k !== USER_SCHEMA),
+  ];
 }
 
 class ScimTarget {
@@ -151,7 +219,7 @@ class ScimTarget {
       const current = await this.getUser(id);
       if (!current) throw connectorFailure('TargetNotFound', `${this.where}: no user ${id}`);
       const res = await this.call('PUT', `/Users/${encodeURIComponent(id)}`, {
-        body: { schemas: [USER_SCHEMA], ...user, id },
+        body: { ...user, schemas: schemasOf(user), id },
         headers: current.etag ? { 'if-match': current.etag } : {},
         accept: (s) => (s >= 200 && s < 300) || (s === 412 && attempt === 0),
       });
@@ -189,21 +257,40 @@ export function createScimConnector(timeoutMs = 30_000) {
   const ops = {
     createUser: (a: Args<'createUser'>, ctx: OpContext) =>
       run(ctx, 'createUser', async (t): Promise<Result<'createUser'>> => {
+        const correlation = t.cfg.correlation;
+        const owner = ownerOf(t.where, correlation, a.owner);
+        const user = withOwnerValue(t.where, a.user, correlation, owner);
         const res = await t.call('POST', '/Users', {
-          body: { schemas: [USER_SCHEMA], ...a.user },
+          body: { ...user, schemas: schemasOf(user) },
           accept: (s) => (s >= 200 && s < 300) || s === 409,
         });
-        if (res.status !== 409)
-          return { user: view(parsed(t.where, ScimUser, res.body, 'user')), created: true };
-        // the userName is taken: converge the existing user to what was asked
-        const existing = await t.findBy('userName', a.user.userName);
+        const account = (found: ScimUser) => `user ${found.id}`;
+        const owners = (found: ScimUser) =>
+          correlation ? ownerValues(found, correlation.attribute) : [];
+        if (res.status !== 409) {
+          if (hasId(res.body))
+            return { user: view(parsed(t.where, ScimUser, res.body, 'user')), created: true };
+          // created, but the answer holds no resource (RFC 7644 says it should, not must)
+          const created = await t.findBy('userName', user.userName);
+          if (!created) {
+            throw connectorFailure(
+              'InvalidResponse',
+              `${t.where}: the target answered ${res.status} without the user's id, and no user has the userName it was given`,
+            );
+          }
+          if (correlation) claim(t.where, account(created), correlation, owner, owners(created));
+          return { user: view(created), created: true };
+        }
+        // the userName is taken: converge that user, if it is this person's
+        const existing = await t.findBy('userName', user.userName);
         if (!existing) {
           throw connectorFailure(
             'TargetConflict',
-            `${t.where}: the target refused userName ${a.user.userName} as taken, but no user has it`,
+            `${t.where}: the target refused the userName as taken, but no user has it`,
           );
         }
-        return { user: view(await t.replace(existing.id, a.user)), created: false };
+        claim(t.where, account(existing), correlation, owner, owners(existing));
+        return { user: view(await t.replace(existing.id, user)), created: false };
       }),
 
     getUser: (a: Args<'getUser'>, ctx: OpContext) =>
@@ -252,9 +339,15 @@ export function createScimConnector(timeoutMs = 30_000) {
     deleteUser: (a: Args<'deleteUser'>, ctx: OpContext) =>
       run(ctx, 'deleteUser', async (t): Promise<Result<'deleteUser'>> => {
         const res = await t.call('DELETE', `/Users/${encodeURIComponent(a.id)}`, {
-          accept: (s) => (s >= 200 && s < 300) || s === 404,
+          accept: (s) => (s >= 200 && s < 300) || s === 404 || s >= 500,
         });
-        return { deleted: res.status !== 404 };
+        if (res.status < 500) return { deleted: res.status !== 404 };
+        // some targets answer 5xx for a user already deleted: gone is gone
+        if (!(await t.getUser(a.id))) return { deleted: false };
+        throw connectorFailure(
+          'TargetUnavailable',
+          `${t.where}: DELETE /Users/${a.id} answered ${res.status}, and the user is still there`,
+        );
       }),
 
     addGroupMember: (a: Args<'addGroupMember'>, ctx: OpContext) =>

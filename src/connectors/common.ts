@@ -50,3 +50,46 @@ export const REMOTE_DEFAULTS = {
     maximumIntervalMs: 60_000,
   },
 } as const;
+
+/**
+ * The person an account is for, as the target records it: the value the connector's
+ * `correlation.attribute` holds (idflow's person id, an employee number). Create-if-absent ops
+ * converge an existing account only when it holds this value.
+ */
+export const Owner = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe('the correlation value of the person the account is for (config.correlation)');
+
+/** How a target records who an account belongs to; `attribute` is type-specific. */
+export function correlationConfig<A extends z.ZodType<string>>(attribute: A) {
+  return z
+    .strictObject({
+      attribute,
+      adoptUnowned: z
+        .boolean()
+        .optional()
+        .describe(
+          'true: an existing account with no owner value is taken over (and given one); default false: refused',
+        ),
+    })
+    .describe(
+      'the attribute that names the person an account belongs to; create-if-absent ops converge only accounts of the same person',
+    );
+}
+
+/**
+ * An op's `args` and `argsFor` when it takes the account's owner: `owner` is required where the
+ * connector declares `correlation`, and unknown where it does not (an owner that nothing would
+ * record is a mistake to point out, not to ignore).
+ */
+export function withOwner<S extends z.ZodRawShape>(shape: S) {
+  const without = z.strictObject(shape);
+  const required = z.strictObject({ ...shape, owner: Owner });
+  return {
+    args: z.strictObject({ ...shape, owner: Owner.optional() }),
+    argsFor: (config: Record<string, unknown>): z.ZodObject =>
+      config.correlation === undefined ? without : required,
+  };
+}

@@ -3,7 +3,16 @@
  * Declarations only; the activities live in activities/connectors/ldap.ts.
  */
 import * as z from 'zod';
-import { AttributeValue, Limits, REMOTE_DEFAULTS, SecretEnv, Tls } from './common';
+import {
+  AttributeValue,
+  correlationConfig,
+  Limits,
+  Owner,
+  REMOTE_DEFAULTS,
+  SecretEnv,
+  Tls,
+  withOwner,
+} from './common';
 import { defineConnectorType } from './spec';
 
 const AccountId = z
@@ -12,7 +21,8 @@ const AccountId = z
   .max(256)
   .describe('The account name: the value of the configured id attribute (uid, sAMAccountName)');
 const Group = z.string().min(1).describe('A group: its cn under groupsDn, or its full DN');
-const Attributes = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/), AttributeValue);
+const AttributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be an LDAP attribute name');
+const Attributes = z.record(AttributeName, AttributeValue);
 const Account = z.object({
   dn: z.string(),
   id: z.string(),
@@ -55,6 +65,9 @@ export const ldap = defineConnectorType({
         z.strictObject({ method: z.literal('move'), disabledDn: z.string().min(1) }),
       ])
       .optional(),
+    correlation: correlationConfig(
+      AttributeName.describe('where the owner is recorded: employeeNumber, employeeID, …'),
+    ).optional(),
     ...Limits,
   }),
   notifies: false,
@@ -63,8 +76,8 @@ export const ldap = defineConnectorType({
   ops: {
     createAccount: {
       description:
-        'Creates the account under usersDn; when it exists, sets the given attributes instead (created: false).',
-      args: z.strictObject({
+        "Creates the account under usersDn, recording its owner; when it exists and is the same person's, sets the given attributes instead (created: false); someone else's is a TargetConflict.",
+      ...withOwner({
         id: AccountId,
         attributes: Attributes,
         groups: z.array(Group).optional(),
@@ -101,6 +114,26 @@ export const ldap = defineConnectorType({
       description: 'Removes the account from the group; not a member is success.',
       args: z.strictObject({ id: AccountId, group: Group }),
       result: z.object({ group: z.string(), changed: z.boolean() }),
+    },
+    deriveUsername: {
+      readOnly: true,
+      description:
+        "A free username for a person: first initial and family name folded to [a-z0-9.-] (jsmith), then jsmith2, jsmith3, …; the person's own account, if they have one, is theirs again.",
+      args: z.strictObject({
+        givenName: z.string().max(256),
+        familyName: z.string().max(256),
+        owner: Owner,
+        maxLength: z
+          .int()
+          .min(4)
+          .max(256)
+          .optional()
+          .describe('longest username the target takes; default 20 (sAMAccountName)'),
+      }),
+      result: z.object({
+        username: z.string(),
+        existing: z.boolean().describe("true when it names the person's own existing account"),
+      }),
     },
     getAccount: {
       readOnly: true,

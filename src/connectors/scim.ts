@@ -3,7 +3,7 @@
  * Declarations only; the activities live in activities/connectors/scim.ts.
  */
 import * as z from 'zod';
-import { HttpAuth, Limits, REMOTE_DEFAULTS } from './common';
+import { correlationConfig, HttpAuth, Limits, REMOTE_DEFAULTS, withOwner } from './common';
 import { defineConnectorType } from './spec';
 
 const ScimId = z.string().min(1).max(256);
@@ -45,6 +45,15 @@ export const scim = defineConnectorType({
     baseUrl: z.url({ error: 'must be the SCIM base URL, like https://app.example.com/scim/v2' }),
     auth: HttpAuth,
     pageSize: z.int().min(1).max(1000).optional(),
+    correlation: correlationConfig(
+      z
+        .string()
+        .regex(
+          /^(urn:[A-Za-z0-9.:-]+:)?[A-Za-z][A-Za-z0-9_-]*$/,
+          'must be a User attribute (externalId) or an extension attribute (urn:…:User:employeeNumber)',
+        )
+        .describe('where the owner is recorded: externalId, or an extension attribute by URN'),
+    ).optional(),
     ...Limits,
   }),
   notifies: false,
@@ -53,8 +62,8 @@ export const scim = defineConnectorType({
   ops: {
     createUser: {
       description:
-        'Creates the user; when one with the same userName exists, replaces it with the given fields instead (created: false).',
-      args: z.strictObject({ user: NewUser }),
+        "Creates the user, recording its owner; when one with the same userName exists and is the same person's, replaces it with the given fields instead (created: false); someone else's is a TargetConflict.",
+      ...withOwner({ user: NewUser }),
       result: z.object({ user: User, created: z.boolean() }),
     },
     getUser: {

@@ -13,6 +13,17 @@ export interface OpSpec {
   result: z.ZodType;
   /** True for ops that only read: no audit row. Every other op's outcome is audited. */
   readOnly?: boolean;
+  /**
+   * The arguments under one connector's configuration, when they depend on it (an op that must
+   * name the account's owner where the connector declares how owners are recorded). The
+   * compiler checks actions and the activity checks calls against this; without it, `args`.
+   */
+  argsFor?: (config: Record<string, unknown>) => z.ZodObject;
+}
+
+/** The arguments `op` takes on a connector with `config`. */
+export function argsOf(op: OpSpec, config: Record<string, unknown> | undefined): z.ZodObject {
+  return op.argsFor ? op.argsFor(config ?? {}) : op.args;
 }
 
 export interface ConnectorTypeSpec {

@@ -3,6 +3,7 @@
  * `compileStep` dispatches on the kind and is exhaustive over it.
  */
 import { connectorType, LOG_CHANNEL } from '../../connectors/registry';
+import { argsOf } from '../../connectors/spec';
 import { didYouMean, listNames, type Path, suggest } from '../diagnostics';
 import { parseDuration } from '../duration';
 import { fitsInputShape } from '../inputs';
@@ -69,7 +70,7 @@ function action(fc: FlowCompiler, step: ActionStep, path: Path, state: FlowState
   const args = checker.check(
     [...path, 'action', 'args'],
     step.action.args ?? {},
-    jsonSchemaOf(op.args, 'input'),
+    jsonSchemaOf(argsOf(op, connector.doc.config), 'input'),
   );
   if (!args) return { state: after };
   const timeoutMs = ms(step.action.timeout) ?? ms(connector.doc.timeout) ?? spec.defaults.timeoutMs;
