@@ -84,7 +84,8 @@ export class ArgsChecker {
     }
     const problem =
       type === 'string' && schema.format === 'date-time' && typeof raw === 'string'
-        ? (literalProblem(raw, { ...schema, format: undefined }) ?? timestampProblem(raw))
+        ? (literalProblem(raw, { ...schema, format: undefined, pattern: undefined }) ??
+          timestampProblem(raw))
         : literalProblem(raw, schema);
     if (problem) {
       this.report.error(this.sd, path, 'arg-value', `${this.subject(path)} ${problem}`);
