@@ -13,6 +13,7 @@ import { registerSchema } from './commands/schema';
 import { registerTokens } from './commands/tokens';
 import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
+import { toDatabaseError } from '../db/errors';
 
 const program = new Command()
   .name('idflow')
@@ -31,7 +32,9 @@ registerTokens(program);
 registerRuns(program);
 registerConnectors(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch((thrown: unknown) => {
+  // a database error by its kind, column and constraint, not the statement and its values
+  const err = toDatabaseError('the command', thrown) ?? thrown;
   console.error(`idflow: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });
