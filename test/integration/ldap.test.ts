@@ -64,11 +64,12 @@ test('escaping: filter and DN special characters', () => {
   expect(escapeDn(' #x ')).toBe('\\ #x\\ ');
 });
 
-test('createAccount creates, a second create converges, groups are joined once', async () => {
-  const c = ctx();
+test('createAccount creates, a second create for the same owner converges, groups are joined once', async () => {
+  const c = ctx({ correlation: { attribute: 'employeeNumber' } });
   const first = await ops.createAccount(
     {
       id: 'ada',
+      owner: 'p-ada',
       attributes: {
         cn: 'Ada Lovelace',
         sn: 'Lovelace',
@@ -84,6 +85,7 @@ test('createAccount creates, a second create converges, groups are joined once',
   const again = await ops.createAccount(
     {
       id: 'ada',
+      owner: 'p-ada',
       attributes: {
         cn: 'Ada Lovelace',
         sn: 'Lovelace',
@@ -97,7 +99,11 @@ test('createAccount creates, a second create converges, groups are joined once',
   expect(again).toEqual({ dn: `uid=ada,${PEOPLE}`, created: false, changed: false });
 
   const changed = await ops.createAccount(
-    { id: 'ada', attributes: { cn: 'Ada Lovelace', sn: 'Lovelace', title: 'Analyst' } },
+    {
+      id: 'ada',
+      owner: 'p-ada',
+      attributes: { cn: 'Ada Lovelace', sn: 'Lovelace', title: 'Analyst' },
+    },
     c,
   );
   expect(changed).toMatchObject({ created: false, changed: true });
@@ -109,7 +115,12 @@ test('createAccount creates, a second create converges, groups are joined once',
     id: 'ada',
     enabled: true,
     groups: [`cn=all-staff,${GROUPS}`, `cn=engineering,${GROUPS}`],
-    attributes: { title: 'Analyst', mail: 'ada@example.com', userAccountControl: '512' },
+    attributes: {
+      title: 'Analyst',
+      mail: 'ada@example.com',
+      userAccountControl: '512',
+      employeeNumber: 'p-ada',
+    },
   });
 });
 
@@ -351,10 +362,14 @@ test('StartTLS and LDAPS: verified against the CA file, refused without it', asy
 });
 
 test('createAccount finds an account moved to the disabled OU instead of creating a second', async () => {
-  const c = ctx({ disable: { method: 'move', disabledDn: DISABLED } });
-  await ops.createAccount({ id: 'twice', attributes: { cn: 'T W', sn: 'W' } }, c);
+  const c = ctx({
+    disable: { method: 'move', disabledDn: DISABLED },
+    correlation: { attribute: 'employeeNumber' },
+  });
+  const twice = { id: 'twice', owner: 'p-twice', attributes: { cn: 'T W', sn: 'W' } };
+  await ops.createAccount(twice, c);
   await ops.disableAccount({ id: 'twice' }, c);
-  const again = await ops.createAccount({ id: 'twice', attributes: { cn: 'T W', sn: 'W' } }, c);
+  const again = await ops.createAccount(twice, c);
   expect(again).toEqual({ dn: `uid=twice,${DISABLED}`, created: false, changed: false });
   const all = await ops.search({ base: LDAP_TARGET.baseDn, filter: '(uid=twice)' }, c);
   expect(all.entries).toHaveLength(1);

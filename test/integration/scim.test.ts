@@ -33,10 +33,11 @@ test('filter strings are quoted and escaped', () => {
   expect(filterString('a"b\\c')).toBe('"a\\"b\\\\c"');
 });
 
-test('createUser creates; the same userName again converges by replacing', async () => {
-  const c = ctx();
+test('createUser creates; the same userName for the same owner converges by replacing', async () => {
+  const c = ctx({ correlation: { attribute: 'externalId' } });
   const first = await ops.createUser(
     {
+      owner: 'E1001',
       user: {
         userName: 'ada@example.com',
         externalId: 'E1001',
@@ -56,11 +57,15 @@ test('createUser creates; the same userName again converges by replacing', async
   expect(target.users.get(first.user.id)?.externalId).toBe('E1001');
 
   const again = await ops.createUser(
-    { user: { userName: 'ada@example.com', externalId: 'E1001', displayName: 'Ada L.' } },
+    { owner: 'E1001', user: { userName: 'ada@example.com', displayName: 'Ada L.' } },
     c,
   );
   expect(again.created).toBe(false);
-  expect(again.user).toMatchObject({ id: first.user.id, displayName: 'Ada L.' });
+  expect(again.user).toMatchObject({
+    id: first.user.id,
+    displayName: 'Ada L.',
+    externalId: 'E1001',
+  });
   expect(target.users.size).toBe(1);
   // the replace carried the ETag the target gave
   const put = target.requests.filter((r) => r.method === 'PUT').pop();
