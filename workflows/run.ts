@@ -9,13 +9,20 @@ import {
   type LocalActivityInterfaceFor,
   proxyLocalActivities,
   condition,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ExpressionError, renderValue, toCel, type CelScope } from '../src/dsl/cel-runtime';
+import {
+  ExpressionError,
+  renderValue,
+  toCel,
+  type CelScope,
+  type EvaluationOptions,
+} from '../src/dsl/cel-runtime';
 import type { JsonValue, StepIR, ValueIR } from '../src/dsl/ir';
 import { PERSON_SHAPE } from '../src/dsl/shapes';
 import type {
@@ -54,6 +61,12 @@ export function stepFailure(step: StepIR, type: string, message: string): Applic
   });
 }
 
+/**
+ * Patch: CEL string functions count and cut on code points, and a value with half a character
+ * fails its step. Evaluations a run made before it replay on UTF-16 units, as they ran.
+ */
+export const CODE_POINT_STRINGS_PATCH = 'cel-code-point-strings';
+
 export class FlowRun {
   readonly scope: CelScope;
   readonly vars: Record<string, JsonValue> = {};
@@ -87,11 +100,16 @@ export class FlowRun {
     return workflowInfo().workflowId;
   }
 
+  /** How this run evaluates expressions at this point of its history. */
+  evaluation(): EvaluationOptions {
+    return { utf16: !patched(CODE_POINT_STRINGS_PATCH) };
+  }
+
   /** Evaluates a value template with the current time as `now`. */
   render(value: ValueIR, step: StepIR): JsonValue {
     this.scope.now = new Date();
     try {
-      return renderValue(value, this.scope);
+      return renderValue(value, this.scope, this.evaluation());
     } catch (err) {
       if (err instanceof ExpressionError) throw stepFailure(step, 'ExpressionFailed', err.message);
       throw err;

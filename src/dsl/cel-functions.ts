@@ -131,14 +131,30 @@ export function useCodePointStrings(env: Environment): Environment {
   return env;
 }
 
-export function registerIdflowFunctions(env: Environment): Environment {
+/** How an environment treats text; see `registerIdflowFunctions`. */
+export interface StringSemantics {
+  /**
+   * Count and cut on UTF-16 units, as idflow did before it followed CEL's code points: only for
+   * replaying runs that evaluated expressions that way (the interpreter's patch decides).
+   */
+  utf16?: boolean;
+}
+
+/** Registers idflow's functions on `env` and makes its string functions count code points. */
+export function registerIdflowFunctions(
+  env: Environment,
+  { utf16 = false }: StringSemantics = {},
+): Environment {
   env
     .registerFunction({
       name: 'replace',
       receiverType: 'string',
       returnType: 'string',
-      handler: (text: string, search: string, replacement: string) =>
-        strings.replace(text, search, replacement),
+      handler: utf16
+        ? (text: string, search: string, replacement: string) =>
+            text.split(search).join(replacement)
+        : (text: string, search: string, replacement: string) =>
+            strings.replace(text, search, replacement),
       params: [
         { name: 'search', type: 'string' },
         { name: 'replacement', type: 'string' },
@@ -154,5 +170,5 @@ export function registerIdflowFunctions(env: Environment): Environment {
       params: [],
       description: 'Drops accents and spells out ligatures, for usernames and mail addresses.',
     });
-  return useCodePointStrings(env);
+  return utf16 ? env : useCodePointStrings(env);
 }

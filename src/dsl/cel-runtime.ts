@@ -7,7 +7,7 @@
  * PostgreSQL, JSON consumers and directories refuse it, so it is an error of the expression.
  */
 import { Environment } from '@marcbachmann/cel-js';
-import { registerIdflowFunctions } from './cel-functions';
+import { registerIdflowFunctions, type StringSemantics } from './cel-functions';
 import { hasLoneSurrogate } from './cel-strings';
 import type { JsonValue, ValueIR } from './ir';
 import type { Shape } from './shapes';
@@ -26,8 +26,15 @@ export class ExpressionError extends Error {
 /** Variables expressions can read, already converted with `toCel`. */
 export type CelScope = Record<string, unknown>;
 
-let runtime: Environment | undefined;
-const parsed = new Map<string, ReturnType<Environment['parse']>>();
+/** How to evaluate: see `StringSemantics`. The default is CEL's, on code points. */
+export type EvaluationOptions = StringSemantics;
+
+interface Runtime {
+  env: Environment;
+  parsed: Map<string, ReturnType<Environment['parse']>>;
+}
+
+const runtimes: { codePoints?: Runtime; utf16?: Runtime } = {};
 
 /**
  * Temporal's workflow sandbox replaces `Date` with a deterministic wrapper that shares the
@@ -47,16 +54,20 @@ function alignDateConstructor(): void {
   }
 }
 
-function environment(): Environment {
-  if (!runtime) alignDateConstructor();
-  runtime ??= registerIdflowFunctions(
-    new Environment({
+function runtime({ utf16 = false }: EvaluationOptions): Runtime {
+  const key = utf16 ? 'utf16' : 'codePoints';
+  let found = runtimes[key];
+  if (!found) {
+    alignDateConstructor();
+    const env = new Environment({
       unlistedVariablesAreDyn: true,
       homogeneousAggregateLiterals: false,
       enableOptionalTypes: true,
-    }),
-  );
-  return runtime;
+    });
+    found = { env: registerIdflowFunctions(env, { utf16 }), parsed: new Map() };
+    runtimes[key] = found;
+  }
+  return found;
 }
 
 function firstLine(message: string): string {
@@ -64,15 +75,20 @@ function firstLine(message: string): string {
 }
 
 /** Evaluates `expression` and returns its value as JSON. */
-export function evaluateExpression(expression: string, scope: CelScope): JsonValue {
-  return whole(evaluate(expression, scope), `'${expression}'`, expression, '');
+export function evaluateExpression(
+  expression: string,
+  scope: CelScope,
+  options: EvaluationOptions = {},
+): JsonValue {
+  return checked(evaluate(expression, scope, options), options, `'${expression}'`, expression, '');
 }
 
-function evaluate(expression: string, scope: CelScope): JsonValue {
+function evaluate(expression: string, scope: CelScope, options: EvaluationOptions): JsonValue {
+  const { env, parsed } = runtime(options);
   let fn = parsed.get(expression);
   if (!fn) {
     try {
-      fn = environment().parse(expression);
+      fn = env.parse(expression);
     } catch (err) {
       throw new ExpressionError(
         `cannot parse '${expression}': ${firstLine(String(err))}`,
@@ -97,37 +113,53 @@ function evaluate(expression: string, scope: CelScope): JsonValue {
  * Every rendered value is whole text: one with a lone surrogate is an `ExpressionError` naming
  * the field and the expression or literal it came from.
  */
-export function renderValue(value: ValueIR, scope: CelScope): JsonValue {
-  return render(value, scope, '');
+export function renderValue(
+  value: ValueIR,
+  scope: CelScope,
+  options: EvaluationOptions = {},
+): JsonValue {
+  return render(value, scope, options, '');
 }
 
-function render(value: ValueIR, scope: CelScope, field: string): JsonValue {
-  if ('lit' in value) return whole(value.lit, 'the literal text', '', field);
-  if ('expr' in value) {
-    return whole(evaluate(value.expr, scope), `'${value.expr}'`, value.expr, field);
-  }
+function render(
+  value: ValueIR,
+  scope: CelScope,
+  options: EvaluationOptions,
+  field: string,
+): JsonValue {
+  const expression = (expr: string) =>
+    checked(evaluate(expr, scope, options), options, `'${expr}'`, expr, field);
+  if ('lit' in value) return checked(value.lit, options, 'the literal text', '', field);
+  if ('expr' in value) return expression(value.expr);
   if ('concat' in value) {
     const text = value.concat
-      .map((part) =>
-        typeof part === 'string'
-          ? part
-          : stringify(whole(evaluate(part.expr, scope), `'${part.expr}'`, part.expr, field)),
-      )
+      .map((part) => (typeof part === 'string' ? part : stringify(expression(part.expr))))
       .join('');
-    return whole(text, 'the text template', '', field);
+    return checked(text, options, 'the text template', '', field);
   }
   if ('list' in value) {
-    return value.list.map((item, i) => render(item, scope, `${field}[${i}]`));
+    return value.list.map((item, i) => render(item, scope, options, `${field}[${i}]`));
   }
   const out: Record<string, JsonValue> = {};
   for (const [key, item] of Object.entries(value.map)) {
     const at = field ? `${field}.${key}` : key;
-    whole(key, 'the field name', '', at);
-    const rendered = render(item, scope, at);
+    checked(key, options, 'the field name', '', at);
+    const rendered = render(item, scope, options, at);
     if (rendered === null && 'expr' in item) continue;
     out[key] = rendered;
   }
   return out;
+}
+
+/** `whole(...)`, except for runs replaying the UTF-16 evaluation, which had no such check. */
+function checked(
+  value: JsonValue,
+  options: EvaluationOptions,
+  source: string,
+  expression: string,
+  field: string,
+): JsonValue {
+  return options.utf16 ? value : whole(value, source, expression, field);
 }
 
 /**

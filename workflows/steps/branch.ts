@@ -6,7 +6,7 @@ import { stepFailure, type FlowRun } from '../run';
 function evaluate(run: FlowRun, step: StepIR, expr: string): JsonValue {
   run.scope.now = new Date();
   try {
-    return evaluateExpression(expr, run.scope);
+    return evaluateExpression(expr, run.scope, run.evaluation());
   } catch (err) {
     if (err instanceof ExpressionError) throw stepFailure(step, 'ExpressionFailed', err.message);
     throw err;

@@ -485,3 +485,24 @@ describe('properties', () => {
     );
   });
 });
+
+describe('runs replaying evaluations made before code points (utf16) evaluate as they ran', () => {
+  const utf16 = { utf16: true };
+
+  test.each([
+    ['"😀nna".substring(0, 1)', LONE_HIGH],
+    ['"😀a".indexOf("a")', 2],
+    ['"ÖA".lowerAscii()', 'öa'],
+    ['"ab".replace("", "-")', 'a-b'],
+    ['"😀".matches("^.$")', false],
+  ])('%s = %j', (expression, expected) => {
+    expect(evaluateExpression(expression, {}, utf16)).toEqual(expected);
+  });
+
+  test('and render text with half a character as they did', () => {
+    expect(
+      renderValue({ map: { initial: { expr: '"😀nna".substring(0, 1)' } } }, {}, utf16),
+    ).toEqual({ initial: LONE_HIGH });
+    expect(renderValue({ lit: `a${LONE_HIGH}` }, {}, utf16)).toBe(`a${LONE_HIGH}`);
+  });
+});
