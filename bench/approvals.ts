@@ -1,23 +1,40 @@
 /**
- * Approvals at scale: RUNS runs (default 1000) waiting on one approver at once, the worker's
- * memory while they wait, then every one approved through the API. Prints the worker's RSS,
- * the time to list the approver's tasks, to approve them all, and until every run completed.
+ * Approvals at scale: RUNS runs (default 1000) waiting on one approver at once, started in a
+ * batch the way the dispatch workflow starts them. Prints the worker's RSS while they wait and
+ * the latency of listing the approver's tasks, side by side with its baselines in the same run:
  *
- * Run: npm run bench:approvals   (RUNS=1000 CONCURRENCY=16 HEAP_MB=512)
+ * - `GET /v1/approvals` (first page of 50, and every page of 200) — the listing through the
+ *   gateway, read from the approval_tasks table;
+ * - the same lookup straight through the repository, and the raw SQL index range alone
+ *   (EXPLAIN ANALYZE) — what the HTTP layer adds;
+ * - the listing as it was before the table (a visibility list, then a `state` query per run),
+ *   while RUNS <= OLD_MAX (default 1000): beyond that it takes minutes.
+ *
+ * Then APPROVE (default 100) of the tasks are approved through the API.
+ *
+ * Run: npm run bench:approvals   (RUNS=1000 OLD_MAX=1000 APPROVE=100 CONCURRENCY=16 HEAP_MB=512)
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql, type SQL } from 'drizzle-orm';
+import { waitingTasks } from '../src/db/repos/approval-tasks';
 import { insertPersonIfAbsent } from '../src/db/repos/persons';
 import { TokenService } from '../src/gateway/services/tokens';
+import type { RunState } from '../src/temporal/contracts';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
-import { Harness, makeEvent, ROOT } from '../test/support/harness';
+import { equals, visibilityQuery } from '../src/temporal/visibility';
+import { startWaitingRuns } from '../test/support/approval-runs';
+import { Harness, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
 
 const RUNS = Number(process.env.RUNS ?? 1000);
+const OLD_MAX = Number(process.env.OLD_MAX ?? 1000);
+const APPROVE = Number(process.env.APPROVE ?? 100);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const HEAP_MB = Number(process.env.HEAP_MB ?? 512);
+const SAMPLES = 21;
 
 function rssMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid ?? 0}/status`, 'utf8');
@@ -37,6 +54,21 @@ async function inParallel<T>(
   );
 }
 
+/** Median and p95 of `fn`'s duration over SAMPLES runs (after one warm-up), in ms. */
+async function timed(fn: () => Promise<unknown>): Promise<string> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) =>
+    (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN).toFixed(1);
+  return `median ${at(0.5)} ms, p95 ${at(0.95)} ms`;
+}
+
 async function main(): Promise<void> {
   const server = await startDevServer({
     cli: findTemporalCli(process.env.TEMPORAL_CLI),
@@ -54,6 +86,10 @@ async function main(): Promise<void> {
       NODE_OPTIONS: process.env.NODE_OPTIONS ?? `--max-old-space-size=${HEAP_MB}`,
     },
   });
+  const rows = async <T>(query: SQL): Promise<T[]> => {
+    const result: unknown = await h.db.db.execute(query);
+    return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  };
   try {
     await h.start();
     await insertPersonIfAbsent(h.db.db, {
@@ -75,60 +111,114 @@ async function main(): Promise<void> {
     console.log(`worker RSS before: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB`);
 
     const t0 = Date.now();
-    const ids = Array.from({ length: RUNS }, (_, i) => i);
-    await inParallel(ids, 32, async (i) => {
-      const res = await h.postEvent(
-        makeEvent('bench.approval', { id: `b-${i}`, managerId: 'b-mgr' }),
-      );
-      if (res.status !== 202) throw new Error(`event ${i}: ${res.status}`);
+    await startWaitingRuns(h, {
+      flow: 'bench-approval',
+      eventType: 'bench.approval',
+      count: RUNS,
+      prefix: 'b',
+      managerId: 'b-mgr',
     });
+    const started = (Date.now() - t0) / 1000;
     let waiting = 0;
     while (waiting < RUNS) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const count = await h.client.workflow.count(`IdflowPendingApprovers = 'b-mgr'`);
-      waiting = count.count;
+      const [count] = await rows<{ n: number }>(
+        sql`select count(*)::int as n from approval_assignees where person_id = 'b-mgr'`,
+      );
+      waiting = Number(count?.n ?? 0);
     }
-    console.log(`${RUNS} runs waiting on b-mgr after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(
+      `${RUNS} runs started in ${started.toFixed(1)} s, all waiting on b-mgr (written to approval_tasks) after ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(1)}/s)`,
+    );
     console.log(
       `worker RSS with ${RUNS} runs waiting: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB (peak so far ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB)`,
     );
 
-    const t1 = Date.now();
-    const list = await h.request<{ tasks: Array<{ taskId: string }> }>(
-      'GET',
-      '/v1/approvals?approver=b-mgr',
-      { token },
-    );
-    if (list.status !== 200) throw new Error(`list: ${list.status} ${JSON.stringify(list.body)}`);
+    const get = async (path: string) => {
+      const res = await h.request<{ tasks: Array<{ taskId: string }>; next?: string }>(
+        'GET',
+        path,
+        { token },
+      );
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    console.log(`\nlisting b-mgr's ${RUNS} tasks:`);
     console.log(
-      `GET /v1/approvals?approver=b-mgr: ${list.body.tasks.length} tasks in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
+      `  GET /v1/approvals?approver=b-mgr (first page, 50):        ${await timed(() => get('/v1/approvals?approver=b-mgr'))}`,
+    );
+    console.log(
+      `  the same lookup through the repository (no HTTP):      ${await timed(() =>
+        waitingTasks(h.db.db, { persons: ['b-mgr'], notAbout: 'b-mgr', limit: 50 }),
+      )}`,
+    );
+    const plan = await rows<{ 'QUERY PLAN': string }>(
+      sql`explain analyze select task_id, person_id, deadline from approval_assignees
+          where person_id = 'b-mgr' and subject_id <> 'b-mgr'
+          order by deadline, task_id limit 51`,
+    );
+    const execution = plan.map((r) => r['QUERY PLAN']).find((l) => l.startsWith('Execution Time'));
+    const usesIndex = plan.some((r) => r['QUERY PLAN'].includes('approval_assignees_person_idx'));
+    console.log(
+      `  raw SQL index range (EXPLAIN ANALYZE):                  ${execution ?? '?'}${usesIndex ? ' (approval_assignees_person_idx)' : ' (NOT using the index)'}`,
+    );
+    const walk = performance.now();
+    let pages = 0;
+    let listed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await get(
+        `/v1/approvals?approver=b-mgr&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      pages++;
+      listed += page.tasks.length;
+      cursor = page.next;
+    } while (cursor);
+    console.log(
+      `  every page of 200 through the API:                      ${listed} tasks in ${pages} pages, ${(performance.now() - walk).toFixed(0)} ms`,
     );
 
-    const t2 = Date.now();
-    await inParallel(list.body.tasks, CONCURRENCY, async (task) => {
-      const res = await h.request('POST', `/v1/approvals/${task.taskId}/decision`, {
-        token,
-        body: { decision: 'approve' },
+    if (RUNS <= OLD_MAX) {
+      // the listing before the table: visibility names the runs, a `state` query per run
+      const before = performance.now();
+      const ids: string[] = [];
+      for await (const run of h.client.workflow.list({
+        query: visibilityQuery(equals('IdflowPendingApprovers', 'b-mgr')),
+      }))
+        ids.push(run.workflowId);
+      let open = 0;
+      await inParallel(ids, 16, async (id) => {
+        const state = await h.client.workflow.getHandle(id).query<RunState>('state');
+        open += state.approvals.filter((t) => t.status === 'open').length;
       });
-      if (res.status !== 200)
-        throw new Error(`decision: ${res.status} ${JSON.stringify(res.body)}`);
-    });
-    const approveSeconds = (Date.now() - t2) / 1000;
-    console.log(
-      `approved all ${list.body.tasks.length} through the API in ${approveSeconds.toFixed(1)} s (${(list.body.tasks.length / approveSeconds).toFixed(0)}/s, ${CONCURRENCY} at a time)`,
-    );
-    let open = RUNS;
-    while (open > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      open = (
-        await h.client.workflow.count(
-          `IdflowFlow = 'bench-approval' AND ExecutionStatus = 'Running'`,
-        )
-      ).count;
+      console.log(
+        `  baseline: visibility + a state query per run (before): ${open} tasks in ${(performance.now() - before).toFixed(0)} ms`,
+      );
+    } else {
+      console.log(`  baseline: visibility + state queries skipped (RUNS > OLD_MAX=${OLD_MAX})`);
     }
     console.log(
-      `every run completed ${((Date.now() - t2) / 1000).toFixed(1)} s after the first decision`,
+      `worker RSS after listing: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB (peak ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB)`,
     );
+
+    const first = await get(`/v1/approvals?approver=b-mgr&limit=${Math.min(200, APPROVE || 1)}`);
+    const toApprove = first.tasks.slice(0, APPROVE);
+    if (toApprove.length) {
+      const t2 = Date.now();
+      await inParallel(toApprove, CONCURRENCY, async (task) => {
+        const res = await h.request('POST', `/v1/approvals/${task.taskId}/decision`, {
+          token,
+          body: { decision: 'approve' },
+        });
+        if (res.status !== 200)
+          throw new Error(`decision: ${res.status} ${JSON.stringify(res.body)}`);
+      });
+      const approveSeconds = (Date.now() - t2) / 1000;
+      console.log(
+        `approved ${toApprove.length} through the API in ${approveSeconds.toFixed(1)} s (${(toApprove.length / approveSeconds).toFixed(1)}/s, ${CONCURRENCY} at a time)`,
+      );
+    }
     console.log(
       `worker peak RSS: ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB; gateway peak RSS: ${rssMiB(h.gateway?.pid, 'VmHWM').toFixed(0)} MiB`,
     );

@@ -3,11 +3,15 @@
  * history against the current workflow code: a change to the interpreter that would break runs
  * already in flight fails CI. Re-record when the definitions or fixtures change meaningfully:
  *
- *   node --import tsx scripts/record-replays.ts
+ *   node --import tsx scripts/record-replays.ts [name …]
+ *
+ * With names, only those histories (and their dispatches) are recorded. Histories recorded by
+ * older workflow code are kept (never overwritten): `approval.json` is an approval run from
+ * before the `approval-task-table` patch, and must keep replaying.
  *
  * Needs the Temporal CLI (scripts/setup.sh) and PostgreSQL at 127.0.0.1:5432.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,6 +37,8 @@ async function main(): Promise<void> {
   });
   try {
     await h.start();
+    const only = process.argv.slice(2);
+    const want = (name: string) => only.length === 0 || only.includes(name);
     const past = new Date(Date.now() - 3_600_000).toISOString();
     const recorded: Array<[string, string]> = [];
     const send = async (name: string, event: Record<string, unknown>, flow: string) => {
@@ -44,116 +50,125 @@ async function main(): Promise<void> {
       return `flow/${flow}/${subject}/${event.id as string}`;
     };
 
-    await h.runOutcome(
-      await send(
-        'joiner-manager',
-        makeEvent(
-          'person.joiner',
-          { id: 'r-1000', givenName: 'Grace', familyName: 'Hopper', email: 'grace@example.com' },
-          { effectiveAt: past },
+    if (want('reference')) {
+      await h.runOutcome(
+        await send(
+          'joiner-manager',
+          makeEvent(
+            'person.joiner',
+            { id: 'r-1000', givenName: 'Grace', familyName: 'Hopper', email: 'grace@example.com' },
+            { effectiveAt: past },
+          ),
+          'joiner-standard',
         ),
-        'joiner-standard',
-      ),
-    );
-    await h.runOutcome(
-      await send(
-        'joiner',
-        makeEvent(
-          'person.joiner',
-          {
-            id: 'r-1001',
-            employeeId: 'E1001',
-            givenName: 'Ada',
-            familyName: 'Lovelace',
-            managerId: 'r-1000',
-          },
-          { effectiveAt: past, attributes: { costCenter: 'CC-1' } },
+      );
+      await h.runOutcome(
+        await send(
+          'joiner',
+          makeEvent(
+            'person.joiner',
+            {
+              id: 'r-1001',
+              employeeId: 'E1001',
+              givenName: 'Ada',
+              familyName: 'Lovelace',
+              managerId: 'r-1000',
+            },
+            { effectiveAt: past, attributes: { costCenter: 'CC-1' } },
+          ),
+          'joiner-standard',
         ),
-        'joiner-standard',
-      ),
-    );
-    await h.runOutcome(
-      await send(
-        'mover',
-        makeEvent(
-          'person.mover',
-          { id: 'r-1001', department: 'Research', managerId: 'r-1000' },
-          { effectiveAt: past, previous: { department: 'Engineering' } },
+      );
+      await h.runOutcome(
+        await send(
+          'mover',
+          makeEvent(
+            'person.mover',
+            { id: 'r-1001', department: 'Research', managerId: 'r-1000' },
+            { effectiveAt: past, previous: { department: 'Engineering' } },
+          ),
+          'mover-standard',
         ),
-        'mover-standard',
-      ),
-    );
-    await h.runOutcome(
-      await send(
-        'leaver-contractor',
+      );
+      await h.runOutcome(
+        await send(
+          'leaver-contractor',
+          makeEvent(
+            'person.leaver',
+            { id: 'r-1000', employmentType: 'contractor' },
+            { effectiveAt: past },
+          ),
+          'leaver-contractor',
+        ),
+      );
+      const leaver = await send(
+        'leaver-standard-in-grace-period',
         makeEvent(
           'person.leaver',
-          { id: 'r-1000', employmentType: 'contractor' },
+          { id: 'r-1001', employmentType: 'employee' },
           { effectiveAt: past },
         ),
-        'leaver-contractor',
-      ),
-    );
-    const leaver = await send(
-      'leaver-standard-in-grace-period',
-      makeEvent(
-        'person.leaver',
-        { id: 'r-1001', employmentType: 'employee' },
-        { effectiveAt: past },
-      ),
-      'leaver-standard',
-    );
-    await h.eventually(async () => {
-      const state = await h.client.workflow
-        .getHandle(leaver)
-        .query<RunState>('state')
-        .catch(() => undefined);
-      return state?.waitingOn?.step === 'grace-period' ? true : undefined;
-    });
-    await h.runOutcome(
-      await send(
-        'failing-step',
-        makeEvent('test.fail', { id: 'r-ghost' }),
-        'it-fail-unknown-person',
-      ),
-    );
-    await h.runOutcome(
-      await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
-    );
+        'leaver-standard',
+      );
+      await h.eventually(async () => {
+        const state = await h.client.workflow
+          .getHandle(leaver)
+          .query<RunState>('state')
+          .catch(() => undefined);
+        return state?.waitingOn?.step === 'grace-period' ? true : undefined;
+      });
+      await h.runOutcome(
+        await send(
+          'failing-step',
+          makeEvent('test.fail', { id: 'r-ghost' }),
+          'it-fail-unknown-person',
+        ),
+      );
+      await h.runOutcome(
+        await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
+      );
+    }
 
-    // an approval: assigned, then approved by the manager through the run's `decide` update
     await insertPersonIfAbsent(h.db.db, {
       id: 'r-mgr',
       displayName: 'Mina Manager',
       status: 'active',
     });
-    const approval = await send(
-      'approval',
-      makeEvent('test.approve', { id: 'r-2001', managerId: 'r-mgr' }),
-      'ap-basic',
-    );
-    await h.eventually(async () => {
-      const state = await h.client.workflow
-        .getHandle(approval)
-        .query<RunState>('state')
-        .catch(() => undefined);
-      return state?.waitingOn?.kind === 'approval' ? true : undefined;
+    await insertPersonIfAbsent(h.db.db, {
+      id: 'p-sec',
+      displayName: 'Sam Security',
+      status: 'active',
     });
-    await h.client.workflow.getHandle(approval).executeUpdate('decide', {
-      args: [
-        {
-          step: 'ask-manager',
-          decision: 'approve',
-          by: 'r-mgr',
-          onBehalfOf: 'r-mgr',
-          channel: 'api',
-          comment: 'ok',
-        },
-      ],
-    });
-    await h.runOutcome(approval);
+    const waitingOnApproval = (runId: string, approvers: string[]) =>
+      h.eventually(async () => {
+        const state = await h.client.workflow
+          .getHandle(runId)
+          .query<RunState>('state')
+          .catch(() => undefined);
+        const on = state?.waitingOn;
+        return on?.kind === 'approval' && on.approvers.join() === approvers.join()
+          ? true
+          : undefined;
+      });
+    const decide = (runId: string, step: string, by: string) =>
+      h.client.workflow.getHandle(runId).executeUpdate('decide', {
+        args: [{ step, decision: 'approve', by, onBehalfOf: by, channel: 'api', comment: 'ok' }],
+      });
+    if (want('approval-task-table')) {
+      // approval tasks written to the approval_tasks table: assigned, one of two approvers
+      // decides (the task stays open and is rewritten), the other decides, closed
+      const approval = await send(
+        'approval-task-table',
+        makeEvent('test.all', { id: 'r-2002', managerId: 'r-mgr' }),
+        'ap-all',
+      );
+      await waitingOnApproval(approval, ['r-mgr', 'p-sec']);
+      await decide(approval, 'both', 'r-mgr');
+      await waitingOnApproval(approval, ['p-sec']);
+      await decide(approval, 'both', 'p-sec');
+      await h.runOutcome(approval);
+    }
 
-    rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const cli = findTemporalCli(process.env.TEMPORAL_CLI);
     for (const [name, workflowId] of recorded) {
