@@ -185,6 +185,10 @@ export async function startSlapd(options: {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  // slapd in the foreground (-d) writes no pid file: write it for operators and tests
+  const pidFile = join(dir, 'slapd.pid');
+  if (child.pid) writeFileSync(pidFile, `${child.pid}\n`);
+  void exited.then(() => rmSync(pidFile, { force: true }));
   return {
     url,
     port: options.port,

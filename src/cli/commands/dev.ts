@@ -211,7 +211,7 @@ export function registerDev(program: Command): void {
           ...(running.targets ? ['', 'Test targets:', ...running.targets.lines] : []),
           '',
           'Send the example joiner event:',
-          `  curl -sS -X POST ${gateway.url}/v1/events -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' --data @examples/events/joiner.json`,
+          `  curl -sS -w '\\n' -X POST ${gateway.url}/v1/events -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' --data @examples/events/joiner.json`,
           '',
           'Stop with Ctrl-C.',
           '',
@@ -226,5 +226,7 @@ export function registerDev(program: Command): void {
       await running.temporal?.stop();
       await running.targets?.stop();
       log.info('stopped');
+      // a connection some library keeps open must not hold a stopped idflow dev
+      setTimeout(() => process.exit(0), 2_000).unref();
     });
 }
