@@ -22,15 +22,16 @@ async function join(
   id: string,
   givenName: string,
   familyName: string,
-): Promise<Awaited<ReturnType<Harness['outcome']>>> {
+): Promise<{ runId: string; outcome: Awaited<ReturnType<Harness['outcome']>> }> {
   const event = makeEvent('test.unicode-joiner', { id, givenName, familyName });
   const accepted = await h.postEvent(event);
   expect(accepted.status).toBe(202);
-  return h.runOutcome(`flow/it-unicode-joiner/${id}/${event.id as string}`, 60_000);
+  const runId = `flow/it-unicode-joiner/${id}/${event.id as string}`;
+  return { runId, outcome: await h.runOutcome(runId, 60_000) };
 }
 
 test('a joiner whose given name starts with an emoji completes, and the stored names are whole', async () => {
-  const outcome = await join('p-emoji', '😀nna', 'Lovelace');
+  const { runId, outcome } = await join('p-emoji', '😀nna', 'Lovelace');
   expect(outcome).toMatchObject({
     ok: true,
     result: {
@@ -53,6 +54,10 @@ test('a joiner whose given name starts with an emoji completes, and the stored n
     status: 'active',
   });
   expect(person?.attributes).toEqual({ handle: '😀lovelace', initial: '😀', shout: '😀NNA' });
+  // a new run takes the code-point semantics behind their patch, and its history says so
+  const history = await h.client.workflow.getHandle(runId).fetchHistory();
+  const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes);
+  expect(markers.map((e) => e.markerRecordedEventAttributes?.markerName)).toContain('core_patch');
 });
 
 test.each([
@@ -62,7 +67,7 @@ test.each([
   ['p-cjk', '美咲', '山田', '美', '美山田'],
   ['p-astral', '𝒜da', 'Ørsted', '𝒜', 'aorsted'],
 ])('%s: %s %s completes with initial %s', async (id, givenName, familyName, initial, handle) => {
-  const outcome = await join(id, givenName, familyName);
+  const { outcome } = await join(id, givenName, familyName);
   expect(outcome).toMatchObject({
     ok: true,
     result: { status: 'Completed', vars: { initial, handle } },
