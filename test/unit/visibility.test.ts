@@ -4,6 +4,7 @@
  * is refused with the field named. Person ids follow one grammar.
  */
 import * as fc from 'fast-check';
+import { runsQuery } from '../../src/cli/commands/runs';
 import { isPersonId, PersonId } from '../../src/model/person';
 import {
   equals,
@@ -127,3 +128,20 @@ test.each(['', 'p-1"', "p'1", 'p 1', '-p', 'a/b', 'p\n1', 'ü', 'x'.repeat(129),
     expect(PersonId.safeParse(id).success).toBe(false);
   },
 );
+
+describe('idflow runs list', () => {
+  test('options become escaped clauses', () => {
+    expect(runsQuery({ flow: 'joiner-standard', subject: 'p-1001', status: 'Parked' })).toBe(
+      "IdflowFlow IS NOT NULL AND IdflowFlow = 'joiner-standard' AND IdflowSubject = 'p-1001' AND IdflowStatus = 'Parked'",
+    );
+  });
+
+  test.each([
+    [{ subject: 'p-1"' }, /^--subject must be a person id/],
+    [{ subject: "x' OR 'a'='a" }, /^--subject must be a person id/],
+    [{ flow: "joiner' OR 'a'='a" }, /^--flow must be a flow name/],
+    [{ status: "Running' OR 'a'='a" }, /^--status must be one of Running, Waiting/],
+  ])('%j is refused', (options, message) => {
+    expect(() => runsQuery(options)).toThrow(message);
+  });
+});
