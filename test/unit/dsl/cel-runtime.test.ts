@@ -103,3 +103,98 @@ test('value templates: literals, typed single expressions, text, and absent opti
     tags: ['x', 'Zoë'],
   });
 });
+
+describe('CEL → JSON', () => {
+  test.each([
+    ['1u', 1],
+    ['optional.none()', null],
+    ['optional.of(2)', 2],
+    ['duration("1.5s")', '1.5s'],
+    ['[1, {"a": 2u}]', [1, { a: 2 }]],
+    ['{1: "a"}', { '1': 'a' }],
+    ['null', null],
+    ['1.5', 1.5],
+    ['true', true],
+    ['timestamp("2026-01-01T00:00:00Z")', '2026-01-01T00:00:00.000Z'],
+  ])('%s → %j', (expression, json) => {
+    expect(evaluateExpression(expression, {})).toEqual(json);
+  });
+
+  test.each([
+    ['b"x"', '\'b"x"\' gave bytes; convert them with .base64() or .string()'],
+    ['1.0/0.0', "'1.0/0.0' gave Infinity, which is not a finite number"],
+    ['-1.0/0.0', "'-1.0/0.0' gave -Infinity, which is not a finite number"],
+    ['9223372036854775807', 'beyond the safe integer range'],
+    ['-9007199254740992', 'beyond the safe integer range'],
+  ])('%s has no JSON form', (expression, message) => {
+    expect(() => evaluateExpression(expression, {})).toThrow(message);
+  });
+
+  test('the largest safe integers pass; values CEL never gives are refused by type', () => {
+    expect(evaluateExpression('9007199254740991', {})).toBe(Number.MAX_SAFE_INTEGER);
+    expect(evaluateExpression('-9007199254740991', {})).toBe(Number.MIN_SAFE_INTEGER);
+    expect(fromCel(undefined, 'u')).toBeNull();
+    expect(() => fromCel(() => 1, 'f')).toThrow("'f' gave a function");
+    expect(() => fromCel(Symbol('s'), 's')).toThrow("'s' gave a symbol");
+    expect(() => fromCel(-(2n ** 60n), 'n')).toThrow(/safe integer range/);
+  });
+
+  test('a syntax error is an ExpressionError naming the expression', () => {
+    expect(() => evaluateExpression('1 +', {})).toThrow(/^cannot parse '1 \+': /);
+    expect(() => evaluateExpression('nope', {})).toThrow(/^'nope' failed: Unknown variable: nope$/);
+  });
+});
+
+describe('JSON → CEL by shape', () => {
+  test('ints and timestamps by shape; values that do not fit the shape are passed on as they are', () => {
+    expect(toCel(3, 'int')).toBe(3n);
+    expect(toCel(3.5, 'int')).toBe(3.5);
+    expect(toCel('3', 'int')).toBe('3');
+    expect(toCel(3, 'double')).toBe(3);
+    expect(toCel('2026-01-01T00:00:00Z', 'timestamp')).toEqual(new Date('2026-01-01T00:00:00Z'));
+    expect(toCel('not a date', 'timestamp')).toBe('not a date');
+    expect(toCel(5, 'timestamp')).toBe(5);
+    expect(toCel(null, 'string')).toBeNull();
+    expect(toCel(undefined, 'string')).toBeNull();
+  });
+
+  test('lists, maps and objects convert their items by the item shape', () => {
+    expect(toCel([1, 2], { list: 'int' })).toEqual([1n, 2n]);
+    expect(toCel('x', { list: 'int' })).toBe('x');
+    expect(toCel({ a: 1, b: null }, { map: 'int' })).toEqual({ a: 1n });
+    expect(toCel([1], { map: 'int' })).toEqual([1]);
+    expect(toCel('x', { object: 'Thing', fields: { a: 'int' } })).toBe('x');
+    expect(
+      toCel({ a: 1, extra: { n: 2, l: [3, 1.5] } }, { object: 'Thing', fields: { a: 'int' } }),
+    ).toEqual({ a: 1n, extra: { n: 2n, l: [3n, 1.5] } });
+  });
+
+  test('dyn: integral numbers become ints at any depth, other values stay', () => {
+    expect(toCel({ a: 1, b: 1.5, c: 'x', e: [1, { f: 2 }], t: true }, 'dyn')).toEqual({
+      a: 1n,
+      b: 1.5,
+      c: 'x',
+      e: [1n, { f: 2n }],
+      t: true,
+    });
+  });
+});
+
+test('stringify: how values read inside text', () => {
+  expect(
+    renderValue(
+      {
+        concat: [
+          { expr: 'null' },
+          '|',
+          { expr: '1' },
+          '|',
+          { expr: 'true' },
+          '|',
+          { expr: '[1, "a"]' },
+        ],
+      },
+      {},
+    ),
+  ).toBe('|1|true|[1,"a"]');
+});

@@ -218,6 +218,11 @@ test('functions that already worked on whole characters are unchanged', () => {
   expect(run('"Zoë 😀".asciiFold()')).toBe('Zoe 😀');
 });
 
+test('asciiFold spells out the letters decomposition does not reduce', () => {
+  expect(run('"ß æ Æ œ Œ ø Ø ł Ł đ Đ þ Þ".asciiFold()')).toBe('ss ae AE oe OE o O l L d D th Th');
+  expect(run('"Ｊｏｈｎ Ñúñez 😀".asciiFold()')).toBe('John Nunez 😀');
+});
+
 test('a joiner named with an emoji: initial, username and display name are whole', () => {
   const subject = toCel(
     { id: 'p-1', givenName: '😀nna', familyName: 'Łukasiewicz-Ørsted' },
