@@ -4,11 +4,21 @@
  * memory or the call stack of `idflow validate`. docs/dsl.md lists them for authors.
  */
 
-/** Largest definition file read, in bytes (1 MiB). The reference definitions are a few KiB. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * Largest definition file read, in bytes (256 KiB). The reference definitions are a few KiB
+ * each; the YAML parser needs seconds per MiB on adversarial text, so the limit keeps
+ * `idflow validate` fast on any file.
+ */
+export const MAX_FILE_BYTES = 256 * 1024;
 
 /** Most YAML documents (`---`) in one file. */
 export const MAX_DOCUMENTS = 100;
+
+/**
+ * Most entries in one mapping or list. The YAML library checks each new key of a mapping
+ * against the keys before it, so one huge mapping costs the square of its size.
+ */
+export const MAX_ITEMS = 1000;
 
 /** Deepest nesting of YAML mappings and lists in a document, aliases expanded. */
 export const MAX_NESTING = 100;

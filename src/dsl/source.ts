@@ -25,6 +25,7 @@ import {
   MAX_ALIASES,
   MAX_DOCUMENTS,
   MAX_FILE_BYTES,
+  MAX_ITEMS,
   MAX_NESTING,
 } from './limits';
 
@@ -191,10 +192,27 @@ function tokenize(file: SourceFile): { tokens: CST.Token[] } | { problem: Proble
     tokens.push(token);
     return undefined;
   };
+  let lexemes = 0;
   for (const lexeme of new Lexer().lex(file.text)) {
     for (const token of parser.next(lexeme)) {
       const problem = take(token);
       if (problem) return { problem };
+    }
+    // A collection grows by one entry per few lexemes, so looking now and then finds one that
+    // is too long while it is still open.
+    if (++lexemes % 256 === 0) {
+      const long = parser.stack.find(
+        (t) => COLLECTIONS.has(t.type) && (t as { items: unknown[] }).items.length > MAX_ITEMS,
+      );
+      if (long) {
+        return {
+          problem: {
+            range: [long.offset, long.offset + 1],
+            code: 'too-many-items',
+            message: `this mapping or list has more than ${MAX_ITEMS} entries; idflow reads at most ${MAX_ITEMS} in one, so split it`,
+          },
+        };
+      }
     }
     if (parser.stack.length > MAX_NESTING) {
       const open = parser.stack.filter((t) => COLLECTIONS.has(t.type));
