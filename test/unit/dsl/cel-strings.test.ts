@@ -28,6 +28,8 @@ const run = (expression: string, scope: Record<string, unknown> = {}) =>
   evaluateExpression(expression, scope);
 const lit = (text: string) => JSON.stringify(text);
 const noLoneSurrogate = (text: string) => !/\p{Cs}/u.test(text);
+/** Property runs: fewer under the mutation run, which repeats them for every mutant. */
+const runs = (n: number) => ({ numRuns: process.env.STRYKER_MUTATOR_WORKER ? n / 5 : n });
 
 describe('size counts code points', () => {
   test.each([
@@ -404,7 +406,7 @@ describe('properties', () => {
       fc.property(text, (s) => {
         expect(run('size(s)', { s })).toBe(Array.from(s).length);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -417,7 +419,7 @@ describe('properties', () => {
         expect(Array.from(middle)).toHaveLength(j - i);
         expect(run('s.substring(0, i) + s.substring(i, j) + s.substring(j)', scope)).toBe(s);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 
@@ -432,7 +434,7 @@ describe('properties', () => {
         expect(strings.substring(s, at, at + j - i)).toBe(t);
         expect(strings.substring(s, last, last + j - i)).toBe(t);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -453,7 +455,7 @@ describe('properties', () => {
           });
         }
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -468,7 +470,7 @@ describe('properties', () => {
         expect(noLoneSurrogate(trimmed)).toBe(true);
         expect(s.includes(trimmed)).toBe(true);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -486,7 +488,7 @@ describe('properties', () => {
           expect(err).toBeInstanceOf(ExpressionError);
         }
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 });
