@@ -107,8 +107,8 @@ export function createIdstoreOps(db: Database) {
       outcome: changed ? 'ok' : 'unchanged',
       detail: { connector: ctx.connector, step: ctx.stepId, ...detail },
       runId: ctx.runId,
-      // the op's idempotency key: one row per step run, whatever retries or replays
-      dedupeKey: `${ctx.idempotencyKey}/${action}`,
+      // one row per op call of a step run (its idempotency key), whatever retries or replays
+      dedupeKey: `${ctx.idempotencyKey}/idstore`,
     });
 
   return {

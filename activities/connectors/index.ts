@@ -80,7 +80,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
       detail: {
         step: call.stepId,
         ...(outcome === 'failed'
-          ? { fields: Object.keys((call.args as Record<string, unknown> | null) ?? {}) }
+          ? { fields: Object.keys((call.args as Record<string, unknown> | null) ?? {}).sort() }
           : { args: redacted(call.args) }),
         ...detail,
       },
