@@ -69,14 +69,6 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
       'MissingName',
     );
   }
-  const username = (subject.givenName.slice(0, 1) + subject.familyName)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .split(' ')
-    .join('')
-    .split("'")
-    .join('');
   const recorded = (await call('upsertPerson', 'record-person', {
     id: subject.id,
     employeeId: subject.employeeId,
@@ -86,7 +78,6 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     email: subject.email,
     validFrom: event.effectiveAt,
     status: 'pending',
-    attributes: { username },
   })) as { person: { displayName?: string } };
   const firstDay = event.effectiveAt ? Date.parse(event.effectiveAt) : Date.now();
   if (firstDay > Date.now()) await sleep(firstDay - Date.now());
@@ -95,24 +86,33 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     status: 'active',
     reason: 'First working day reached',
   });
+  const { username } = (await directory('deriveUsername', 'derive-username', {
+    givenName: subject.givenName,
+    familyName: subject.familyName,
+    owner: subject.id,
+  })) as { username: string };
   const cn = subject.displayName ?? `${subject.givenName} ${subject.familyName}`;
   await directory('createAccount', 'directory-account', {
     id: username,
+    owner: subject.id,
     attributes: {
       cn,
       givenName: subject.givenName,
       sn: subject.familyName,
       mail: subject.email ?? '',
-      employeeNumber: subject.employeeId ?? subject.id,
       title: subject.title ?? '',
       departmentNumber: subject.department ?? '',
     },
     groups: ['all-staff'],
   });
+  await call('setAttributes', 'record-username', {
+    personId: subject.id,
+    attributes: { username },
+  });
   await crm('createUser', 'crm-user', {
+    owner: subject.id,
     user: {
-      userName: subject.email ?? `${username}@example.com`,
-      externalId: subject.id,
+      userName: username,
       displayName: cn,
       name: { givenName: subject.givenName, familyName: subject.familyName },
       active: true,

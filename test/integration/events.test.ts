@@ -94,12 +94,13 @@ test('a joiner event runs the joiner flow: person stored, audit written, run fin
     'person.created',
     'person.status-changed',
     'ldap.createAccount',
+    'person.attributes-set',
     'scim.createUser',
     'run.completed',
   ]);
   // provisioned in the directory and the application
   const crm = [...targets.scim.users.values()].find((u) => u.externalId === 'p-ada');
-  expect(crm).toMatchObject({ userName: 'ada@example.com', active: true });
+  expect(crm).toMatchObject({ userName: 'alovelace', active: true });
   const received = await listAudit(h.db.db, { action: 'event.received' });
   expect(received.some((a) => (a.detail as { eventId?: string }).eventId === event.id)).toBe(true);
 

@@ -1,0 +1,222 @@
+/**
+ * The reference joiner through the worker, against slapd and the SCIM service: two joiners
+ * whose names give the same username get two accounts (jsmith, jsmith2), each with its own
+ * owner; the same person joining again lands on their own account; and a run that would
+ * create an account someone else owns fails with TargetConflict naming both owners, leaving
+ * that account exactly as it was.
+ */
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client as LdapClient } from 'ldapts';
+import { getPerson } from '../../src/db/repos/persons';
+import type { RunState } from '../../src/temporal/contracts';
+import { startTargets, type Targets } from '../../src/targets';
+import { LDAP_TARGET } from '../../src/targets/slapd';
+import { Harness, makeEvent, ROOT } from '../support/harness';
+import { freePort } from '../support/ports';
+
+const PEOPLE = `ou=people,${LDAP_TARGET.baseDn}`;
+let targets: Targets;
+let h: Harness;
+
+/** Flows that create an account under a given name, as a joiner racing another would. */
+const CLAIMS = `
+apiVersion: idflow/v1
+kind: Policy
+metadata: { name: it-claims }
+rules:
+  - { on: [it.claim-account], run: [it-claim-account] }
+  - { on: [it.claim-user], run: [it-claim-user] }
+---
+apiVersion: idflow/v1
+kind: Flow
+metadata: { name: it-claim-account }
+steps:
+  - id: directory-account
+    action:
+      connector: corp-directory
+      op: createAccount
+      args:
+        id: \${subject.attributes.username}
+        owner: \${subject.id}
+        attributes:
+          cn: \${subject.displayName}
+          sn: \${subject.familyName}
+          mail: \${subject.email}
+        groups: [vpn-users]
+---
+apiVersion: idflow/v1
+kind: Flow
+metadata: { name: it-claim-user }
+steps:
+  - id: crm-user
+    action:
+      connector: crm
+      op: createUser
+      args:
+        owner: \${subject.id}
+        user:
+          userName: \${subject.attributes.username}
+          displayName: \${subject.displayName}
+`;
+
+beforeAll(async () => {
+  const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
+  const dataDir = join(
+    ROOT,
+    '.idflow',
+    'test',
+    `joiner-usernames-${randomBytes(4).toString('hex')}`,
+  );
+  targets = await startTargets(
+    join(dataDir, 'targets'),
+    (m) => {
+      throw new Error(m);
+    },
+    { ports },
+  );
+  // the reference definitions, with the connectors pointed at this test's targets
+  const defs = join(dataDir, 'definitions');
+  cpSync(join(ROOT, 'definitions'), defs, { recursive: true });
+  for (const file of readdirSync(join(defs, 'connectors'))) {
+    const path = join(defs, 'connectors', file);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
+        .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
+        .replace('port: 2525', `port: ${ports.smtp}`),
+    );
+  }
+  mkdirSync(join(defs, 'claims'));
+  writeFileSync(join(defs, 'claims', 'claims.yaml'), CLAIMS);
+  h = new Harness({ definitions: [relative(ROOT, defs)] });
+  await h.start();
+});
+
+afterAll(async () => {
+  await h?.close();
+  await targets?.stop();
+});
+
+async function entry(uid: string, attributes = ['*', '+']): Promise<Record<string, unknown>[]> {
+  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
+  try {
+    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
+    const { searchEntries } = await client.search(PEOPLE, {
+      scope: 'sub',
+      filter: `(uid=${uid})`,
+      attributes,
+    });
+    return searchEntries;
+  } finally {
+    await client.unbind();
+  }
+}
+
+async function joinAs(
+  subject: Record<string, unknown>,
+  type = 'person.joiner',
+  flow = 'joiner-standard',
+) {
+  const event = makeEvent(type, subject, {
+    effectiveAt: new Date(Date.now() - 60_000).toISOString(),
+  });
+  expect((await h.postEvent(event)).status).toBe(202);
+  const runId = `flow/${flow}/${subject.id as string}/${event.id as string}`;
+  return { ...(await h.runOutcome(runId, 60_000)), runId };
+}
+
+const john = {
+  id: 'p-1',
+  givenName: 'John',
+  familyName: 'Smith',
+  email: 'john.smith@example.com',
+};
+const jane = {
+  id: 'p-2',
+  givenName: 'Jane',
+  familyName: 'Smith',
+  email: 'jane.smith@example.com',
+};
+
+test('two joiners with the same derived username get two accounts, each with its own owner', async () => {
+  expect(await joinAs(john)).toMatchObject({
+    ok: true,
+    result: { status: 'Completed', vars: { username: 'jsmith' } },
+  });
+  expect(await joinAs(jane)).toMatchObject({
+    ok: true,
+    result: { status: 'Completed', vars: { username: 'jsmith2' } },
+  });
+  expect(await entry('jsmith', ['cn', 'mail', 'employeeNumber', 'memberOf'])).toEqual([
+    {
+      dn: `uid=jsmith,${PEOPLE}`,
+      cn: 'John Smith',
+      mail: 'john.smith@example.com',
+      employeeNumber: 'p-1',
+      memberOf: `cn=all-staff,ou=groups,${LDAP_TARGET.baseDn}`,
+    },
+  ]);
+  expect(await entry('jsmith2', ['cn', 'mail', 'employeeNumber', 'memberOf'])).toEqual([
+    {
+      dn: `uid=jsmith2,${PEOPLE}`,
+      cn: 'Jane Smith',
+      mail: 'jane.smith@example.com',
+      employeeNumber: 'p-2',
+      memberOf: `cn=all-staff,ou=groups,${LDAP_TARGET.baseDn}`,
+    },
+  ]);
+  const crm = [...targets.scim.users.values()].map((u) => [u.userName, u.externalId]).sort();
+  expect(crm).toEqual([
+    ['jsmith', 'p-1'],
+    ['jsmith2', 'p-2'],
+  ]);
+  expect((await getPerson(h.db.db, 'p-1'))?.attributes).toMatchObject({ username: 'jsmith' });
+  expect((await getPerson(h.db.db, 'p-2'))?.attributes).toMatchObject({ username: 'jsmith2' });
+});
+
+test('the same person joining again gets the same username and their own account, unchanged', async () => {
+  const before = await entry('jsmith2');
+  const again = await joinAs(jane);
+  expect(again).toMatchObject({
+    ok: true,
+    result: { status: 'Completed', vars: { username: 'jsmith2' } },
+  });
+  const { steps } = await h.client.workflow.getHandle(again.runId).query<RunState>('state');
+  const output = (id: string) => steps.find((s) => s.id === id)?.output;
+  expect(output('derive-username')).toEqual({ username: 'jsmith2', existing: true });
+  expect(output('directory-account')).toMatchObject({ created: false, changed: false });
+  expect(output('crm-user')).toMatchObject({ created: false });
+  expect(await entry('jsmith2')).toEqual(before);
+  expect(targets.scim.users.size).toBe(2);
+});
+
+test('a run creating an account someone else owns fails with TargetConflict; the account is untouched', async () => {
+  const before = await entry('jsmith');
+  const crmBefore = JSON.stringify([...targets.scim.users.values()]);
+  const mallory = {
+    id: 'p-3',
+    givenName: 'Jay',
+    familyName: 'Smith',
+    displayName: 'Jay Smith',
+    email: 'jay@example.com',
+    attributes: { username: 'jsmith' },
+  };
+  const ldapRun = await joinAs(mallory, 'it.claim-account', 'it-claim-account');
+  expect(ldapRun).toMatchObject({ ok: false, type: 'TargetConflict' });
+  const ldapMessage = (ldapRun as { message: string }).message;
+  expect(ldapMessage).toContain(
+    'uid=jsmith belongs to employeeNumber p-1, not to employeeNumber p-3',
+  );
+  expect(ldapMessage).not.toMatch(/Jay|John|example\.com/);
+  expect(await entry('jsmith')).toEqual(before);
+
+  const scimRun = await joinAs(mallory, 'it.claim-user', 'it-claim-user');
+  expect(scimRun).toMatchObject({ ok: false, type: 'TargetConflict' });
+  const scimMessage = (scimRun as { message: string }).message;
+  expect(scimMessage).toContain('belongs to externalId p-1, not to externalId p-3');
+  expect(scimMessage).not.toMatch(/Jay|John|example\.com/);
+  expect(JSON.stringify([...targets.scim.users.values()])).toBe(crmBefore);
+});
