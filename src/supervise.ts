@@ -103,7 +103,7 @@ export function supervise<T extends SupervisedChild>(
     for (;;) {
       if (inARow >= maxRestarts) {
         const error = new Error(
-          `${options.name} exited (${reason}) and was restarted ${inARow} times in a row without staying up; giving up`,
+          `${options.name} keeps exiting (last: ${reason}); gave up after ${inARow} restarts in a row`,
         );
         options.log.error({ restarts: inARow, exit: reason }, error.message);
         options.onGiveUp(error);

@@ -25,6 +25,7 @@ import { Client as LdapClient } from 'ldapts';
 import postgres from 'postgres';
 import { LDAP_TARGET } from '../../src/targets/slapd';
 import { SCIM_DEV_TOKEN } from '../../src/targets';
+import { findTemporalCli } from '../../src/temporal/cli';
 import { freePort } from '../support/ports';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
@@ -131,6 +132,9 @@ class Dev {
       /** Unset: the default, `.idflow` under `cwd`. */
       dataDir?: string;
       databaseUrl?: string;
+      /** Default true. */
+      withTargets?: boolean;
+      env?: NodeJS.ProcessEnv;
     },
   ) {}
 
@@ -162,15 +166,17 @@ class Dev {
       IDFLOW_LOG_LEVEL: 'info',
       ...(this.options.dataDir ? { IDFLOW_DATA_DIR: this.options.dataDir } : {}),
       ...(this.options.databaseUrl ? { DATABASE_URL: this.options.databaseUrl } : {}),
+      ...this.options.env,
     };
   }
 
-  /** Starts `idflow dev --with-targets [args]` and waits until it says it is running. */
+  /** Starts `idflow dev [--with-targets] [args]` and waits until it says it is running. */
   async start(...args: string[]): Promise<this> {
     this.output = '';
     mkdirSync(LOGS, { recursive: true });
     const log = createWriteStream(join(LOGS, `dev-${this.options.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [BIN, 'dev', '--with-targets', ...args], {
+    const targets = this.options.withTargets === false ? [] : ['--with-targets'];
+    const child = spawn(process.execPath, [BIN, 'dev', ...targets, ...args], {
       cwd: this.options.cwd,
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,18 +197,24 @@ class Dev {
     child.stdout?.on('data', take);
     child.stderr?.on('data', take);
     void this.exit.then(() => log.end());
-    await eventually(
+    const exited = this.exit.then(() => {
+      throw new Error(
+        `idflow dev (${this.options.name}) exited early:\n${this.output.slice(-3000)}`,
+      );
+    });
+    exited.catch(() => undefined);
+    const started = eventually(
       `idflow dev (${this.options.name}) to start`,
-      () => {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`idflow dev exited early:\n${this.output.slice(-3000)}`);
-        return this.output.includes('idflow is running.') ? true : undefined;
-      },
+      () =>
+        this.output.includes('idflow is running.') || child.exitCode !== null ? true : undefined,
       180_000,
-    ).catch((err: unknown) => {
+    );
+    started.catch(() => undefined);
+    await Promise.race([started, exited]).catch((err: unknown) => {
       child.kill('SIGKILL');
       throw err;
     });
+    if (!this.output.includes('idflow is running.')) await exited;
     return this;
   }
 
@@ -547,7 +559,16 @@ describe('on PostgreSQL, with its own data directory', () => {
     expect(await scimUsers(ports.scim, 'p-cora')).toMatchObject([{ active: true }]);
     expect(mailIn(dev.dataDir)).toHaveLength(1);
 
-    // ... so a leaver for that person completes: account disabled, CRM user deactivated
+    // HR sends a starter before their manager: the run waits for the manager's record
+    const sentAt = Date.now();
+    const theo = { id: 'p-theo', givenName: 'Theo', familyName: 'Marsh', managerId: 'p-zara' };
+    expect((await dev.post(joiner('j-theo', theo))).status).toBe(202);
+    await sleep(5_000);
+    const zara = { id: 'p-zara', givenName: 'Zara', familyName: 'Lind', email: 'zara@example.com' };
+    expect((await dev.post(joiner('j-zara', zara))).status).toBe(202);
+
+    // ... and a leaver for the person from before the restart completes: account disabled,
+    // CRM user deactivated
     const leaver = {
       source: 'it',
       id: 'l-cora',
@@ -561,6 +582,14 @@ describe('on PostgreSQL, with its own data directory', () => {
     expect((await dev.event('it', 'l-cora')).body.runs?.[0]?.flow).toBe('leaver-contractor');
     expect(await scimUsers(ports.scim, 'p-cora')).toMatchObject([{ active: false }]);
     expect(await ldapAccounts(ports.ldap, username)).toMatchObject([{ userAccountControl: '514' }]);
+
+    expect(await dev.runEnded('j-theo', 120_000)).toBe('COMPLETED');
+    const toZara = mailIn(dev.dataDir)
+      .map((f) => readFileSync(join(dev.dataDir, 'mail', f), 'utf8'))
+      .filter((m) => /^To: zara@example\.com/m.test(m));
+    expect(toZara).toHaveLength(1);
+    expect(toZara[0]).toContain('Hello Zara Lind,');
+    expect(Date.now() - sentAt).toBeGreaterThan(25_000); // the run waited for Zara's record
     expect((await dev.stop()).code).toBe(0);
 
     // --reset: the directory is seeded again, the SCIM users and the mail are gone, and so is
@@ -574,3 +603,46 @@ describe('on PostgreSQL, with its own data directory', () => {
     expect((await dev.stop()).code).toBe(0);
   }, 900_000);
 });
+
+test('a Temporal dev server that cannot be restarted ends idflow dev with exit status 1, naming it', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'idflow-giveup-'));
+  const ports = await freePorts();
+  // a Temporal CLI that starts once, then refuses
+  const cli = join(base, 'temporal-once');
+  writeFileSync(
+    cli,
+    `#!/bin/sh
+n=$(cat "${base}/starts" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "${base}/starts"
+[ "$n" -gt 1 ] && { echo "refusing to start" >&2; exit 7; }
+exec "${findTemporalCli(process.env.TEMPORAL_CLI)}" "$@"
+`,
+    { mode: 0o755 },
+  );
+  const dev = new Dev({
+    name: 'give-up',
+    cwd: ROOT,
+    ports,
+    dataDir: join(base, 'data'),
+    definitions: join(ROOT, 'definitions'),
+    withTargets: false,
+    env: { TEMPORAL_CLI: cli },
+  });
+  running.push(dev);
+  seedBundle(dev.dataDir);
+  await dev.start();
+  process.kill(dev.temporalPid() as number, 'SIGKILL');
+  const exit = await eventually(
+    'idflow dev to give up',
+    () => (dev.child?.exitCode !== null ? dev.child?.exitCode : undefined),
+    120_000,
+  );
+  expect(exit).toBe(1);
+  expect(readFileSync(join(base, 'starts'), 'utf8').trim()).toBe('6');
+  expect(dev.lines(/restarting it in/)).toHaveLength(5);
+  const [fatal] = dev.lines(/"level":60/);
+  expect(fatal).toContain('idflow dev is stopping: the Temporal dev server (127.0.0.1:');
+  expect(fatal).toContain(
+    'keeps exiting (last: did not start: the Temporal dev server exited (exit code 7)',
+  );
+  expect(fatal).toContain('gave up after 5 restarts in a row');
+}, 300_000);

@@ -104,7 +104,7 @@ test('a child that keeps exiting is restarted a bounded number of times, with ba
   expect(starts).toBe(3);
   expect(errors).toHaveLength(1);
   expect(errors[0]?.message).toBe(
-    'the flaky server exited (exit code 3) and was restarted 3 times in a row without staying up; giving up',
+    'the flaky server keeps exiting (last: exit code 3); gave up after 3 restarts in a row',
   );
   const warnings = lines.filter((l) => l.level === 'warn');
   expect(warnings.map((l) => l.message)).toEqual([
