@@ -78,6 +78,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(eventRoutes(services.events));
   app.use(approvalRoutes(services.approvals));
   app.use(notFoundHandler());
+  app.use(services.dependencies.noteFailures());
   app.use(errorHandler(options.logger));
   return app;
 }

@@ -1,18 +1,52 @@
 /**
  * Nothing lost when a dependency is down: with Temporal stopped the gateway answers 503 with
  * Retry-After and accepts nothing; once Temporal is back the retried event is accepted once.
- * The same for PostgreSQL, cut off behind a proxy while the gateway runs.
+ * The same for PostgreSQL, cut off behind a proxy while the gateway runs. Every endpoint that
+ * needs the missing dependency answers 503 within 2 s; /readyz names it; /healthz stays 200.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findEvent } from '../../src/db/repos/events';
+import { TokenService } from '../../src/gateway/services/tokens';
+import { taskIdOf } from '../../src/model/approval';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
-import { Harness, makeEvent, ROOT } from '../support/harness';
+import { Harness, makeEvent, ROOT, type HttpResult } from '../support/harness';
 import { freePort } from '../support/ports';
 import { POSTGRES_ADMIN_URL } from '../support/postgres';
 import { TcpProxy } from '../support/tcp-proxy';
+
+/** The answer and how long it took. */
+async function timed(call: () => Promise<HttpResult>): Promise<HttpResult & { ms: number }> {
+  const started = Date.now();
+  const res = await call();
+  return { ...res, ms: Date.now() - started };
+}
+
+/** 503 problem naming the dependency, with Retry-After, within 2 s. */
+function expectRefusedFast(res: HttpResult & { ms: number }, dependency: string): void {
+  expect({ status: res.status, dependency: res.body.dependency }).toEqual({
+    status: 503,
+    dependency,
+  });
+  expect(res.headers.get('retry-after')).toBe('5');
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.ms).toBeLessThan(2_000);
+}
+
+/** A token of an approver (decisions are made by people). */
+async function approverToken(h: Harness): Promise<string> {
+  const { token } = await new TokenService(h.db.db).create({
+    name: 'outage-approver',
+    scopes: ['approvals', 'events:write'],
+    personId: 'p-outage-approver',
+    actor: 'test',
+  });
+  return token;
+}
+
+const DECISION_PATH = `/v1/approvals/${taskIdOf('flow/it-approval/p-1/evt-1', 'ask')}/decision`;
 
 describe('Temporal down', () => {
   let server: DevServer;
@@ -38,6 +72,54 @@ describe('Temporal down', () => {
   afterAll(async () => {
     await h?.close();
     await server?.stop();
+  });
+
+  test('every endpoint that needs Temporal answers 503 within 2 s; /readyz names Temporal; /healthz 200', async () => {
+    const approver = await approverToken(h);
+    // a request just before the outage: the gateway last saw Temporal answer
+    expect((await h.request('GET', '/readyz', { token: null })).status).toBe(200);
+    await server.stop();
+
+    const event = await timed(() => h.postEvent(makeEvent('test.leaver', { id: 'p-fast' })));
+    expectRefusedFast(event, 'Temporal');
+    const decision = await timed(() =>
+      h.request('POST', DECISION_PATH, { body: { decision: 'approve' }, token: approver }),
+    );
+    expectRefusedFast(decision, 'Temporal');
+    const task = await timed(() => h.request('GET', DECISION_PATH.replace(/\/decision$/, '')));
+    expectRefusedFast(task, 'Temporal');
+    const eventStatus = await timed(() => h.request('GET', '/v1/events/test-hr/never-sent'));
+    expectRefusedFast(eventStatus, 'Temporal');
+
+    const ready = await timed(() => h.request('GET', '/readyz', { token: null }));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({
+      status: 'unavailable',
+      checks: { temporal: 'down', database: 'ok' },
+    });
+    expect(ready.ms).toBeLessThan(2_000);
+    expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
+    // delegations need only PostgreSQL: still served
+    const delegation = await h.request('POST', '/v1/delegations', {
+      token: approver,
+      body: {
+        from: 'p-outage-approver',
+        to: 'p-stand-in',
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
+    expect(delegation.status).toBe(201);
+    console.log(
+      `Temporal down: 503 after ${[event, decision, task, eventStatus].map((r) => r.ms).join(', ')} ms (event, decision, task, event status)`,
+    );
+
+    server = await start();
+    await h.eventually(
+      async () =>
+        (await h.request('GET', '/readyz', { token: null })).status === 200 ? true : undefined,
+      30_000,
+    );
   });
 
   test('503 with Retry-After while Temporal is stopped; the retried event is accepted once when it is back', async () => {
@@ -93,6 +175,54 @@ describe('PostgreSQL down', () => {
     await proxy?.start();
     await h?.close();
     await proxy?.stop();
+  });
+
+  test('every endpoint answers 503 within 2 s while PostgreSQL is cut off; /readyz names it; /healthz 200', async () => {
+    const approver = await approverToken(h);
+    expect((await h.request('GET', '/readyz', { token: null })).status).toBe(200);
+    await proxy.stop();
+
+    const answers = {
+      event: await timed(() => h.postEvent(makeEvent('test.leaver', { id: 'p-fast-db' }))),
+      listing: await timed(() => h.request('GET', '/v1/approvals', { token: approver })),
+      decision: await timed(() =>
+        h.request('POST', DECISION_PATH, { body: { decision: 'reject' }, token: approver }),
+      ),
+      newDelegation: await timed(() =>
+        h.request('POST', '/v1/delegations', {
+          token: approver,
+          body: {
+            from: 'p-outage-approver',
+            to: 'p-stand-in',
+            startsAt: new Date().toISOString(),
+            endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+          },
+        }),
+      ),
+      delegations: await timed(() => h.request('GET', '/v1/delegations', { token: approver })),
+    };
+    for (const res of Object.values(answers)) expectRefusedFast(res, 'PostgreSQL');
+
+    const ready = await timed(() => h.request('GET', '/readyz', { token: null }));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({
+      status: 'unavailable',
+      checks: { temporal: 'ok', database: 'down' },
+    });
+    expect(ready.ms).toBeLessThan(2_000);
+    expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
+    console.log(
+      `PostgreSQL down: 503 after ${Object.entries(answers)
+        .map(([k, r]) => `${k} ${r.ms}`)
+        .join(', ')} ms`,
+    );
+
+    await proxy.start();
+    await h.eventually(
+      async () =>
+        (await h.request('GET', '/readyz', { token: null })).status === 200 ? true : undefined,
+      30_000,
+    );
   });
 
   test('503 with Retry-After while the database is unreachable; accepted once it is back', async () => {

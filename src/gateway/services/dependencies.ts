@@ -5,9 +5,10 @@
  * instead of waiting out connection retries, and a call in flight is abandoned as soon as a probe
  * finds its dependency gone. `/readyz` reports the same answers.
  */
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { UnavailableProblem, HttpProblem } from '../problems';
+import { isDatabaseUnavailable } from '../../db/errors';
 import { isTemporalUnavailable } from './temporal-errors';
 
 export type DependencyName = 'temporal' | 'database';
@@ -31,6 +32,9 @@ export interface MonitorOptions {
   watchMs?: number;
 }
 
+/** A refusal because a probe found the dependency down (not news to the monitor). */
+class DependencyDownProblem extends UnavailableProblem {}
+
 export class DependencyMonitor {
   private readonly known = new Map<DependencyName, { at: number; health: Health }>();
   private readonly probing = new Map<DependencyName, Promise<Health>>();
@@ -47,15 +51,21 @@ export class DependencyMonitor {
     this.watchMs = options.watchMs ?? 250;
   }
 
-  /** The kept answer while it is fresh, else a new probe's. */
+  /**
+   * The kept answer while it is fresh, else a new probe's. A dependency last found down stays
+   * down until a probe says otherwise: that answer comes at once while the probe runs in the
+   * background, so no request waits for a probe of something known to be gone.
+   */
   health(name: DependencyName): Promise<Health> {
     const known = this.known.get(name);
     if (known && Date.now() - known.at < this.ttlMs) return Promise.resolve(known.health);
-    let probe = this.probing.get(name);
-    if (!probe) {
-      probe = this.probe(name).finally(() => this.probing.delete(name));
-      this.probing.set(name, probe);
-    }
+    const probe = this.probing.get(name) ?? this.startProbe(name);
+    return known?.health === 'down' ? Promise.resolve('down') : probe;
+  }
+
+  private startProbe(name: DependencyName): Promise<Health> {
+    const probe = this.probe(name).finally(() => this.probing.delete(name));
+    this.probing.set(name, probe);
     return probe;
   }
 
@@ -68,9 +78,10 @@ export class DependencyMonitor {
     return { temporal, database };
   }
 
-  /** Drops the kept answer: the next request probes again (after a call found it unreachable). */
+  /** Makes the kept answer stale: the next request probes again (after a call found it unreachable). */
   forget(name: DependencyName): void {
-    this.known.delete(name);
+    const known = this.known.get(name);
+    if (known) this.known.set(name, { at: 0, health: known.health });
   }
 
   /** Throws a 503 problem while `name` is known to be down. */
@@ -87,6 +98,27 @@ export class DependencyMonitor {
   }
 
   /**
+   * Error middleware: a request that failed because a dependency stopped answering drops that
+   * dependency's kept answer, so the next request and /readyz probe it again.
+   */
+  noteFailures(): ErrorRequestHandler {
+    return (err: unknown, _req, _res, next) => {
+      const failed = err instanceof DependencyDownProblem ? undefined : this.failedDependency(err);
+      if (failed) this.forget(failed);
+      next(err);
+    };
+  }
+
+  private failedDependency(err: unknown): DependencyName | undefined {
+    if (isDatabaseUnavailable(err)) return 'database';
+    if (err instanceof UnavailableProblem)
+      return (Object.keys(DEPENDENCY_LABELS) as DependencyName[]).find(
+        (name) => DEPENDENCY_LABELS[name] === err.extra.dependency,
+      );
+    return isTemporalUnavailable(err) ? 'temporal' : undefined;
+  }
+
+  /**
    * Runs `call` on `name`: refused at once while it is down; abandoned with a 503 (and its
    * signal aborted) when a probe during the call finds it down.
    */
@@ -96,7 +128,7 @@ export class DependencyMonitor {
     const abandoned = new Promise<never>((_resolve, reject) => {
       controller.signal.addEventListener(
         'abort',
-        () => reject(new UnavailableProblem(DEPENDENCY_LABELS[name])),
+        () => reject(new DependencyDownProblem(DEPENDENCY_LABELS[name])),
         { once: true },
       );
     });
