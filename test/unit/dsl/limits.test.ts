@@ -56,6 +56,9 @@ kind: Flowe
 metadata: { name: bad }
 `;
 
+/** Tests that start `idflow` itself wait for a Node process to start (seconds on a busy machine). */
+const CLI_TIMEOUT = 120_000;
+
 let dir: string;
 
 beforeAll(async () => {
@@ -110,29 +113,37 @@ describe('files that are not regular files', () => {
     ]);
   });
 
-  test('idflow validate reports every awkward path, validates the other files and exits 1', async () => {
-    const folder = await awkwardFolder();
-    const { code, stdout, stderr } = await idflow(folder, ['validate', '.']);
-    expect(code).toBe(1);
-    // good.yaml and its link both define flow 'good': the link was read as a file.
-    expect(stdout.trim().split('\n')).toEqual([
-      ...EXPECTED.slice(0, 5),
-      "good-link.yaml:3:19: error at /metadata/name: a Flow named 'good' is already defined at a-good.yaml:1:1",
-      EXPECTED[5],
-    ]);
-    expect(stderr.trim()).toBe('7 problems found');
-  });
+  test(
+    'idflow validate reports every awkward path, validates the other files and exits 1',
+    async () => {
+      const folder = await awkwardFolder();
+      const { code, stdout, stderr } = await idflow(folder, ['validate', '.']);
+      expect(code).toBe(1);
+      // good.yaml and its link both define flow 'good': the link was read as a file.
+      expect(stdout.trim().split('\n')).toEqual([
+        ...EXPECTED.slice(0, 5),
+        "good-link.yaml:3:19: error at /metadata/name: a Flow named 'good' is already defined at a-good.yaml:1:1",
+        EXPECTED[5],
+      ]);
+      expect(stderr.trim()).toBe('7 problems found');
+    },
+    CLI_TIMEOUT,
+  );
 
-  test('a path given directly that is a FIFO is refused, not opened', async () => {
-    const folder = await mkdtemp(join(dir, 'fifo-'));
-    execFileSync('mkfifo', [join(folder, 'pipe.yaml')]);
-    await writeFile(join(folder, 'good.yaml'), GOOD);
-    const { code, stdout } = await idflow(folder, ['validate', 'pipe.yaml', 'good.yaml']);
-    expect(code).toBe(1);
-    expect(stdout.trim()).toBe(
-      'pipe.yaml:1:1: error: is a FIFO (named pipe), not a regular file; only regular files are read',
-    );
-  });
+  test(
+    'a path given directly that is a FIFO is refused, not opened',
+    async () => {
+      const folder = await mkdtemp(join(dir, 'fifo-'));
+      execFileSync('mkfifo', [join(folder, 'pipe.yaml')]);
+      await writeFile(join(folder, 'good.yaml'), GOOD);
+      const { code, stdout } = await idflow(folder, ['validate', 'pipe.yaml', 'good.yaml']);
+      expect(code).toBe(1);
+      expect(stdout.trim()).toBe(
+        'pipe.yaml:1:1: error: is a FIFO (named pipe), not a regular file; only regular files are read',
+      );
+    },
+    CLI_TIMEOUT,
+  );
 
   test('a 50 MB file is refused from its size, without opening it', async () => {
     const folder = await mkdtemp(join(dir, 'big-'));
@@ -245,24 +256,28 @@ describe('nesting', () => {
     }
   });
 
-  test('idflow validate gives the same clean errors whatever the stack size', async () => {
-    const folder = await mkdtemp(join(dir, 'stack-'));
-    await writeFile(join(folder, 'a-steps.yaml'), nestedSteps(5_000));
-    await writeFile(join(folder, 'b-value.yaml'), nestedValue(10_000));
-    await writeFile(join(folder, 'c-steps.yaml'), nestedSteps(MAX_STEP_NESTING + 1));
-    await writeFile(join(folder, 'd-good.yaml'), GOOD);
-    const small = await idflow(folder, ['validate', '.'], ['--stack-size=200']);
-    const usual = await idflow(folder, ['validate', '.']);
-    expect(small).toEqual(usual);
-    expect(usual.code).toBe(1);
-    expect(usual.stderr.trim()).toBe('3 problems found');
-    const stepsTooDeep = `this step is nested ${MAX_STEP_NESTING + 1} levels deep; steps may nest at most ${MAX_STEP_NESTING} levels inside branching steps (if, switch), so flatten the branches`;
-    expect(usual.stdout.trim().split('\n')).toEqual([
-      `a-steps.yaml:4:1352: error: ${tooDeep}`,
-      `b-value.yaml:4:${26 + MAX_NESTING - 4}: error: ${tooDeep}`,
-      `c-steps.yaml:4:656: error at /steps/0${'/if/then/0'.repeat(MAX_STEP_NESTING)}: ${stepsTooDeep}`,
-    ]);
-  });
+  test(
+    'idflow validate gives the same clean errors whatever the stack size',
+    async () => {
+      const folder = await mkdtemp(join(dir, 'stack-'));
+      await writeFile(join(folder, 'a-steps.yaml'), nestedSteps(5_000));
+      await writeFile(join(folder, 'b-value.yaml'), nestedValue(10_000));
+      await writeFile(join(folder, 'c-steps.yaml'), nestedSteps(MAX_STEP_NESTING + 1));
+      await writeFile(join(folder, 'd-good.yaml'), GOOD);
+      const small = await idflow(folder, ['validate', '.'], ['--stack-size=200']);
+      const usual = await idflow(folder, ['validate', '.']);
+      expect(small).toEqual(usual);
+      expect(usual.code).toBe(1);
+      expect(usual.stderr.trim()).toBe('3 problems found');
+      const stepsTooDeep = `this step is nested ${MAX_STEP_NESTING + 1} levels deep; steps may nest at most ${MAX_STEP_NESTING} levels inside branching steps (if, switch), so flatten the branches`;
+      expect(usual.stdout.trim().split('\n')).toEqual([
+        `a-steps.yaml:4:1352: error: ${tooDeep}`,
+        `b-value.yaml:4:${26 + MAX_NESTING - 4}: error: ${tooDeep}`,
+        `c-steps.yaml:4:656: error at /steps/0${'/if/then/0'.repeat(MAX_STEP_NESTING)}: ${stepsTooDeep}`,
+      ]);
+    },
+    CLI_TIMEOUT,
+  );
 });
 
 describe('documents and aliases', () => {
