@@ -205,11 +205,12 @@ test('a delegate lists and decides the delegator’s tasks; the decision goes th
     },
   });
   expect(created.status).toBe(201);
-  const page = await list('p-deputy', '&limit=10');
+  const page = await list('p-deputy', '&limit=50');
   expect(page.status).toBe(200);
-  expect(page.body.tasks).toHaveLength(10);
+  expect(page.body.tasks).toHaveLength(50);
   expect(page.body.tasks[0]?.waitingOn).toEqual(['p-boss']);
-  const task = page.body.tasks.find((t) => runIds.includes(t.workflowId)) as Summary;
+  // the first eight runs are kept for the tests below
+  const task = page.body.tasks.find((t) => runIds.indexOf(t.workflowId) >= 8) as Summary;
 
   const res = await decide(task.taskId, 'p-deputy');
   expect(res.status).toBe(200);
@@ -236,12 +237,9 @@ test('the run refuses what the table would allow: a stranger, a closed task, the
   // a stranger written into the table as an assignee sees the task, but the run refuses them
   const open = runIds[5] as string;
   const openTask = taskIdOf(open, 'ask-manager');
-  const [row] = await rows<{ deadline: Date }>(
-    sql`select deadline from approval_assignees where task_id = ${openTask}`,
-  );
   await rows(
     sql`insert into approval_assignees (task_id, person_id, deadline, subject_id)
-        values (${openTask}, 'p-stranger', ${row?.deadline}, 'sc-5')`,
+        values (${openTask}, 'p-stranger', now(), 'sc-5')`,
   );
   // a task whose run does not exist is no task, whatever the table says
   const orphan = taskIdOf(orphanIds[0] ?? 'flow/ap-scale/none/none', 'ask-manager');

@@ -10,8 +10,10 @@
  * `approval-task-table`) replay without it and start writing at their next transition.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -103,10 +105,23 @@ async function writeTask(
   if (written.get(task) === fingerprint) return true;
   const version = Math.max((versions.get(run) ?? 0) + 1, Date.now() * 1000);
   versions.set(run, version);
-  await writeApprovalTask.executeWithOptions({ summary: `${task.step}: ${transition}` }, [
-    { ...record, ...(status !== 'open' ? { closedAt: at(Date.now()) } : {}), version },
-  ]);
-  written.set(task, fingerprint);
+  try {
+    await writeApprovalTask.executeWithOptions({ summary: `${task.step}: ${transition}` }, [
+      { ...record, ...(status !== 'open' ? { closedAt: at(Date.now()) } : {}), version },
+    ]);
+    written.set(task, fingerprint);
+  } catch (err) {
+    // the table only serves listings (a database outage is retried, not thrown): a value it
+    // refuses must not end the approval, which the run decides on its own state
+    log.warn('approval task not written to the approval_tasks table', {
+      step: task.step,
+      transition,
+      failure:
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+          ? err.cause.type
+          : 'unknown',
+    });
+  }
   return true;
 }
 

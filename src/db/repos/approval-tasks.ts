@@ -12,6 +12,8 @@ import { approvalAssignees, approvalTasks } from '../schema';
 export type ApprovalTaskRow = typeof approvalTasks.$inferSelect;
 
 const date = (iso: string | undefined) => (iso === undefined ? null : new Date(iso));
+/** PostgreSQL text cannot hold NUL; a request rendered from odd event data may. */
+const storable = (text: string) => text.split('\u0000').join('');
 
 /**
  * Writes the task as the run sees it now, unless the table already holds this or a later
@@ -24,10 +26,10 @@ export async function recordApprovalTask(db: Database, r: ApprovalTaskRecord): P
     workflowId: r.workflowId,
     step: r.step,
     flow: r.flow,
-    title: r.title,
+    title: storable(r.title),
     subjectId: r.subject.id,
-    subjectName: r.subject.displayName ?? null,
-    request: r.request,
+    subjectName: r.subject.displayName === undefined ? null : storable(r.subject.displayName),
+    request: storable(r.request),
     access: r.access ?? null,
     mode: r.mode,
     status: r.status,
