@@ -1,10 +1,10 @@
 /**
- * The `ldap` connector's ops over ldapts. Accounts are found by the configured id attribute
- * anywhere under the base of usersDn and the disabled OU, so an account moved on disable is
- * still found. Every op converges: creating an existing account updates it, disabling a
- * disabled one, adding a present member and removing an absent one succeed with
- * `changed: false`. LDAP result codes map to idflow's failure types; the bind password is read
- * from the worker's environment per connection and appears in no error.
+ * The `ldap` connector's ops over ldapts (directory primitives in ldap-directory.ts, failures
+ * in ldap-errors.ts, usernames in ldap-username.ts). Every op converges: creating an existing
+ * account of the same person updates it (someone else's is a TargetConflict, ownership.ts),
+ * disabling a disabled one, adding a present member and removing an absent one succeed with
+ * `changed: false`. The bind password is read from the worker's environment per connection and
+ * appears in no error.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ResultCodeError, type Client, type Entry } from 'ldapts';
