@@ -8,7 +8,10 @@
  * - the same lookup straight through the repository, and the raw SQL index range alone
  *   (EXPLAIN ANALYZE) — what the HTTP layer adds;
  * - the listing as it was before the table (a visibility list, then a `state` query per run),
- *   while RUNS <= OLD_MAX (default 1000): beyond that it takes minutes.
+ *   while at most OLD_MAX (default 1000) wait: beyond that it takes minutes.
+ *
+ * The figures are printed at every thousand runs waiting (while later runs are still being
+ * created) and once all RUNS wait.
  *
  * Then APPROVE (default 100) of the tasks are approved through the API.
  *
@@ -110,31 +113,6 @@ async function main(): Promise<void> {
     );
     console.log(`worker RSS before: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB`);
 
-    const t0 = Date.now();
-    await startWaitingRuns(h, {
-      flow: 'bench-approval',
-      eventType: 'bench.approval',
-      count: RUNS,
-      prefix: 'b',
-      managerId: 'b-mgr',
-    });
-    const started = (Date.now() - t0) / 1000;
-    let waiting = 0;
-    while (waiting < RUNS) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const [count] = await rows<{ n: number }>(
-        sql`select count(*)::int as n from approval_assignees where person_id = 'b-mgr'`,
-      );
-      waiting = Number(count?.n ?? 0);
-    }
-    const seconds = (Date.now() - t0) / 1000;
-    console.log(
-      `${RUNS} runs started in ${started.toFixed(1)} s, all waiting on b-mgr (written to approval_tasks) after ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(1)}/s)`,
-    );
-    console.log(
-      `worker RSS with ${RUNS} runs waiting: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB (peak so far ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB)`,
-    );
-
     const get = async (path: string) => {
       const res = await h.request<{ tasks: Array<{ taskId: string }>; next?: string }>(
         'GET',
@@ -144,60 +122,100 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     };
-    console.log(`\nlisting b-mgr's ${RUNS} tasks:`);
-    console.log(
-      `  GET /v1/approvals?approver=b-mgr (first page, 50):        ${await timed(() => get('/v1/approvals?approver=b-mgr'))}`,
-    );
-    console.log(
-      `  the same lookup through the repository (no HTTP):      ${await timed(() =>
-        waitingTasks(h.db.db, { persons: ['b-mgr'], notAbout: 'b-mgr', limit: 50 }),
-      )}`,
-    );
-    const plan = await rows<{ 'QUERY PLAN': string }>(
-      sql`explain analyze select task_id, person_id, deadline from approval_assignees
-          where person_id = 'b-mgr' and subject_id <> 'b-mgr'
-          order by deadline, task_id limit 51`,
-    );
-    const execution = plan.map((r) => r['QUERY PLAN']).find((l) => l.startsWith('Execution Time'));
-    const usesIndex = plan.some((r) => r['QUERY PLAN'].includes('approval_assignees_person_idx'));
-    console.log(
-      `  raw SQL index range (EXPLAIN ANALYZE):                  ${execution ?? '?'}${usesIndex ? ' (approval_assignees_person_idx)' : ' (NOT using the index)'}`,
-    );
-    const walk = performance.now();
-    let pages = 0;
-    let listed = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await get(
-        `/v1/approvals?approver=b-mgr&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    const waitingNow = async () => {
+      const [count] = await rows<{ n: number }>(
+        sql`select count(*)::int as n from approval_assignees where person_id = 'b-mgr'`,
       );
-      pages++;
-      listed += page.tasks.length;
-      cursor = page.next;
-    } while (cursor);
-    console.log(
-      `  every page of 200 through the API:                      ${listed} tasks in ${pages} pages, ${(performance.now() - walk).toFixed(0)} ms`,
-    );
+      return Number(count?.n ?? 0);
+    };
 
-    if (RUNS <= OLD_MAX) {
-      // the listing before the table: visibility names the runs, a `state` query per run
-      const before = performance.now();
-      const ids: string[] = [];
-      for await (const run of h.client.workflow.list({
-        query: visibilityQuery(equals('IdflowPendingApprovers', 'b-mgr')),
-      }))
-        ids.push(run.workflowId);
-      let open = 0;
-      await inParallel(ids, 16, async (id) => {
-        const state = await h.client.workflow.getHandle(id).query<RunState>('state');
-        open += state.approvals.filter((t) => t.status === 'open').length;
-      });
+    /** The listing and its baselines, side by side, with `n` tasks waiting. */
+    const measure = async (n: number, final: boolean) => {
       console.log(
-        `  baseline: visibility + a state query per run (before): ${open} tasks in ${(performance.now() - before).toFixed(0)} ms`,
+        `\n${n} runs waiting after ${((Date.now() - t0) / 1000).toFixed(0)} s — worker RSS ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB (peak ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB)${final ? '' : ', runs still being created'}`,
       );
-    } else {
-      console.log(`  baseline: visibility + state queries skipped (RUNS > OLD_MAX=${OLD_MAX})`);
+      console.log(
+        `  GET /v1/approvals?approver=b-mgr (first page, 50):        ${await timed(() => get('/v1/approvals?approver=b-mgr'))}`,
+      );
+      console.log(
+        `  the same lookup through the repository (no HTTP):      ${await timed(() =>
+          waitingTasks(h.db.db, { persons: ['b-mgr'], notAbout: 'b-mgr', limit: 50 }),
+        )}`,
+      );
+      const plan = await rows<{ 'QUERY PLAN': string }>(
+        sql`explain analyze select task_id, person_id, deadline from approval_assignees
+            where person_id = 'b-mgr' and subject_id <> 'b-mgr'
+            order by deadline, task_id limit 51`,
+      );
+      const execution = plan
+        .map((r) => r['QUERY PLAN'])
+        .find((l) => l.startsWith('Execution Time'));
+      const usesIndex = plan.some((r) => r['QUERY PLAN'].includes('approval_assignees_person_idx'));
+      console.log(
+        `  raw SQL index range (EXPLAIN ANALYZE):                  ${execution ?? '?'}${usesIndex ? ' (approval_assignees_person_idx)' : ' (NOT using the index)'}`,
+      );
+      if (final) {
+        const walk = performance.now();
+        let pages = 0;
+        let listed = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await get(
+            `/v1/approvals?approver=b-mgr&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          );
+          pages++;
+          listed += page.tasks.length;
+          cursor = page.next;
+        } while (cursor);
+        console.log(
+          `  every page of 200 through the API:                      ${listed} tasks in ${pages} pages, ${(performance.now() - walk).toFixed(0)} ms`,
+        );
+      }
+      if (n <= OLD_MAX) {
+        // the listing before the table: visibility names the runs, a `state` query per run
+        const before = performance.now();
+        const ids: string[] = [];
+        for await (const run of h.client.workflow.list({
+          query: visibilityQuery(equals('IdflowPendingApprovers', 'b-mgr')),
+        }))
+          ids.push(run.workflowId);
+        let open = 0;
+        await inParallel(ids, 16, async (id) => {
+          const state = await h.client.workflow.getHandle(id).query<RunState>('state');
+          open += state.approvals.filter((t) => t.status === 'open').length;
+        });
+        console.log(
+          `  baseline: visibility + a state query per run (before): ${open} tasks in ${(performance.now() - before).toFixed(0)} ms`,
+        );
+      }
+    };
+
+    const t0 = Date.now();
+    const starting = startWaitingRuns(h, {
+      flow: 'bench-approval',
+      eventType: 'bench.approval',
+      count: RUNS,
+      prefix: 'b',
+      managerId: 'b-mgr',
+    }).then(() =>
+      console.log(`all ${RUNS} runs started after ${((Date.now() - t0) / 1000).toFixed(1)} s`),
+    );
+    const milestones = [
+      ...new Set([
+        ...Array.from({ length: Math.floor(RUNS / 1000) }, (_, i) => (i + 1) * 1000),
+        RUNS,
+      ]),
+    ].sort((a, b) => a - b);
+    for (const milestone of milestones) {
+      while ((await waitingNow()) < milestone)
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      await measure(milestone, milestone === RUNS);
     }
+    await starting;
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(
+      `\n${RUNS} runs waiting on b-mgr (written to approval_tasks) after ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(1)}/s)`,
+    );
     console.log(
       `worker RSS after listing: ${rssMiB(h.worker?.pid, 'VmRSS').toFixed(0)} MiB (peak ${rssMiB(h.worker?.pid, 'VmHWM').toFixed(0)} MiB)`,
     );
