@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { Client as LdapClient } from 'ldapts';
 import postgres from 'postgres';
 import { LDAP_TARGET } from '../../src/targets/slapd';
@@ -559,11 +560,20 @@ describe('on PostgreSQL, with its own data directory', () => {
     expect(await scimUsers(ports.scim, 'p-cora')).toMatchObject([{ active: true }]);
     expect(mailIn(dev.dataDir)).toHaveLength(1);
 
-    // HR sends a starter before their manager: the run waits for the manager's record
-    const sentAt = Date.now();
+    // HR sends a starter before their manager: the starter's run waits for the manager's record
+    // (its one timer: the first day has passed), then emails her
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const temporal = new Client({ connection });
+    const timersOf = async (workflowId: string) =>
+      ((await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
+        .filter((e) => e.timerStartedEventAttributes)
+        .map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds));
     const theo = { id: 'p-theo', givenName: 'Theo', familyName: 'Marsh', managerId: 'p-zara' };
     expect((await dev.post(joiner('j-theo', theo))).status).toBe(202);
-    await sleep(5_000);
+    const theoRun = await eventually('the starter to wait for the manager', async () => {
+      const id = (await dev.event('it', 'j-theo')).body.runs?.[0]?.workflowId;
+      return id && (await timersOf(id)).length ? id : undefined;
+    });
     const zara = { id: 'p-zara', givenName: 'Zara', familyName: 'Lind', email: 'zara@example.com' };
     expect((await dev.post(joiner('j-zara', zara))).status).toBe(202);
 
@@ -589,7 +599,8 @@ describe('on PostgreSQL, with its own data directory', () => {
       .filter((m) => /^To: zara@example\.com/m.test(m));
     expect(toZara).toHaveLength(1);
     expect(toZara[0]).toContain('Hello Zara Lind,');
-    expect(Date.now() - sentAt).toBeGreaterThan(25_000); // the run waited for Zara's record
+    expect(await timersOf(theoRun)).toEqual([30]);
+    await connection.close();
     expect((await dev.stop()).code).toBe(0);
 
     // --reset: the directory is seeded again, the SCIM users and the mail are gone, and so is
