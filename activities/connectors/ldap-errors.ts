@@ -5,7 +5,7 @@
  * password appears in no message.
  */
 import { ResultCodeError } from 'ldapts';
-import { connectorFailure } from '../errors';
+import { connectorFailure, errorName } from '../errors';
 import type { LdapConfig } from './ldap-directory';
 import { certificateProblem, isNetworkError } from './support';
 
@@ -13,7 +13,10 @@ import { certificateProblem, isNetworkError } from './support';
 export function mapError(connector: string, op: string, err: unknown, cfg: LdapConfig): never {
   const where = `${connector}.${op}`;
   if (err instanceof ResultCodeError) {
-    const detail = err.message.replace(/\s+/g, ' ').trim();
+    // The server's diagnostic text may quote DNs, filters and values (personal data): only the
+    // result code and its name reach a message.
+    const attribute = /^\s*([A-Za-z][A-Za-z0-9-]{0,63}):/.exec(err.message)?.[1];
+    const detail = `LDAP result ${err.code}, ${errorName(err)}${attribute ? `, attribute ${attribute}` : ''}`;
     switch (err.code) {
       case 49:
         throw connectorFailure(
@@ -51,6 +54,7 @@ export function mapError(connector: string, op: string, err: unknown, cfg: LdapC
   }
   const message = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.name : '';
+  const kind = errorName(err);
   if (
     isNetworkError(err) ||
     /timeout/i.test(name + message) ||
@@ -58,9 +62,10 @@ export function mapError(connector: string, op: string, err: unknown, cfg: LdapC
   ) {
     throw connectorFailure(
       'TargetUnavailable',
-      `${where}: cannot reach the directory at ${cfg.url} (${message})`,
+      `${where}: cannot reach the directory at ${cfg.url} (${kind})`,
     );
   }
-  // what remains is ours: a filter that does not parse, a value the client cannot encode
-  throw connectorFailure('InvalidRequest', `${where}: ${message}`);
+  // what remains is ours: a filter that does not parse, a value the client cannot encode; the
+  // library's text would quote the filter or the value, so only the error's kind is named
+  throw connectorFailure('InvalidRequest', `${where}: the request could not be sent (${kind})`);
 }
