@@ -73,7 +73,7 @@ describe('substring cuts between code points', () => {
   test.each([
     ['"😀".substring(2)', /substring: start 2 is out of range for a text of 1 characters/],
     ['"abc".substring(-1)', /start -1 is out of range/],
-    ['"😀a".substring(0, 3)', /end 3 is out of range for a text of 2 characters/],
+    ['"😀a".substring(0, 3)', /substring: end 3 is out of range for a text of 2 characters/],
     ['"abc".substring(2, 1)', /end 1 is out of range/],
     ['"abc".substring(-1, 1)', /start -1/],
     ['"abc".substring(4, 4)', /start 4/],
@@ -110,6 +110,10 @@ describe('indexOf and lastIndexOf count code points', () => {
     ['"a😀a😀".lastIndexOf("a", 3)', 2],
     ['"a😀a😀".lastIndexOf("", 2)', 2],
     ['"東京東京".lastIndexOf("東京", 1)', 0],
+    ['"abc".indexOf("a", 0)', 0],
+    ['"abc".lastIndexOf("a", 0)', 0],
+    ['"ab".indexOf("", 5)', 5],
+    ['"ab".lastIndexOf("", 9)', 9],
   ])('%s = %d', (expression, expected) => {
     expect(run(expression)).toBe(expected);
   });
