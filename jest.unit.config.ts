@@ -7,7 +7,7 @@ import config from './jest.config';
  * run in stryker.config.json).
  */
 const unit = (config.projects ?? [])[0] as Config;
-const unitOnly: Config = { ...unit, rootDir: __dirname };
+const unitOnly: Config = { ...unit, rootDir: __dirname, testTimeout: config.testTimeout };
 delete unitOnly.displayName;
 
 export default unitOnly;
