@@ -214,13 +214,14 @@ async function main(): Promise<void> {
         RUNS,
       ]),
     ].sort((a, b) => a - b);
+    let seconds = 0;
     for (const milestone of milestones) {
       while ((await waitingNow()) < milestone)
         await new Promise((resolve) => setTimeout(resolve, 2000));
+      seconds = (Date.now() - t0) / 1000;
       await measure(milestone, milestone === RUNS);
     }
     await starting;
-    const seconds = (Date.now() - t0) / 1000;
     console.log(
       `\n${RUNS} runs waiting on b-mgr (written to approval_tasks) after ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(1)}/s)`,
     );
