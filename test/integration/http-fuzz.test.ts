@@ -638,6 +638,22 @@ describe('approval task ids of workflows that are no flow run', () => {
   });
 });
 
+/** Posts a Slack interaction payload, signed now with the test's signing secret. */
+function sendSigned(payload: string): Promise<Answer> {
+  const text = new URLSearchParams({ payload }).toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return send({
+    method: 'POST',
+    path: '/slack/interactions',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, text),
+    },
+    body: text,
+  });
+}
+
 describe('Slack interactions', () => {
   test('a signed interaction of a user Slack does not know is 403, not 500', async () => {
     const payload = JSON.stringify({
@@ -650,18 +666,7 @@ describe('Slack interactions', () => {
         },
       ],
     });
-    const text = new URLSearchParams({ payload }).toString();
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const res = await send({
-      method: 'POST',
-      path: '/slack/interactions',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, text),
-      },
-      body: text,
-    });
+    const res = await sendSigned(payload);
     expect([res.status, problemType(res)]).toEqual([403, 'forbidden']);
   });
 
@@ -671,18 +676,7 @@ describe('Slack interactions', () => {
       user: { id: 'U0\u0000' },
       actions: [{ action_id: 'idflow.approve', value: '{"workflowId":"flow/x","step":"a"}' }],
     });
-    const text = new URLSearchParams({ payload }).toString();
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const res = await send({
-      method: 'POST',
-      path: '/slack/interactions',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, text),
-      },
-      body: text,
-    });
+    const res = await sendSigned(payload);
     expect([res.status, problemType(res)]).toEqual([400, 'invalid-request']);
   });
 });

@@ -35,6 +35,18 @@ function expectRefusedFast(res: HttpResult & { ms: number }, dependency: string)
   expect(res.ms).toBeLessThan(2_000);
 }
 
+/** /readyz answers 503 within 2 s naming `down`, while /healthz (liveness) stays 200. */
+async function expectNotReady(h: Harness, down: 'temporal' | 'database'): Promise<void> {
+  const ready = await timed(() => h.request('GET', '/readyz', { token: null }));
+  expect(ready.status).toBe(503);
+  expect(ready.body).toEqual({
+    status: 'unavailable',
+    checks: { temporal: 'ok', database: 'ok', [down]: 'down' },
+  });
+  expect(ready.ms).toBeLessThan(2_000);
+  expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
+}
+
 /** A token of an approver (decisions are made by people). */
 async function approverToken(h: Harness): Promise<string> {
   const { token } = await new TokenService(h.db.db).create({
@@ -91,14 +103,7 @@ describe('Temporal down', () => {
     const eventStatus = await timed(() => h.request('GET', '/v1/events/test-hr/never-sent'));
     expectRefusedFast(eventStatus, 'Temporal');
 
-    const ready = await timed(() => h.request('GET', '/readyz', { token: null }));
-    expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({
-      status: 'unavailable',
-      checks: { temporal: 'down', database: 'ok' },
-    });
-    expect(ready.ms).toBeLessThan(2_000);
-    expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
+    await expectNotReady(h, 'temporal');
     // delegations need only PostgreSQL: still served
     const delegation = await h.request('POST', '/v1/delegations', {
       token: approver,
@@ -203,14 +208,7 @@ describe('PostgreSQL down', () => {
     };
     for (const res of Object.values(answers)) expectRefusedFast(res, 'PostgreSQL');
 
-    const ready = await timed(() => h.request('GET', '/readyz', { token: null }));
-    expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({
-      status: 'unavailable',
-      checks: { temporal: 'ok', database: 'down' },
-    });
-    expect(ready.ms).toBeLessThan(2_000);
-    expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
+    await expectNotReady(h, 'database');
     console.log(
       `PostgreSQL down: 503 after ${Object.entries(answers)
         .map(([k, r]) => `${k} ${r.ms}`)
