@@ -193,6 +193,14 @@ export function createLdapConnector(timeoutMs = 30_000) {
 
     updateAccount: (a: Args<'updateAccount'>, ctx: OpContext) =>
       run(ctx, 'updateAccount', async (dir): Promise<Result<'updateAccount'>> => {
+        const owner = dir.cfg.correlation?.attribute.toLowerCase();
+        if (owner && Object.keys(a.attributes).some((k) => k.toLowerCase() === owner)) {
+          // owners change only by createAccount (adopting an unowned account)
+          throw connectorFailure(
+            'InvalidRequest',
+            `${ctx.connector}.updateAccount: ${dir.cfg.correlation?.attribute} records the account's owner (config.correlation) and is not changed by updates`,
+          );
+        }
         const entry = await dir.mustFind(a.id, 'updateAccount', ctx.connector);
         return { dn: entry.dn, changed: await dir.setAttributes(entry, a.attributes) };
       }),

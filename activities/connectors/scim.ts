@@ -92,6 +92,36 @@ function withOwnerValue(
   };
 }
 
+/** Owners change only by createUser (adopting an unowned user): updates never move a user. */
+function refuseOwnerChange(where: string, correlation: Correlation): never {
+  throw connectorFailure(
+    'InvalidRequest',
+    `${where}: ${correlation.attribute} records the user's owner (config.correlation) and is not changed by updates`,
+  );
+}
+
+/** Whether a PATCH operation sets or removes the correlation attribute (by path or by value). */
+function touchesOwner(
+  op: { path?: string | undefined; value?: unknown },
+  attribute: string,
+): boolean {
+  const { schema, name } = ownerPath(attribute);
+  const full = (schema ? `${schema}:${name}` : name).toLowerCase();
+  if (op.path !== undefined) {
+    const path = op.path.toLowerCase();
+    return (
+      path === full ||
+      path.startsWith(`${full}[`) ||
+      (schema !== undefined && path === schema.toLowerCase())
+    );
+  }
+  if (typeof op.value !== 'object' || op.value === null) return false;
+  const value = op.value as Record<string, unknown>;
+  const keys = Object.keys(value).map((k) => k.toLowerCase());
+  if (keys.includes(full)) return true;
+  return ownerValues(value, attribute).length > 0;
+}
+
 export function createScimConnector(timeoutMs = 30_000) {
   function run<T>(ctx: OpContext, op: string, fn: (t: ScimTarget) => Promise<T>): Promise<T> {
     const cfg = ctx.config as unknown as ScimConfig;
@@ -160,12 +190,26 @@ export function createScimConnector(timeoutMs = 30_000) {
       }),
 
     replaceUser: (a: Args<'replaceUser'>, ctx: OpContext) =>
-      run(ctx, 'replaceUser', async (t): Promise<Result<'replaceUser'>> => ({
-        user: view(await t.replace(a.id, a.user)),
-      })),
+      run(ctx, 'replaceUser', async (t): Promise<Result<'replaceUser'>> => {
+        let user = a.user;
+        const correlation = t.cfg.correlation;
+        if (correlation) {
+          // a replacement keeps the user's owner: it may repeat it, never change or drop it
+          const current = await t.getUser(a.id);
+          if (!current) throw connectorFailure('TargetNotFound', `${t.where}: no user ${a.id}`);
+          const owners = ownerValues(current.user, correlation.attribute);
+          if (owners.length === 1) user = withOwnerValue(t.where, user, correlation, owners[0]);
+          else if (ownerValues(user, correlation.attribute).length > 0)
+            refuseOwnerChange(t.where, correlation);
+        }
+        return { user: view(await t.replace(a.id, user)) };
+      }),
 
     patchUser: (a: Args<'patchUser'>, ctx: OpContext) =>
       run(ctx, 'patchUser', async (t): Promise<Result<'patchUser'>> => {
+        const correlation = t.cfg.correlation;
+        if (correlation && a.operations.some((op) => touchesOwner(op, correlation.attribute)))
+          refuseOwnerChange(t.where, correlation);
         const patched = await t.patch(a.id, a.operations);
         const user = patched ?? (await t.getUser(a.id))?.user;
         if (!user) throw connectorFailure('TargetNotFound', `${t.where}: no user ${a.id}`);

@@ -197,6 +197,29 @@ describe('ldap createAccount', () => {
     expect(twoOwners.type).toBe('InvalidRequest');
     expect((await ldap.getAccount({ id: 'noowner' }, dirCtx(OWNED))).found).toBe(false);
   });
+
+  test('updateAccount never changes the owner attribute; the account stays as it was', async () => {
+    const c = dirCtx(OWNED);
+    await ldap.createAccount(
+      { id: 'owned-upd', owner: 'p-931', attributes: { cn: 'O U', sn: 'U' } },
+      c,
+    );
+    const before = await snapshot('owned-upd');
+    for (const key of ['employeeNumber', 'EMPLOYEENUMBER']) {
+      const err = await failure(
+        ldap.updateAccount({ id: 'owned-upd', attributes: { cn: 'X', [key]: 'p-932' } }, c),
+      );
+      expect(err).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
+      expect(err.message).toContain('employeeNumber records the account');
+    }
+    expect(await snapshot('owned-upd')).toBe(before);
+    // other attributes still update
+    expect(
+      await ldap.updateAccount({ id: 'owned-upd', attributes: { title: 'T' } }, c),
+    ).toMatchObject({
+      changed: true,
+    });
+  });
 });
 
 describe('ldap deriveUsername', () => {
@@ -303,6 +326,46 @@ describe('scim createUser', () => {
     expect(JSON.stringify(scim.users.get(user.id))).toBe(before);
     const adopted = await scimOps.createUser(args, scimCtx({ ...EXTERNAL, adoptUnowned: true }));
     expect(adopted).toMatchObject({ created: false, user: { id: user.id, externalId: 'p-9' } });
+  });
+
+  test('replaceUser and patchUser never change or drop the owner', async () => {
+    const c = scimCtx(EXTERNAL);
+    const { user } = await scimOps.createUser(
+      { owner: 'p-41', user: { userName: 'owned-scim', displayName: 'O S', active: true } },
+      c,
+    );
+    const before = JSON.stringify(scim.users.get(user.id));
+    const refusals = [
+      () =>
+        scimOps.replaceUser(
+          { id: user.id, user: { userName: 'owned-scim', externalId: 'p-42' } },
+          c,
+        ),
+      () =>
+        scimOps.patchUser(
+          { id: user.id, operations: [{ op: 'replace', path: 'externalId', value: 'p-42' }] },
+          c,
+        ),
+      () =>
+        scimOps.patchUser({ id: user.id, operations: [{ op: 'remove', path: 'externalId' }] }, c),
+      () =>
+        scimOps.patchUser(
+          { id: user.id, operations: [{ op: 'replace', value: { externalId: 'p-42' } }] },
+          c,
+        ),
+    ];
+    for (const refused of refusals) {
+      const err = await failure(refused());
+      expect(err).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
+      expect(err.message).toMatch(/externalId .*records the (user's )?owner/);
+    }
+    expect(JSON.stringify(scim.users.get(user.id))).toBe(before);
+    // a replacement that leaves the owner out keeps it
+    const replaced = await scimOps.replaceUser(
+      { id: user.id, user: { userName: 'owned-scim', displayName: 'O S2', active: true } },
+      c,
+    );
+    expect(replaced.user).toMatchObject({ externalId: 'p-41', displayName: 'O S2' });
   });
 
   test('a 201 without the id: the user is found by userName, and must be the owner’s', async () => {
