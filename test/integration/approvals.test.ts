@@ -274,11 +274,17 @@ test('the same decision sent twice decides once; another decision afterwards is 
     decide(taskId, 'p-mgr', 'approve'),
   ]);
   expect([a.status, b.status].sort()).toEqual([200, 200]);
+  // a third click after the decision was taken is answered as the first, and decides nothing
+  const again = await decide(taskId, 'p-mgr', 'approve');
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ status: 'approved' });
   const late = await decide(taskId, 'p-mgr', 'reject');
   expect(late.status).toBe(409);
   expect(await h.runOutcome(runId)).toMatchObject({ ok: true });
   const closed = (await state(runId)).approvals[0];
   expect(closed?.decisions).toHaveLength(1);
+  const rows = await listAudit(h.db.db, { runId, action: 'approval.decision' });
+  expect(rows).toHaveLength(1);
 });
 
 test('mode all waits for every approver', async () => {

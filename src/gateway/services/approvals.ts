@@ -221,6 +221,11 @@ export class ApprovalService {
     body: { decision: 'approve' | 'reject'; comment?: string },
   ): Promise<ApprovalView> {
     const task = await this.resolve(taskId);
+    // a double click that arrives after the first click was taken: the same person's same
+    // decision is already recorded, so it is answered as the first was, not refused
+    const recorded = body.decision === 'approve' ? 'approved' : 'rejected';
+    if (task.decisions.some((d) => d.by === decider.personId && d.decision === recorded))
+      return viewOf(task);
     if (task.status !== 'open')
       return this.refuse(decider, taskId, 409, `the approval is already ${task.status}`);
     if (decider.personId === task.subject.id) {
@@ -289,6 +294,8 @@ export class ApprovalService {
         step: task.step,
       },
       runId: task.workflowId,
+      // both clicks of a double click reach the update and are answered alike; the fact is one
+      dedupeKey: `approval.decision:${updateId}`,
     });
     return viewOf(result);
   }
