@@ -47,6 +47,19 @@ async function expectNotReady(h: Harness, down: 'temporal' | 'database'): Promis
   expect((await h.request('GET', '/healthz', { token: null })).status).toBe(200);
 }
 
+/** The approver hands their approvals to a stand-in from now for a day. */
+function delegateForADay(h: Harness, token: string): Promise<HttpResult> {
+  return h.request('POST', '/v1/delegations', {
+    token,
+    body: {
+      from: 'p-outage-approver',
+      to: 'p-stand-in',
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    },
+  });
+}
+
 /** A token of an approver (decisions are made by people). */
 async function approverToken(h: Harness): Promise<string> {
   const { token } = await new TokenService(h.db.db).create({
@@ -105,15 +118,7 @@ describe('Temporal down', () => {
 
     await expectNotReady(h, 'temporal');
     // delegations need only PostgreSQL: still served
-    const delegation = await h.request('POST', '/v1/delegations', {
-      token: approver,
-      body: {
-        from: 'p-outage-approver',
-        to: 'p-stand-in',
-        startsAt: new Date().toISOString(),
-        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      },
-    });
+    const delegation = await delegateForADay(h, approver);
     expect(delegation.status).toBe(201);
     console.log(
       `Temporal down: 503 after ${[event, decision, task, eventStatus].map((r) => r.ms).join(', ')} ms (event, decision, task, event status)`,
@@ -193,17 +198,7 @@ describe('PostgreSQL down', () => {
       decision: await timed(() =>
         h.request('POST', DECISION_PATH, { body: { decision: 'reject' }, token: approver }),
       ),
-      newDelegation: await timed(() =>
-        h.request('POST', '/v1/delegations', {
-          token: approver,
-          body: {
-            from: 'p-outage-approver',
-            to: 'p-stand-in',
-            startsAt: new Date().toISOString(),
-            endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-          },
-        }),
-      ),
+      newDelegation: await timed(() => delegateForADay(h, approver)),
       delegations: await timed(() => h.request('GET', '/v1/delegations', { token: approver })),
     };
     for (const res of Object.values(answers)) expectRefusedFast(res, 'PostgreSQL');
