@@ -31,6 +31,29 @@ const Account = z.object({
   attributes: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
 });
 
+/** A DN compared as directories do: case and spaces around separators do not matter. */
+function normalDn(dn: string): string {
+  return dn
+    .split(/(?<!\\),/)
+    .map((rdn) => rdn.trim().replace(/\s*=\s*/, '=').toLowerCase())
+    .join(',');
+}
+
+/** A role's group on an LDAP connector: a cn under groupsDn, or a full DN that is under it. */
+function checkGroup(value: string, config: Record<string, unknown>): string | undefined {
+  const groupsDn = typeof config.groupsDn === 'string' ? config.groupsDn : '';
+  if (!/^[a-z][a-z0-9-]*=/i.test(value)) {
+    return value.trim() === value
+      ? undefined
+      : `'${value}' is not a group name: no spaces around it`;
+  }
+  const dn = normalDn(value);
+  const base = normalDn(groupsDn);
+  return base && dn.endsWith(`,${base}`) && dn.length > base.length + 1
+    ? undefined
+    : `group '${value}' is outside the connector's groupsDn (${groupsDn}); idflow manages only groups under it`;
+}
+
 export const ldap = defineConnectorType({
   type: 'ldap',
   description: 'Accounts and groups in an LDAP directory (OpenLDAP, Active Directory).',
@@ -73,6 +96,16 @@ export const ldap = defineConnectorType({
   notifies: false,
   local: false,
   defaults: REMOTE_DEFAULTS,
+  access: {
+    accounts: true,
+    entitlements: {
+      group: {
+        key: 'groups',
+        description: 'Group memberships: a cn under groupsDn, or a full DN under it',
+        check: checkGroup,
+      },
+    },
+  },
   ops: {
     createAccount: {
       description:

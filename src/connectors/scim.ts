@@ -59,6 +59,19 @@ export const scim = defineConnectorType({
   notifies: false,
   local: false,
   defaults: REMOTE_DEFAULTS,
+  access: {
+    accounts: true,
+    entitlements: {
+      group: {
+        key: 'groups',
+        description: "Group memberships, by the group's displayName",
+        check: (value) =>
+          value.trim() === value && value.length <= 256
+            ? undefined
+            : `'${value}' is not a group displayName: no surrounding spaces, at most 256 characters`,
+      },
+    },
+  },
   ops: {
     createUser: {
       description:

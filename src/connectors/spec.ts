@@ -26,6 +26,29 @@ export function argsOf(op: OpSpec, config: Record<string, unknown> | undefined):
   return op.argsFor ? op.argsFor(config ?? {}) : op.args;
 }
 
+/** An entitlement kind a connector type manages, as roles grant it. */
+export interface EntitlementKindSpec {
+  /** The key roles list values under, in the grant of a connector of this type (`groups`). */
+  key: string;
+  description: string;
+  /**
+   * What is wrong with `value` on a connector with `config` (a group outside `groupsDn`), or
+   * undefined when it is fine. Checked by the compiler, so a role cannot name what the
+   * connector could never hold.
+   */
+  check?: (value: string, config: Record<string, unknown>) => string | undefined;
+}
+
+/**
+ * What a connector type lets roles manage: an account per person (found by the connector's
+ * `correlation`) and entitlement kinds. Types without it cannot appear in a role.
+ */
+export interface AccessSpec {
+  /** Roles may require an account on connectors of this type. */
+  accounts: boolean;
+  entitlements: Record<string, EntitlementKindSpec>;
+}
+
 export interface ConnectorTypeSpec {
   type: string;
   description: string;
@@ -41,6 +64,8 @@ export interface ConnectorTypeSpec {
    */
   local: boolean;
   defaults: { timeoutMs: number; retry: RetryIR };
+  /** What roles may grant on connectors of this type; absent: nothing. */
+  access?: AccessSpec;
 }
 
 /** Ties a spec's op names to its type, so `defineConnectorType` keeps them literal. */

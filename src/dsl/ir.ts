@@ -135,7 +135,28 @@ export interface ApprovalStepIR extends StepBaseIR {
   notifyChannelType: string;
 }
 
+/**
+ * `reconcile`: brings one person's access on a set of connectors to their desired state. The
+ * plan is computed against what the targets hold when the step runs, under the roles and SoD
+ * rules active then; every removal is carried out before any addition.
+ */
+export interface ReconcileStepIR extends StepBaseIR {
+  kind: 'reconcile';
+  /** The person whose access is reconciled (a person id); the run's subject unless given. */
+  person: ValueIR;
+  /** Connectors to reconcile; empty: every connector an active role grants on. */
+  connectors: string[];
+  /** Old entitlements kept for a while: removed by the same run when the timer fires. */
+  grace?: { forMs: number; keep: EntitlementRefIR[] };
+  /** Plan and record only; change nothing. */
+  dryRun: boolean;
+  /** Timeout and retry policy of each read and apply activity. */
+  timeoutMs: number;
+  retry: RetryIR;
+}
+
 export type StepIR =
+  | ReconcileStepIR
   | ActionStepIR
   | IfStepIR
   | SwitchStepIR
@@ -190,6 +211,63 @@ export interface PolicyIR {
   name: string;
   title: string;
   rules: RuleIR[];
+}
+
+/** One entitlement on one connector: a group, or another kind the connector type declares. */
+export interface EntitlementRefIR {
+  connector: string;
+  /** The entitlement kind the connector type declares (`group`). */
+  kind: string;
+  /** As written in the definition (a group's cn or DN, a SCIM group's displayName). */
+  value: string;
+}
+
+/** The account a role requires on a connector, with the attributes it must carry. */
+export interface AccountGrantIR {
+  /** The account's name in the target (uid, userName); rendered over the person. */
+  id: ValueIR;
+  attributes: Record<string, ValueIR>;
+}
+
+/** What a role grants on one connector. */
+export interface RoleGrantIR {
+  connector: string;
+  connectorType: string;
+  account?: AccountGrantIR;
+  /** Literal entitlements: what idflow manages is known without evaluating anyone's roles. */
+  entitlements: Array<{ kind: string; value: string }>;
+}
+
+/** A business role: who holds it (birthright, or a CEL rule over the person) and what it grants. */
+export interface RoleIR {
+  irVersion: typeof IR_VERSION;
+  name: string;
+  title: string;
+  description?: string;
+  birthright: boolean;
+  /** CEL over `subject` (a person as the identity store keeps them) and `now`; absent when birthright. */
+  when?: string;
+  grants: RoleGrantIR[];
+}
+
+/** One side of a separation-of-duties rule: roles, and entitlements however granted. */
+export interface SodSideIR {
+  roles: string[];
+  entitlements: EntitlementRefIR[];
+}
+
+/** Two sides that one person may not hold together. */
+export interface SodRuleIR {
+  irVersion: typeof IR_VERSION;
+  name: string;
+  title: string;
+  description?: string;
+  left: SodSideIR;
+  right: SodSideIR;
+  /** `block`: the grant completing the pair is refused; `approval`: it waits on `approval`. */
+  action: 'block' | 'approval';
+  /** The approval a grant waits on (`action: approval`); its `id` is filled in per run. */
+  approval?: ApprovalStepIR;
 }
 
 export interface ConnectorIR {

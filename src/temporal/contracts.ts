@@ -2,6 +2,7 @@
  * What workflows and activities pass to each other. Types only: the workflow sandbox imports
  * this module, so it may not import anything with runtime code.
  */
+import type { Change, EntitlementRef } from '../access/types';
 import type { Compiled, FlowIR, JsonValue, PolicyIR, TemplateIR } from '../dsl/ir';
 import type { IdentityEvent } from '../model/event';
 import type { SubjectSnapshot } from '../model/person';
@@ -204,4 +205,34 @@ export interface OperatorAction {
   step: string;
   by: string;
   reason?: string;
+}
+
+/** What `planAccess` reads and computes for a reconcile step, `idflow plan person` and the API. */
+export interface PlanAccessInput {
+  personId: string;
+  /** Connectors to plan for; empty: every connector an active role or grant names. */
+  connectors: string[];
+  /** Entitlements the step's grace option keeps: their removals go to `kept`. */
+  keep?: EntitlementRef[];
+  /** Update idflow's record of the person's accounts from what was read (not for previews). */
+  record: boolean;
+  runId: string;
+  flow: string;
+  stepId: string;
+}
+
+/** What `applyAccess` carries out: changes of one plan, in order. */
+export interface ApplyAccessInput {
+  personId: string;
+  changes: Change[];
+  /** `<workflowId>:<stepId>/<phase>`: each change's key adds its index, so a retry acts once. */
+  idempotencyKey: string;
+  runId: string;
+  flow: string;
+  stepId: string;
+}
+
+export interface ApplyAccessResult {
+  /** Per change, in order: whether the target changed. */
+  changed: boolean[];
 }

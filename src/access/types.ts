@@ -1,0 +1,137 @@
+/**
+ * The access model's data: a person's desired access (from roles and explicit grants), the
+ * actual access a target holds, and the plan that turns one into the other. Types only, and
+ * Node-free: the workflow sandbox imports them.
+ */
+import type { ApprovalStepIR, JsonValue } from '../dsl/ir';
+import type { PersonStatus } from '../model/person';
+
+/** One entitlement of a person on one connector, in the form the definitions name it. */
+export interface EntitlementRef {
+  connector: string;
+  kind: string;
+  value: string;
+}
+
+/** Why something is desired: `role:<name>` or `grant:<id>`. */
+export type Source = string;
+
+/** An account a person must have on a connector. */
+export interface DesiredAccount {
+  connector: string;
+  connectorType: string;
+  /** The account's name in the target, rendered over the person ('' when it renders empty). */
+  id: string;
+  /** Attributes it must carry, rendered over the person; values as the connector's op takes them. */
+  attributes: Record<string, JsonValue>;
+  sources: Source[];
+}
+
+export interface DesiredEntitlement extends EntitlementRef {
+  sources: Source[];
+}
+
+/** A role the person holds, and why. */
+export interface HeldRole {
+  name: string;
+  title: string;
+  /** `birthright`, or the rule that held (`subject.department == "Finance"`), or `grant:<id>`. */
+  why: string;
+}
+
+/** What idflow manages on one connector: other entitlements in the target are left alone. */
+export interface ManagedScope {
+  connector: string;
+  connectorType: string;
+  /** Some active role requires an account here. */
+  accounts: boolean;
+  /** Every entitlement some active role or grant names here. */
+  entitlements: EntitlementRef[];
+}
+
+/** A person's desired access: the union over their roles, plus their explicit grants. */
+export interface DesiredState {
+  personId: string;
+  status: PersonStatus;
+  /** Roles held (empty when the status gives no access). */
+  roles: HeldRole[];
+  accounts: DesiredAccount[];
+  entitlements: DesiredEntitlement[];
+  /** Why nothing is desired, when the status says so (`person is disabled`). */
+  noAccessBecause?: string;
+}
+
+/** What a target holds for one person on one connector. */
+export interface ActualAccess {
+  connector: string;
+  connectorType: string;
+  /** The person's account, found by the connector's correlation attribute. */
+  account?: {
+    /** The account's name (uid, userName). */
+    id: string;
+    /** The target's own id (DN, SCIM id). */
+    targetId: string;
+    enabled: boolean;
+    attributes: Record<string, JsonValue>;
+  };
+  /** Managed entitlements the account holds (unmanaged ones are counted, never listed). */
+  entitlements: EntitlementRef[];
+  /** How many entitlements the account holds that no role or grant names: left alone. */
+  unmanaged: number;
+}
+
+export type ChangeOp =
+  | 'createAccount'
+  | 'enableAccount'
+  | 'updateAccount'
+  | 'disableAccount'
+  | 'deleteAccount'
+  | 'addEntitlement'
+  | 'removeEntitlement';
+
+/** One change of a plan, with why it is needed. */
+export interface Change {
+  op: ChangeOp;
+  connector: string;
+  connectorType: string;
+  /** The account's name (for creates: the name it gets). */
+  account: string;
+  /** The target's id of the account, when it exists. */
+  targetId?: string;
+  /** For entitlement changes. */
+  kind?: string;
+  value?: string;
+  /** For account creates and updates: the attributes to write. */
+  attributes?: Record<string, JsonValue>;
+  /** Sources, for additions; a reason, for removals. */
+  why: string;
+}
+
+/** A grant a separation-of-duties rule holds back. */
+export interface HeldBack {
+  change: Change;
+  rule: string;
+  /** Names both sides: `role finance-approver conflicts with group deployers (rule …)`. */
+  reason: string;
+  action: 'block' | 'approval';
+  /** The approval to wait on (action approval). */
+  approval?: ApprovalStepIR;
+}
+
+/** The plan for one person: removals first, then additions; nothing else changes. */
+export interface AccessPlan {
+  personId: string;
+  status: PersonStatus;
+  connectors: string[];
+  roles: HeldRole[];
+  removals: Change[];
+  additions: Change[];
+  /** Removals the step's grace option defers. */
+  kept: Change[];
+  /** Additions refused (block) or waiting on an approval, by separation-of-duties rules. */
+  heldBack: HeldBack[];
+  /** Held entitlements no role or grant names, per connector: left alone. */
+  unmanaged: Record<string, number>;
+  /** What keeps the plan from being carried out (an account whose name renders empty). */
+  problems: string[];
+}
