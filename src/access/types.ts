@@ -135,3 +135,18 @@ export interface AccessPlan {
   /** What keeps the plan from being carried out (an account whose name renders empty). */
   problems: string[];
 }
+
+/** An explicit grant a flow or an approval added: a role or one entitlement, maybe time-boxed. */
+export interface AccessGrant {
+  id: string;
+  personId: string;
+  /** Exactly one of `role` and `entitlement`. */
+  role?: string;
+  entitlement?: EntitlementRef;
+  /** ISO timestamp after which the grant no longer counts; absent: until revoked. */
+  validUntil?: string;
+  reason?: string;
+  /** Who granted it: `run:<workflowId>` or `user:<id>`. */
+  grantedBy: string;
+  grantedAt: string;
+}
