@@ -7,6 +7,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -250,5 +251,99 @@ export const approvalAssignees = pgTable(
   (t) => [
     primaryKey({ columns: [t.taskId, t.personId] }),
     index('approval_assignees_person_idx').on(t.personId, t.deadline, t.taskId),
+  ],
+);
+
+/**
+ * idflow's record of the accounts it knows a person has on each connector, as a reconcile step
+ * or `idflow plan person` last read them from the target. It is a record, not the truth: the
+ * target is the truth and is read again at every run; this table lets `idflow persons show` and
+ * the API answer "what does this person have" without credentials for the targets, and says when
+ * it was last seen (`last_read_at`). One account per person and connector (invariant 10).
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: text('person_id').notNull(),
+    connector: text('connector').notNull(),
+    /** The account's name in the target (uid, userName). */
+    accountName: text('account_name').notNull(),
+    /** The target's own id (DN, SCIM id), when known. */
+    targetId: text('target_id'),
+    /** enabled, disabled, or deleted (read as absent after idflow had seen it). */
+    status: text('status').notNull(),
+    /** The run whose read first recorded the account (null: a preview or an operator). */
+    createdByRun: text('created_by_run'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    /** When the target was last read for this account: how old this record is. */
+    lastReadAt: ts('last_read_at').notNull(),
+    /** When anything but `last_read_at` last changed. */
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('accounts_person_connector_idx').on(t.personId, t.connector),
+    index('accounts_connector_name_idx').on(t.connector, t.accountName),
+    check('accounts_status_check', sql`${t.status} in ('enabled', 'disabled', 'deleted')`),
+  ],
+);
+
+/**
+ * The managed entitlements (group memberships and the like) an account held when idflow last
+ * read it, and why idflow thinks it holds each: `role:<name>`, `grant:<id>`, or `unknown` for
+ * one idflow found but no role or grant names. Like `accounts`, a record of the last read, not
+ * the truth; unmanaged entitlements are never listed here (reconcile only counts them).
+ */
+export const entitlements = pgTable(
+  'entitlements',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    /** `role:<name>`, `grant:<id>` or `unknown`. */
+    source: text('source').notNull(),
+    /** When idflow first saw the account hold it (kept while it stays held). */
+    grantedAt: ts('granted_at').notNull(),
+    /** The run whose read first recorded it. */
+    grantedByRun: text('granted_by_run'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.kind, t.value] })],
+);
+
+/**
+ * Explicit grants: access a person has beyond their roles, added by a flow (an approved access
+ * request) or an operator — a whole role, or one entitlement on one connector — maybe until a
+ * date. Desired state is the person's roles plus their active grants; a revoked or expired
+ * grant stops counting, and the next reconcile removes what only it asked for. Grants are
+ * revoked, never deleted, so who granted and who revoked stays on record.
+ */
+export const accessGrants = pgTable(
+  'access_grants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: text('person_id').notNull(),
+    /** A role granted as a whole; or else the entitlement below. */
+    role: text('role'),
+    connector: text('connector'),
+    kind: text('kind'),
+    value: text('value'),
+    /** After this the grant no longer counts; null: until revoked. */
+    validUntil: ts('valid_until'),
+    reason: text('reason'),
+    /** `run:<workflowId>` or `user:<id>`. */
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: ts('granted_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+    revokedBy: text('revoked_by'),
+  },
+  (t) => [
+    index('access_grants_person_idx').on(t.personId),
+    // exactly one of a role and a whole entitlement (connector, kind and value together)
+    check(
+      'access_grants_role_or_entitlement',
+      sql`(${t.role} is not null and ${t.connector} is null and ${t.kind} is null and ${t.value} is null) or (${t.role} is null and ${t.connector} is not null and ${t.kind} is not null and ${t.value} is not null)`,
+    ),
   ],
 );
