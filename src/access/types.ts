@@ -57,8 +57,10 @@ export interface DesiredState {
   roles: HeldRole[];
   accounts: DesiredAccount[];
   entitlements: DesiredEntitlement[];
-  /** Why nothing is desired, when the status says so (`person is disabled`). */
+  /** Why nothing is desired, when the status says so (`the person is disabled`). */
   noAccessBecause?: string;
+  /** Rules or templates that could not be evaluated: the plan must not be carried out. */
+  problems: string[];
 }
 
 /** What a target holds for one person on one connector. */

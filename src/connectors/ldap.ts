@@ -103,6 +103,12 @@ export const ldap = defineConnectorType({
         key: 'groups',
         description: 'Group memberships: a cn under groupsDn, or a full DN under it',
         check: checkGroup,
+        canonical: (value, config) =>
+          normalDn(
+            /^[a-z][a-z0-9-]*=/i.test(value)
+              ? value
+              : `cn=${value},${typeof config.groupsDn === 'string' ? config.groupsDn : ''}`,
+          ),
       },
     },
   },

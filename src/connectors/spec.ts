@@ -37,6 +37,11 @@ export interface EntitlementKindSpec {
    * connector could never hold.
    */
   check?: (value: string, config: Record<string, unknown>) => string | undefined;
+  /**
+   * The form two values are compared in (a group's cn and its DN are one group); without it,
+   * the value itself.
+   */
+  canonical?: (value: string, config: Record<string, unknown>) => string;
 }
 
 /**

@@ -1,0 +1,194 @@
+/**
+ * The plan: desired access against what the targets hold, connector by connector. Removals
+ * (entitlements first, then accounts disabled) come before additions (accounts created or
+ * enabled and updated first, then entitlements). Only what idflow manages is touched: an
+ * entitlement no active role or grant names is counted and left alone. Pure and Node-free.
+ */
+import type { JsonValue, RoleIR, SodRuleIR } from '../dsl/ir';
+import { holdBack } from './sod';
+import type {
+  AccessPlan,
+  ActualAccess,
+  Change,
+  DesiredState,
+  EntitlementRef,
+  ManagedScope,
+} from './types';
+
+/** How two entitlements are compared: one key per entitlement, whatever form it is written in. */
+export type EntitlementKey = (ref: EntitlementRef) => string;
+
+export interface PlanInputs {
+  desired: DesiredState;
+  /** What each connector in scope holds for the person. */
+  actual: ActualAccess[];
+  /** The connectors in scope and what idflow manages on each. */
+  scopes: ManagedScope[];
+  roles: readonly RoleIR[];
+  sodRules: readonly SodRuleIR[];
+  /** Entitlements a grace period keeps: their removals are deferred. */
+  keep?: readonly EntitlementRef[];
+  key: EntitlementKey;
+}
+
+export function describeChange(change: Change): string {
+  switch (change.op) {
+    case 'addEntitlement':
+      return `add ${change.kind} ${change.value}`;
+    case 'removeEntitlement':
+      return `remove ${change.kind} ${change.value}`;
+    case 'createAccount':
+      return 'create account';
+    case 'enableAccount':
+      return 'enable account';
+    case 'updateAccount':
+      return `update ${Object.keys(change.attributes ?? {}).sort().join(', ')}`;
+    case 'disableAccount':
+      return 'disable account';
+    case 'deleteAccount':
+      return 'delete account';
+    default: {
+      const never: never = change.op;
+      throw new Error(`unknown change ${String(never)}`);
+    }
+  }
+}
+
+/** A value as directories hold it: a list of strings, empty when absent. */
+function normalised(value: JsonValue | undefined): string[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list
+    .filter((v) => v !== null && v !== '')
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+    .sort();
+}
+
+function sameValue(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a !== null && typeof a === 'object' && !Array.isArray(a))
+    return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(normalised(a)) === JSON.stringify(normalised(b));
+}
+
+export function planAccess(inputs: PlanInputs): AccessPlan {
+  const { desired, key } = inputs;
+  const removals: Change[] = [];
+  const additions: Change[] = [];
+  const problems = [...desired.problems];
+  const unmanaged: Record<string, number> = {};
+  const keep = new Set((inputs.keep ?? []).map(key));
+  const kept: Change[] = [];
+
+  for (const scope of inputs.scopes) {
+    const { connector, connectorType } = scope;
+    const actual = inputs.actual.find((a) => a.connector === connector) ?? {
+      connector,
+      connectorType,
+      entitlements: [],
+      unmanaged: 0,
+    };
+    if (actual.unmanaged > 0) unmanaged[connector] = actual.unmanaged;
+    const account = desired.accounts.find((a) => a.connector === connector);
+    const wanted = desired.entitlements.filter((e) => e.connector === connector);
+    const held = actual.account ? actual.entitlements : [];
+    const heldKeys = new Set(held.map(key));
+    const wantedKeys = new Set(wanted.map(key));
+    const current = actual.account;
+    const base = { connector, connectorType, account: current?.id ?? account?.id ?? '' };
+    const withTarget = current ? { ...base, targetId: current.targetId } : base;
+    const noAccess = desired.noAccessBecause;
+
+    // removals: managed entitlements no longer granted, then the account when nothing needs it
+    for (const e of held) {
+      if (wantedKeys.has(key(e))) continue;
+      const change: Change = {
+        ...withTarget,
+        op: 'removeEntitlement',
+        kind: e.kind,
+        value: e.value,
+        why: noAccess ?? 'no role or grant of the person grants it',
+      };
+      if (keep.has(key(e))) kept.push(change);
+      else removals.push(change);
+    }
+    const accountNeeded = account !== undefined || wanted.length > 0;
+    if (current?.enabled && scope.accounts && !accountNeeded) {
+      removals.push({
+        ...withTarget,
+        op: 'disableAccount',
+        why: noAccess ?? `no role of the person requires an account on ${connector}`,
+      });
+    }
+
+    // additions: the account first, then what it must hold
+    if (account) {
+      if (!current) {
+        if (account.id === '') {
+          problems.push(
+            `the account on ${connector} (${account.sources.join(', ')}) has no name: its id renders empty`,
+          );
+          continue;
+        }
+        additions.push({
+          ...base,
+          account: account.id,
+          op: 'createAccount',
+          attributes: account.attributes,
+          why: account.sources.join(', '),
+        });
+      } else {
+        if (!current.enabled)
+          additions.push({ ...withTarget, op: 'enableAccount', why: account.sources.join(', ') });
+        const drifted: Record<string, JsonValue> = {};
+        for (const [name, value] of Object.entries(account.attributes)) {
+          if (!sameValue(value, current.attributes[name])) drifted[name] = value;
+        }
+        if (Object.keys(drifted).length > 0) {
+          additions.push({
+            ...withTarget,
+            op: 'updateAccount',
+            attributes: drifted,
+            why: account.sources.join(', '),
+          });
+        }
+      }
+    } else if (wanted.length > 0 && !current) {
+      problems.push(
+        `${wanted.map((e) => `${e.kind} ${e.value}`).join(', ')} on ${connector} need an account there, and no role of the person requires one`,
+      );
+      continue;
+    } else if (wanted.length > 0 && current && !current.enabled) {
+      additions.push({ ...withTarget, op: 'enableAccount', why: 'it holds granted entitlements' });
+    }
+    for (const e of wanted) {
+      if (heldKeys.has(key(e))) continue;
+      additions.push({
+        ...withTarget,
+        account: current?.id ?? account?.id ?? '',
+        op: 'addEntitlement',
+        kind: e.kind,
+        value: e.value,
+        why: e.sources.join(', '),
+      });
+    }
+  }
+
+  const plan: AccessPlan = {
+    personId: desired.personId,
+    status: desired.status,
+    connectors: inputs.scopes.map((s) => s.connector),
+    roles: desired.roles,
+    removals,
+    additions,
+    kept,
+    heldBack: [],
+    unmanaged,
+    problems,
+  };
+  return holdBack(plan, inputs);
+}
+
+/** True when carrying the plan out would change nothing. */
+export function isEmptyPlan(plan: AccessPlan): boolean {
+  return plan.removals.length === 0 && plan.additions.length === 0;
+}
