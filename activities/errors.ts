@@ -29,7 +29,11 @@ export type FailureType =
   /** Any other database error: a bug or a missing migration; retried. */
   | 'DatabaseError'
   /** Something unexpected, told by its name only; the worker log has where it came from. */
-  | 'InternalError';
+  | 'InternalError'
+  /** The person a reconcile, plan or grant names is not in the identity store. */
+  | 'PersonNotFound'
+  /** A grant a separation-of-duties rule refuses. */
+  | 'SodConflict';
 
 const PERMANENT: ReadonlySet<FailureType> = new Set([
   'ConnectorAuthFailed',
@@ -39,6 +43,8 @@ const PERMANENT: ReadonlySet<FailureType> = new Set([
   'InvalidResponse',
   'InvalidValue',
   'ConstraintViolated',
+  'PersonNotFound',
+  'SodConflict',
 ]);
 
 /** An ApplicationFailure of `type`, non-retryable when the type is a permanent one. */

@@ -10,6 +10,7 @@ import type { ActiveConnectors } from '../src/connectors/active';
 import type { Database } from '../src/db/client';
 import type { Logger } from '../src/logging';
 import type { SlackNotifier } from '../src/notify/slack';
+import { createAccessActivities } from './access';
 import { createApprovalTaskActivities } from './approval-tasks';
 import { createApprovalActivities } from './approvals';
 import { createConnectorActivities } from './connectors';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createNotifyActivities(deps),
       ...createApprovalActivities(deps),
       ...createApprovalTaskActivities(deps),
+      ...createAccessActivities(deps),
     },
     deps.logger,
   );

@@ -99,6 +99,15 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     outcome.status = 'Failed';
     outcome.error = failureOf(err);
   }
+  try {
+    // grace periods end even when a later step failed: access kept for a while is still removed
+    await run.settle();
+  } catch (err) {
+    if (outcome.status !== 'Failed') {
+      outcome.status = 'Failed';
+      outcome.error = failureOf(err);
+    }
+  }
   await closeAbandonedTasks(run);
   const budget = run.budget();
   if (budget.exceeded)

@@ -81,6 +81,8 @@ export class FlowRun {
   private operatorAction?: OperatorAction;
   /** Approval tasks of this run, open and closed. */
   readonly approvals: ApprovalTask[] = [];
+  /** Work that goes on beside the steps (a grace period's removal), awaited before the run ends. */
+  private readonly deferred: Array<{ step: string; until: string; done: Promise<unknown> }> = [];
 
   constructor(
     readonly input: RunFlowInput,
@@ -156,6 +158,33 @@ export class FlowRun {
       value,
       this.input.ir.vars[name] ?? 'dyn',
     );
+  }
+
+  /**
+   * Lets `work` go on beside the following steps (it may wait on timers); the run ends only
+   * once it has. Its failure fails the run when the run settles.
+   */
+  defer(step: string, until: string, work: Promise<void>): void {
+    const done = work.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    this.deferred.push({ step, until, done });
+  }
+
+  /** Waits for deferred work, in the order it was deferred; throws the first failure. */
+  async settle(): Promise<void> {
+    let first: unknown;
+    for (let next = this.deferred.shift(); next; next = this.deferred.shift()) {
+      this.wait(
+        { kind: 'timer', step: next.step, until: next.until },
+        `Waiting until ${next.until} at step \`${next.step}\`: a grace period ends`,
+      );
+      const err = await next.done;
+      this.resume();
+      first ??= err;
+    }
+    if (first !== undefined) throw first;
   }
 
   /** Marks the run as waiting (timer or operator); time spent waiting is not automated time. */

@@ -20,7 +20,9 @@ const ACCESS_STATUS = 'active';
 
 /** Grants that count at `now`: not expired. */
 export function liveGrants(grants: readonly AccessGrant[], now: Date): AccessGrant[] {
-  return grants.filter((g) => g.validUntil === undefined || Date.parse(g.validUntil) > now.getTime());
+  return grants.filter(
+    (g) => g.validUntil === undefined || Date.parse(g.validUntil) > now.getTime(),
+  );
 }
 
 function scopeOf(person: Person, now: Date): Record<string, unknown> {
@@ -100,7 +102,8 @@ export function desiredState(
     for (const grant of role.grants) {
       if (grant.account) {
         const rendered = renderAccount(role.name, grant.connector, grant.account, scope, problems);
-        if (rendered) mergeAccount(accounts, grant.connector, grant.connectorType, rendered, source, problems);
+        if (rendered)
+          mergeAccount(accounts, grant.connector, grant.connectorType, rendered, source, problems);
       }
       for (const e of grant.entitlements)
         addEntitlement(entitlements, { connector: grant.connector, ...e }, source);

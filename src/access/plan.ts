@@ -42,7 +42,9 @@ export function describeChange(change: Change): string {
     case 'enableAccount':
       return 'enable account';
     case 'updateAccount':
-      return `update ${Object.keys(change.attributes ?? {}).sort().join(', ')}`;
+      return `update ${Object.keys(change.attributes ?? {})
+        .sort()
+        .join(', ')}`;
     case 'disableAccount':
       return 'disable account';
     case 'deleteAccount':

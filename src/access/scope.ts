@@ -11,7 +11,9 @@ import type { EntitlementRef, ManagedScope } from './types';
 export function entitlementKeys(connectors: ReadonlyMap<string, ConnectorIR>): EntitlementKey {
   return (ref) => {
     const connector = connectors.get(ref.connector);
-    const kind = connector ? connectorType(connector.type)?.access?.entitlements[ref.kind] : undefined;
+    const kind = connector
+      ? connectorType(connector.type)?.access?.entitlements[ref.kind]
+      : undefined;
     const value = kind?.canonical ? kind.canonical(ref.value, connector?.config ?? {}) : ref.value;
     return `${ref.connector}\u0000${ref.kind}\u0000${value}`;
   };

@@ -43,7 +43,12 @@ function belongsTo(change: Change, side: SodSideIR, keys: Set<string>, key: Enti
 }
 
 /** The reason a grant is held back, naming both sides and the rule. */
-export function sodReason(rule: SodRuleIR, held: SodSideIR, other: SodSideIR, what: string): string {
+export function sodReason(
+  rule: SodRuleIR,
+  held: SodSideIR,
+  other: SodSideIR,
+  what: string,
+): string {
   return `separation of duties rule '${rule.name}': ${describeSide(other)} may not be held together with ${describeSide(held)}; ${what} ${rule.action === 'block' ? 'is refused' : 'waits on an approval'}`;
 }
 
@@ -95,7 +100,12 @@ export function holdBack(plan: AccessPlan, inputs: PlanInputs): AccessPlan {
       heldBack.push({
         change,
         rule: rule.name,
-        reason: sodReason(rule, side, other, `${change.kind} ${change.value} on ${change.connector}`),
+        reason: sodReason(
+          rule,
+          side,
+          other,
+          `${change.kind} ${change.value} on ${change.connector}`,
+        ),
         action: rule.action,
         ...(rule.approval ? { approval: rule.approval } : {}),
       });

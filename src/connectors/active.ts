@@ -16,6 +16,11 @@ export class ActiveConnectors {
   ) {}
 
   async get(name: string): Promise<ConnectorIR | undefined> {
+    return (await this.all()).get(name);
+  }
+
+  /** Every active connector, by name. */
+  async all(): Promise<ReadonlyMap<string, ConnectorIR>> {
     if (!this.cache || Date.now() - this.cache.at > this.ttlMs) {
       const rows = await activeDefinitions(this.db, 'Connector');
       this.cache = {
@@ -23,6 +28,6 @@ export class ActiveConnectors {
         byName: new Map(rows.map((r) => [r.name, r.ir as ConnectorIR])),
       };
     }
-    return this.cache.byName.get(name);
+    return this.cache.byName;
   }
 }

@@ -6,6 +6,7 @@ import { runApproval } from './approval';
 import { chooseIf, chooseSwitch } from './branch';
 import { runFail } from './fail';
 import { runNotify } from './notify';
+import { runReconcile } from './reconcile';
 import { runSet } from './set';
 import { runWait } from './wait';
 
@@ -31,6 +32,8 @@ async function runStep(run: FlowRun, step: StepIR): Promise<void> {
       return runFail(run, step);
     case 'approval':
       return runApproval(run, step);
+    case 'reconcile':
+      return runReconcile(run, step);
     default: {
       const never: never = step;
       throw new Error(`unknown step kind in IR: ${JSON.stringify(never)}`);

@@ -1,0 +1,200 @@
+/**
+ * The reconcile activities. `planAccess` reads the person, the active roles, SoD rules and
+ * grants, and what each target holds (a few batched reads per connector), and computes the plan;
+ * `applyAccess` carries out one phase of it, change by change, through the connectors' own ops
+ * (validated, idempotent, audited like an action step's). The workflow calls `applyAccess` for
+ * the removals and only then for the additions: no window with both positions' access.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { desiredState } from '../../src/access/desired';
+import { isEmptyPlan, planAccess as computePlan } from '../../src/access/plan';
+import { entitlementKeys, managedScopes } from '../../src/access/scope';
+import type { AccessPlan, ActualAccess, Change } from '../../src/access/types';
+import type { ActiveConnectors } from '../../src/connectors/active';
+import type { Database } from '../../src/db/client';
+import { activeGrants, grantedEntitlements, recordAccess } from '../../src/db/repos/access';
+import { appendAudit } from '../../src/db/repos/audit';
+import { activeAccessDefinitions } from '../../src/db/repos/definitions';
+import { getPerson, toPerson } from '../../src/db/repos/persons';
+import type { JsonValue } from '../../src/dsl/ir';
+import type {
+  ApplyAccessInput,
+  ApplyAccessResult,
+  PlanAccessInput,
+} from '../../src/temporal/contracts';
+import { createConnectorActivities } from '../connectors';
+import { connectorFailure } from '../errors';
+import { accessAdapter } from './adapters';
+
+export interface AccessDeps {
+  db: Database;
+  connectors: ActiveConnectors;
+}
+
+function context(): { timeoutMs?: number; signal?: AbortSignal; activityId?: string } {
+  try {
+    const c = Context.current();
+    return {
+      timeoutMs: c.info.startToCloseTimeoutMs,
+      signal: c.cancellationSignal,
+      activityId: c.info.activityId,
+    };
+  } catch {
+    return {};
+  }
+}
+
+export function createAccessActivities({ db, connectors }: AccessDeps) {
+  const { runConnectorOp } = createConnectorActivities({ db, connectors });
+
+  async function planAccess(input: PlanAccessInput): Promise<AccessPlan> {
+    const row = await getPerson(db, input.personId);
+    if (!row) {
+      throw ApplicationFailure.create({
+        type: 'PersonNotFound',
+        message: `no person with id ${input.personId} in the identity store`,
+        nonRetryable: true,
+      });
+    }
+    const person = toPerson(row);
+    const now = new Date();
+    const [{ roles, sodRules }, grants, granted, active] = await Promise.all([
+      activeAccessDefinitions(db),
+      activeGrants(db, person.id, now),
+      grantedEntitlements(db, now),
+      connectors.all(),
+    ]);
+    const key = entitlementKeys(active);
+    const desired = desiredState(person, roles, grants, now);
+    const { scopes, problems } = managedScopes(roles, granted, active, input.connectors, key);
+    const actual: ActualAccess[] = [];
+    const { activityId, ...ctx } = context();
+    for (const scope of scopes) {
+      const connector = active.get(scope.connector);
+      const adapter = accessAdapter(scope.connectorType);
+      if (!connector || !adapter) continue;
+      actual.push(
+        await adapter.read(
+          {
+            connector: scope.connector,
+            config: connector.config,
+            idempotencyKey: `${input.runId}:${input.stepId}/read`,
+            runId: input.runId,
+            flow: input.flow,
+            stepId: input.stepId,
+            ...ctx,
+          },
+          person.id,
+          scope.entitlements,
+        ),
+      );
+    }
+    const plan = computePlan({
+      desired: { ...desired, problems: [...desired.problems, ...problems] },
+      actual,
+      scopes,
+      roles,
+      sodRules,
+      keep: input.keep ?? [],
+      key,
+    });
+    if (input.record) {
+      const sources: Record<string, Record<string, string>> = {};
+      for (const e of desired.entitlements)
+        (sources[e.connector] ??= {})[`${e.kind}:${e.value}`] = e.sources.join(', ');
+      for (const a of actual) {
+        await recordAccess(db, {
+          personId: person.id,
+          actual: a,
+          sources: sources[a.connector] ?? {},
+          runId: input.runId,
+          now,
+        });
+      }
+      if (!isEmptyPlan(plan) || plan.heldBack.length > 0 || plan.problems.length > 0) {
+        await appendAudit(db, {
+          actor: `flow:${input.flow}`,
+          action: 'access.plan',
+          target: `person:${person.id}`,
+          outcome: plan.problems.length > 0 ? 'invalid' : 'planned',
+          detail: { step: input.stepId, ...planDetail(plan) },
+          runId: input.runId,
+          dedupeKey: `${input.runId}:${input.stepId}/plan/${activityId ?? now.toISOString()}`,
+        });
+      }
+    }
+    return plan;
+  }
+
+  async function applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {
+    const active = await connectors.all();
+    const changed: boolean[] = [];
+    const { activityId: _id, ...ctx } = context();
+    let index = 0;
+    // consecutive changes on one connector go to its adapter together, in order
+    while (index < input.changes.length) {
+      const first = input.changes[index] as Change;
+      let end = index;
+      while (end < input.changes.length && input.changes[end]?.connector === first.connector) end++;
+      const batch = input.changes.slice(index, end);
+      const connector = active.get(first.connector);
+      const adapter = accessAdapter(first.connectorType);
+      if (!connector || !adapter || connector.type !== first.connectorType) {
+        throw connectorFailure(
+          'ConnectorNotConfigured',
+          `connector '${first.connector}' is not active as a ${first.connectorType} connector`,
+        );
+      }
+      const start = index;
+      let call = 0;
+      const invoke = (op: string, args: Record<string, JsonValue>) =>
+        runConnectorOp({
+          connector: first.connector,
+          connectorType: first.connectorType,
+          op,
+          args,
+          idempotencyKey: `${input.idempotencyKey}/${start + call++}`,
+          runId: input.runId,
+          flow: input.flow,
+          stepId: input.stepId,
+        });
+      const results = await adapter.apply(
+        {
+          connector: first.connector,
+          config: connector.config,
+          idempotencyKey: `${input.idempotencyKey}/${start}`,
+          runId: input.runId,
+          flow: input.flow,
+          stepId: input.stepId,
+          ...ctx,
+        },
+        input.personId,
+        batch,
+        invoke,
+      );
+      changed.push(...results);
+      index = end;
+    }
+    return { changed };
+  }
+
+  return { planAccess, applyAccess };
+}
+
+/** The plan as the audit log keeps it: changes by connector, op and entitlement; no attribute values. */
+export function planDetail(plan: AccessPlan): Record<string, unknown> {
+  const line = (c: Change) =>
+    `${c.connector} ${c.account} ${c.op}${c.kind ? ` ${c.kind} ${c.value}` : ''}${c.attributes ? ` ${Object.keys(c.attributes).sort().join(',')}` : ''}`;
+  return {
+    removals: plan.removals.map(line),
+    additions: plan.additions.map(line),
+    kept: plan.kept.map(line),
+    heldBack: plan.heldBack.map((h) => ({
+      change: line(h.change),
+      rule: h.rule,
+      action: h.action,
+    })),
+    problems: plan.problems,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * `reconcile`: one person's access brought to their desired state. Read and plan; record the
+ * plan; carry out every removal; wait on the approvals SoD rules ask for; only then carry out
+ * the additions; read again and verify. Entitlements a grace period keeps are removed by the
+ * same run when its timer fires, while the flow goes on.
+ */
+import { sleep } from '@temporalio/workflow';
+import type { AccessPlan, Change, HeldBack } from '../../src/access/types';
+import { formatDuration } from '../../src/dsl/duration';
+import type { ApprovalStepIR, ReconcileStepIR } from '../../src/dsl/ir';
+import { RECONCILE_OUTPUT_SHAPE } from '../../src/dsl/shapes';
+import type { StepRecord } from '../../src/temporal/contracts';
+import { stepFailure, type FlowRun } from '../run';
+import { runApproval } from './approval';
+import { callWithParking } from './call';
+
+type Phase = 'removals' | 'additions' | 'grace';
+
+function line(c: Change): string {
+  const what =
+    c.op === 'addEntitlement' || c.op === 'removeEntitlement'
+      ? `${c.op === 'addEntitlement' ? 'add' : 'remove'} ${c.kind} ${c.value}`
+      : c.op;
+  return `${c.connector}: ${what}${c.account ? ` (${c.account})` : ''}`;
+}
+
+/** The plan as the step's output and the run's state show it. */
+function planView(plan: AccessPlan) {
+  return {
+    personId: plan.personId,
+    status: plan.status,
+    roles: plan.roles.map((r) => r.name),
+    removals: plan.removals.map(line),
+    additions: plan.additions.map(line),
+    kept: plan.kept.map(line),
+    heldBack: plan.heldBack.map((h) => ({
+      change: line(h.change),
+      rule: h.rule,
+      action: h.action,
+    })),
+    unmanaged: plan.unmanaged,
+  };
+}
+
+class Reconciler {
+  constructor(
+    readonly run: FlowRun,
+    readonly step: ReconcileStepIR,
+    readonly personId: string,
+  ) {}
+
+  private get options() {
+    return { timeoutMs: this.step.timeoutMs, local: false, retry: this.step.retry };
+  }
+
+  private get acts() {
+    return this.run.activities(this.options);
+  }
+
+  private common() {
+    return { runId: this.run.workflowId, flow: this.run.input.ir.name, stepId: this.step.id };
+  }
+
+  async plan(record: StepRecord, keep: boolean, summary: string): Promise<AccessPlan | undefined> {
+    const input = {
+      ...this.common(),
+      personId: this.personId,
+      connectors: this.step.connectors,
+      ...(keep && this.step.grace ? { keep: this.step.grace.keep } : {}),
+      record: !this.step.dryRun,
+    };
+    const result = await callWithParking(this.run, this.step, record, this.options, () =>
+      this.acts.planAccess.executeWithOptions({ summary: `${this.step.id}: ${summary}` }, [input]),
+    );
+    return result.done ? result.value : undefined;
+  }
+
+  /** Carries out `changes` (one phase); false when an operator skipped it. */
+  async apply(record: StepRecord, phase: Phase, changes: Change[]): Promise<boolean> {
+    if (changes.length === 0) return true;
+    const input = {
+      ...this.common(),
+      personId: this.personId,
+      changes,
+      idempotencyKey: `${this.run.workflowId}:${this.step.id}/${phase}`,
+    };
+    const result = await callWithParking(this.run, this.step, record, this.options, () =>
+      this.acts.applyAccess.executeWithOptions(
+        { summary: `${this.step.id}: ${phase} (${changes.length})` },
+        [input],
+      ),
+    );
+    return result.done;
+  }
+
+  /** Asks each rule's approval once for the grants it holds back; the approved ones go ahead. */
+  async approvals(heldBack: HeldBack[]): Promise<{ granted: Change[]; refused: HeldBack[] }> {
+    const granted: Change[] = [];
+    const refused: HeldBack[] = heldBack.filter((h) => h.action === 'block');
+    const rules = [...new Set(heldBack.filter((h) => h.action === 'approval').map((h) => h.rule))];
+    for (const rule of rules) {
+      const held = heldBack.filter((h) => h.rule === rule && h.action === 'approval');
+      const approval = held[0]?.approval as ApprovalStepIR;
+      const id = `${this.step.id}-sod-${rule}`;
+      await runApproval(this.run, {
+        ...approval,
+        id,
+        title: `Separation of duties: ${rule}`,
+        access: { lit: held.map((h) => ({ change: line(h.change), reason: h.reason })) },
+      });
+      const task = this.run.approvals.find((t) => t.step === id);
+      if (task?.status === 'approved') granted.push(...held.map((h) => h.change));
+      else refused.push(...held);
+    }
+    return { granted, refused };
+  }
+}
+
+export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise<void> {
+  const record = run.begin(step);
+  const person = run.render(step.person, step);
+  if (typeof person !== 'string' || person === '')
+    throw stepFailure(
+      step,
+      'ExpressionFailed',
+      `person gave ${JSON.stringify(person)}, not a person id`,
+    );
+  const r = new Reconciler(run, step, person);
+  const plan = await r.plan(record, true, 'read and plan');
+  if (!plan) return;
+  if (plan.problems.length > 0) {
+    const error = { type: 'AccessPlanInvalid', message: plan.problems.join('; ') };
+    run.finishStep(record, 'failed', { error, output: { plan: planView(plan) } });
+    throw stepFailure(step, error.type, `nothing was changed: ${error.message}`);
+  }
+  const finish = (output: Record<string, unknown>) => {
+    const value = {
+      dryRun: step.dryRun,
+      removed: 0,
+      added: 0,
+      kept: plan.kept.length,
+      blocked: [] as Array<{ rule: string; reason: string }>,
+      ...output,
+      plan: planView(plan),
+    };
+    run.setOutput(step.id, value as never, RECONCILE_OUTPUT_SHAPE);
+    run.finishStep(record, 'completed', { output: value as never });
+  };
+  if (step.dryRun) {
+    finish({});
+    return;
+  }
+  if (!(await r.apply(record, 'removals', plan.removals))) return;
+  const { granted, refused } = await r.approvals(plan.heldBack);
+  const additions = [...plan.additions, ...granted];
+  if (!(await r.apply(record, 'additions', additions))) return;
+  const verify = await r.plan(record, true, 'verify');
+  if (!verify) return;
+  const grantedLines = new Set(granted.map(line));
+  const left = [
+    ...verify.removals,
+    ...verify.additions,
+    ...verify.heldBack.map((h) => h.change).filter((c) => grantedLines.has(line(c))),
+  ];
+  if (left.length > 0) {
+    const error = {
+      type: 'AccessNotConverged',
+      message: `after the changes the targets still differ: ${left.map(line).join('; ')}`,
+    };
+    run.finishStep(record, 'failed', { error });
+    throw stepFailure(step, error.type, error.message);
+  }
+  finish({
+    removed: plan.removals.length,
+    added: additions.length,
+    blocked: refused.map((h) => ({ rule: h.rule, reason: h.reason })),
+  });
+  if (step.grace && plan.kept.length > 0) {
+    const until = new Date(Date.now() + step.grace.forMs).toISOString();
+    run.defer(`${step.id}-grace`, until, graceRemoval(run, step, person, plan.kept));
+  }
+}
+
+/** After the grace period: the kept entitlements go, if nothing grants them again meanwhile. */
+async function graceRemoval(
+  run: FlowRun,
+  step: ReconcileStepIR,
+  person: string,
+  kept: Change[],
+): Promise<void> {
+  const grace = step.grace as NonNullable<ReconcileStepIR['grace']>;
+  await sleep(grace.forMs);
+  const graceStep = {
+    ...step,
+    id: `${step.id}-grace`,
+    title: `${step.title}: end of grace period`,
+  };
+  const r = new Reconciler(run, graceStep, person);
+  const record = run.begin(graceStep);
+  const plan = await r.plan(record, false, `grace period of ${formatDuration(grace.forMs)} over`);
+  if (!plan) return;
+  const keptLines = new Set(kept.map(line));
+  const due = plan.removals.filter((c) => keptLines.has(line(c)));
+  if (!(await r.apply(record, 'grace', due))) return;
+  const output = { removed: due.length, removals: due.map(line) };
+  run.finishStep(record, 'completed', { output });
+}
