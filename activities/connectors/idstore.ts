@@ -57,7 +57,7 @@ function mergeAttributes(
   return merged;
 }
 
-async function once<T>(
+export async function once<T>(
   db: Database,
   ctx: OpContext,
   op: string,
@@ -181,5 +181,10 @@ export function createIdstoreOps(db: Database) {
         throw databaseFailure('identity store: getPerson', err, { fromDatabase: true }) ?? err;
       }
     },
-  } satisfies { [K in keyof Ops]: (args: Args<K>, ctx: OpContext) => Promise<Result<K>> };
+  } satisfies {
+    [K in Exclude<keyof Ops, 'grantAccess' | 'revokeAccess'>]: (
+      args: Args<K>,
+      ctx: OpContext,
+    ) => Promise<Result<K>>;
+  };
 }

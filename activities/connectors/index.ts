@@ -14,6 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../../src/db/repos/audit';
 import { activityFailure, connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
+import { createGrantOps } from './idstore-grants';
 import { createHttpConnector } from './http';
 import { createLdapConnector, SECRET_ATTRIBUTE } from './ldap';
 import { createScimConnector } from './scim';
@@ -34,7 +35,7 @@ function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string 
 
 export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
   const implementations: Record<string, Record<string, OpHandler>> = {
-    idstore: createIdstoreOps(db),
+    idstore: { ...createIdstoreOps(db), ...createGrantOps(db) },
     ldap: createLdapConnector().ops,
     scim: createScimConnector().ops,
     http: createHttpConnector().ops,
