@@ -66,10 +66,28 @@ function normalised(value: JsonValue | undefined): string[] {
     .sort();
 }
 
-function sameValue(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a !== null && typeof a === 'object' && !Array.isArray(a))
-    return JSON.stringify(a) === JSON.stringify(b);
-  return JSON.stringify(normalised(a)) === JSON.stringify(normalised(b));
+function isMap(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Whether the target's value already is the desired one: lists as sets, one value as a list of
+ * one, empty as absent; for a structured value (a SCIM `name`), the fields the role gives.
+ */
+function sameValue(desired: JsonValue | undefined, actual: JsonValue | undefined): boolean {
+  if (isMap(desired)) {
+    const held = isMap(actual) ? actual : {};
+    return Object.entries(desired).every(([k, v]) => sameValue(v, fieldOf(held, k)));
+  }
+  return JSON.stringify(normalised(desired)) === JSON.stringify(normalised(actual));
+}
+
+/** A field by name, as directories compare names: case does not matter. */
+function fieldOf(values: { [key: string]: JsonValue }, name: string): JsonValue | undefined {
+  if (Object.hasOwn(values, name)) return values[name];
+  const lower = name.toLowerCase();
+  const found = Object.keys(values).find((k) => k.toLowerCase() === lower);
+  return found === undefined ? undefined : values[found];
 }
 
 export function planAccess(inputs: PlanInputs): AccessPlan {
@@ -143,7 +161,7 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
           additions.push({ ...withTarget, op: 'enableAccount', why: account.sources.join(', ') });
         const drifted: Record<string, JsonValue> = {};
         for (const [name, value] of Object.entries(account.attributes)) {
-          if (!sameValue(value, current.attributes[name])) drifted[name] = value;
+          if (!sameValue(value, fieldOf(current.attributes, name))) drifted[name] = value;
         }
         if (Object.keys(drifted).length > 0) {
           additions.push({
