@@ -85,7 +85,7 @@ export async function startTargets(
     scim = await startScimTarget({
       port: ports.scim,
       token: process.env.CRM_SCIM_TOKEN,
-      groups: ['staff', 'managers'],
+      groups: ['staff', 'managers', 'sales', 'sales-managers'],
       ...(options.keepData ? { storeFile: paths.scimStore } : {}),
     });
     lines.push(
