@@ -1,0 +1,144 @@
+/**
+ * Reconcile on an `ldap` connector: a person's account is the entry whose correlation attribute
+ * holds their id, found with one search under the base of usersDn (and of the disabled OU, when
+ * disabling moves accounts), and its groups with one more — over one bound connection, within
+ * the connector's limits. Changes go through the connector's own ops.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client, Entry } from 'ldapts';
+import type { ActualAccess, Change, EntitlementRef } from '../../src/access/types';
+import type { JsonValue } from '../../src/dsl/ir';
+import {
+  accountView,
+  connect,
+  Directory,
+  escapeFilter,
+  type LdapConfig,
+} from '../connectors/ldap-directory';
+import { mapError } from '../connectors/ldap-errors';
+import { withinLimits } from '../connectors/support';
+import type { OpContext } from '../connectors/types';
+import type { AccessAdapter, InvokeOp } from './adapter';
+import { changedBy, checkChanges, checkManaged, correlationOf, duplicateOwner } from './common';
+import { isUnder, normalDn, parentOfBoth } from './dn';
+
+const KINDS = ['group'];
+
+/** The entries under `bases` whose `attribute` is `owner`: one search where the bases share one. */
+async function owned(dir: Directory, attribute: string, owner: string): Promise<Entry[]> {
+  const bases = [dir.cfg.usersDn];
+  if (dir.cfg.disable?.method === 'move') bases.push(dir.cfg.disable.disabledDn);
+  const common = bases.reduce<string | undefined>((a, b) => a && parentOfBoth(a, b), bases[0]);
+  const filter = `(${attribute}=${escapeFilter(owner)})`;
+  const found: Entry[] = [];
+  for (const base of common ? [common] : bases) {
+    const { searchEntries } = await dir.client.search(base, {
+      scope: 'sub',
+      filter,
+      attributes: ['*'],
+      paged: true,
+    });
+    found.push(...searchEntries);
+  }
+  // a common base may hold other subtrees (service accounts, groups): only accounts count
+  return found.filter((e) => bases.some((base) => isUnder(e.dn, base)));
+}
+
+/** The connector op and arguments that carry out `change`. */
+function opFor(change: Change, owner: string): [string, Record<string, JsonValue>] {
+  const id = change.account;
+  switch (change.op) {
+    case 'createAccount':
+      return ['createAccount', { id, owner, attributes: change.attributes ?? {} }];
+    case 'enableAccount':
+    case 'disableAccount':
+    case 'deleteAccount':
+      return [change.op, { id }];
+    case 'updateAccount':
+      return ['updateAccount', { id, attributes: change.attributes ?? {} }];
+    case 'addEntitlement':
+      return ['addToGroup', { id, group: change.value as string }];
+    case 'removeEntitlement':
+      return ['removeFromGroup', { id, group: change.value as string }];
+    default: {
+      const never: never = change.op;
+      throw new Error(`unknown change op ${String(never)}`);
+    }
+  }
+}
+
+/** Reads and changes a person's access on `ldap` connectors. */
+export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
+  async function bound<T>(ctx: OpContext, fn: (dir: Directory) => Promise<T>): Promise<T> {
+    const cfg = ctx.config as unknown as LdapConfig;
+    return withinLimits(
+      ctx.connector,
+      cfg,
+      async () => {
+        let client: Client | undefined;
+        try {
+          client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
+          return await fn(new Directory(client, cfg));
+        } catch (err) {
+          if (err instanceof ApplicationFailure) throw err;
+          return mapError(ctx.connector, 'readAccess', err, cfg);
+        } finally {
+          await client?.unbind().catch(() => {});
+        }
+      },
+      ctx.signal,
+    );
+  }
+
+  return {
+    async read(ctx, owner, managed): Promise<ActualAccess> {
+      const { attribute } = correlationOf(ctx);
+      checkManaged(
+        ctx,
+        KINDS,
+        managed.map((m) => m.kind),
+      );
+      const none: ActualAccess = {
+        connector: ctx.connector,
+        connectorType: 'ldap',
+        entitlements: [],
+        unmanaged: 0,
+      };
+      return bound(ctx, async (dir) => {
+        // every managed group as a normalised DN (a DN outside groupsDn is refused here)
+        const wanted = managed.map((ref): [EntitlementRef, string] => [
+          ref,
+          normalDn(dir.groupDn(ref.value, ctx.connector)),
+        ]);
+        const entries = await owned(dir, attribute, owner);
+        if (entries.length > 1) duplicateOwner(ctx, entries.length, attribute);
+        const entry = entries[0];
+        if (!entry) return none;
+        const held = new Set((await dir.groupsOf(entry.dn)).map(normalDn));
+        const managedDns = new Set(wanted.map(([, dn]) => dn));
+        const view = accountView(dir, entry, []);
+        return {
+          ...none,
+          account: {
+            id: view.id,
+            targetId: entry.dn,
+            enabled: view.enabled,
+            attributes: view.attributes,
+          },
+          entitlements: wanted.filter(([, dn]) => held.has(dn)).map(([ref]) => ref),
+          unmanaged: [...held].filter((dn) => !managedDns.has(dn)).length,
+        };
+      });
+    },
+
+    async apply(ctx, owner, changes, invoke: InvokeOp): Promise<boolean[]> {
+      checkChanges(ctx, changes, KINDS);
+      const outcomes: boolean[] = [];
+      for (const change of changes) {
+        const [op, args] = opFor(change, owner);
+        outcomes.push(changedBy(await invoke(op, args)));
+      }
+      return outcomes;
+    },
+  };
+}
