@@ -14,15 +14,20 @@ import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
 import { eventRoutes } from './routes/events';
 import { HEALTH_PATHS, healthRoutes } from './routes/health';
+import { personRoutes } from './routes/persons';
 import type { ApprovalService } from './services/approvals';
 import type { DependencyMonitor } from './services/dependencies';
 import type { EventService } from './services/events';
+import type { AccessPlanService, PersonService } from './services/persons';
 import type { TokenService } from './services/tokens';
 
 export interface GatewayServices {
   events: EventService;
   tokens: TokenService;
   approvals: ApprovalService;
+  persons: PersonService;
+  /** Access plan previews, computed on the worker. */
+  plans: AccessPlanService;
   /** Slack interactions: the signature check and the route (absent when Slack is off). */
   slack: Router;
   /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
@@ -77,6 +82,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   );
   app.use(eventRoutes(services.events));
   app.use(approvalRoutes(services.approvals));
+  app.use(personRoutes(services.persons, services.plans));
   app.use(notFoundHandler());
   app.use(services.dependencies.noteFailures());
   app.use(errorHandler(options.logger));

@@ -12,6 +12,7 @@ import { slackRoutes } from './routes/slack';
 import { ApprovalService } from './services/approvals';
 import { DependencyMonitor, temporalProbe } from './services/dependencies';
 import { EventService } from './services/events';
+import { AccessPlanService, PersonService } from './services/persons';
 import { TokenService } from './services/tokens';
 
 export interface GatewayHandle {
@@ -40,6 +41,8 @@ export function createGatewayApp(
       events: new EventService(db, temporal, config.temporal.taskQueue, dependencies),
       tokens: new TokenService(db),
       approvals,
+      persons: new PersonService(db),
+      plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
       dependencies,
       slack: slackRoutes({
         db,

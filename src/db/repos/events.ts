@@ -1,6 +1,7 @@
 /** Identity events as received, with the dispatch decision once it is made. */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { IdentityEvent } from '../../model/event';
+import type { RunRef } from '../../temporal/contracts';
 import type { Database } from '../client';
 import { events } from '../schema';
 
@@ -53,4 +54,57 @@ export async function recordDecision(
     .update(events)
     .set({ decision, runs, decidedAt: new Date() })
     .where(and(eq(events.source, source), eq(events.id, id)));
+}
+
+/** A run started for a person, with the event that started it. */
+export interface SubjectRun extends RunRef {
+  event: { source: string; id: string; type: string };
+  occurredAt: Date;
+  receivedAt: Date;
+}
+
+/**
+ * The runs started for events about `subjectId`, newest event first, at most `limit`: what the
+ * dispatch decisions recorded, read from this table (no call to Temporal).
+ */
+export async function runsOfSubject(
+  db: Database,
+  subjectId: string,
+  limit: number,
+): Promise<SubjectRun[]> {
+  const rows = await db
+    .select({
+      source: events.source,
+      id: events.id,
+      type: events.type,
+      occurredAt: events.occurredAt,
+      receivedAt: events.receivedAt,
+      runs: events.runs,
+    })
+    .from(events)
+    .where(
+      and(
+        eq(events.subjectId, subjectId),
+        isNotNull(events.runs),
+        sql`${events.runs} <> '[]'::jsonb`,
+      ),
+    )
+    .orderBy(desc(events.receivedAt), desc(events.occurredAt))
+    .limit(limit);
+  const runs: SubjectRun[] = [];
+  for (const row of rows) {
+    const refs = Array.isArray(row.runs) ? (row.runs as RunRef[]) : [];
+    for (const ref of refs) {
+      if (runs.length >= limit) return runs;
+      runs.push({
+        flow: ref.flow,
+        workflowId: ref.workflowId,
+        hash: ref.hash,
+        event: { source: row.source, id: row.id, type: row.type },
+        occurredAt: row.occurredAt,
+        receivedAt: row.receivedAt,
+      });
+    }
+  }
+  return runs;
 }

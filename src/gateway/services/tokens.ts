@@ -23,6 +23,7 @@ export const SCOPES = [
   'runs:read',
   'runs:operate',
   'approvals',
+  'persons:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -1,0 +1,44 @@
+/** `GET /v1/persons/:id` (a person and their access) and `GET /v1/persons/:id/plan` (a preview). */
+import { Router } from 'express';
+import * as z from 'zod';
+import { Name } from '../../dsl/schema';
+import { PersonId } from '../../model/person';
+import { requireScope } from '../middleware/auth';
+import { ValidationProblem } from '../problems';
+import type { AccessPlanService, PersonService } from '../services/persons';
+import { fieldProblems } from '../zod-problems';
+
+/** `?connector=a&connector=b`: the connectors to plan for (none: all that roles name). */
+const PlanQuery = z.object({
+  connector: z
+    .union([Name, z.array(Name).max(100, 'at most 100 connectors')])
+    .optional()
+    .transform((c) => (c === undefined ? [] : Array.isArray(c) ? c : [c])),
+});
+
+const PersonPath = z.object({ id: PersonId });
+
+/** The person id of the path, in the person-id grammar (else 400 naming it). */
+function personId(value: unknown): string {
+  const parsed = PersonPath.safeParse({ id: value });
+  if (!parsed.success) throw new ValidationProblem('person id', fieldProblems(parsed.error));
+  return parsed.data.id;
+}
+
+export function personRoutes(persons: PersonService, plans: AccessPlanService): Router {
+  const router = Router();
+  router.use('/v1/persons', requireScope('persons:read'));
+
+  router.get('/v1/persons/:id', async (req, res) => {
+    res.json(await persons.show(personId(req.params.id)));
+  });
+
+  router.get('/v1/persons/:id/plan', async (req, res) => {
+    const id = personId(req.params.id);
+    const query = PlanQuery.safeParse(req.query);
+    if (!query.success) throw new ValidationProblem('query', fieldProblems(query.error));
+    res.json(await plans.plan(id, [...new Set(query.data.connector)].sort()));
+  });
+
+  return router;
+}

@@ -1,0 +1,114 @@
+/**
+ * A person and their access, for `GET /v1/persons/{id}`, `GET /v1/persons/{id}/plan` and the
+ * `idflow persons show` / `idflow plan person` commands. What a person *should* have comes from
+ * their roles and explicit grants (computed now, from the active roles); what they *have* is
+ * idflow's record of its last read of each target — not the truth, which only a plan (read live
+ * on the worker) shows.
+ */
+import type { Client } from '@temporalio/client';
+import { desiredState } from '../../access/desired';
+import type { AccessGrant, AccessPlan, HeldRole } from '../../access/types';
+import type { Database } from '../../db/client';
+import { accountsOf, activeGrants, type RecordedAccount } from '../../db/repos/access';
+import { activeAccessDefinitions } from '../../db/repos/definitions';
+import { runsOfSubject, type SubjectRun } from '../../db/repos/events';
+import { getPerson, toPerson } from '../../db/repos/persons';
+import type { Person } from '../../model/person';
+import {
+  executePlanPerson,
+  PLAN_TIMEOUT_MS,
+  PlanFailedError,
+  PlanPersonNotFoundError,
+  PlanTimedOutError,
+} from '../../temporal/plan-person';
+import { HttpProblem, NotFoundProblem } from '../problems';
+import { callTemporal, type DependencyMonitor } from './dependencies';
+
+/** How many of a person's runs are shown. */
+export const RECENT_RUNS = 20;
+
+/** A person as `GET /v1/persons/{id}` and `idflow persons show` present them. */
+export interface PersonAccessView {
+  person: Person;
+  /** The roles the person holds now, and why each applies. */
+  roles: HeldRole[];
+  /** Why the person holds no access at all (their status). */
+  noAccessBecause?: string;
+  /** Roles or grants that could not be evaluated. */
+  problems: string[];
+  /** Accounts and entitlements as idflow last read them from the targets (`lastReadAt`). */
+  accounts: RecordedAccount[];
+  /** Explicit grants that count now. */
+  grants: AccessGrant[];
+  /** The runs started for events about the person, newest first. */
+  runs: SubjectRun[];
+}
+
+/** Reading a person's access: the database only. */
+export class PersonService {
+  constructor(private readonly db: Database) {}
+
+  /** The person and their access; 404 when the identity store has no such person. */
+  async show(id: string, now = new Date()): Promise<PersonAccessView> {
+    const row = await getPerson(this.db, id);
+    if (!row) throw new NotFoundProblem(`no person with id ${id} in the identity store`);
+    const person = toPerson(row);
+    const [{ roles }, grants, accounts, runs] = await Promise.all([
+      activeAccessDefinitions(this.db),
+      activeGrants(this.db, id, now),
+      accountsOf(this.db, id),
+      runsOfSubject(this.db, id, RECENT_RUNS),
+    ]);
+    const desired = desiredState(person, roles, grants, now);
+    return {
+      person,
+      roles: desired.roles,
+      ...(desired.noAccessBecause ? { noAccessBecause: desired.noAccessBecause } : {}),
+      problems: desired.problems ?? [],
+      accounts,
+      grants,
+      runs,
+    };
+  }
+}
+
+/** Previews of a person's access plan, computed by the `planPerson` workflow on the worker. */
+export class AccessPlanService {
+  constructor(
+    private readonly db: Database,
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+    private readonly dependencies?: DependencyMonitor,
+  ) {}
+
+  /**
+   * The plan a reconcile step would carry out now, changing nothing. 404 for an unknown person
+   * (asked of the database first, so no workflow starts for one); 504 when no plan comes within
+   * a minute; 502 when a target refuses or fails.
+   */
+  async plan(personId: string, connectors: string[]): Promise<AccessPlan> {
+    if (!(await getPerson(this.db, personId)))
+      throw new NotFoundProblem(`no person with id ${personId} in the identity store`);
+    try {
+      // a little longer than the workflow may live, so its own timeout answers first
+      return await callTemporal(
+        this.temporal,
+        this.dependencies,
+        () => executePlanPerson(this.temporal, this.taskQueue, { personId, connectors }),
+        PLAN_TIMEOUT_MS + 5_000,
+      );
+    } catch (err) {
+      if (err instanceof PlanPersonNotFoundError) throw new NotFoundProblem(err.message);
+      if (err instanceof PlanTimedOutError)
+        throw new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
+          workflowId: err.workflowId,
+        });
+      if (err instanceof PlanFailedError)
+        throw new HttpProblem(502, 'plan-failed', 'The plan could not be computed', err.message, {
+          workflowId: err.workflowId,
+          failure: err.type,
+        });
+      throw err;
+    }
+  }
+}
