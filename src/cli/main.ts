@@ -8,6 +8,8 @@ import { registerConnectors } from './commands/connectors';
 import { registerDefinitions } from './commands/definitions';
 import { registerDev } from './commands/dev';
 import { registerGateway } from './commands/gateway';
+import { registerPersons } from './commands/persons';
+import { registerPlan } from './commands/plan';
 import { registerRuns } from './commands/runs';
 import { registerSchema } from './commands/schema';
 import { registerTokens } from './commands/tokens';
@@ -31,6 +33,8 @@ registerDefinitions(program);
 registerTokens(program);
 registerRuns(program);
 registerConnectors(program);
+registerPersons(program);
+registerPlan(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values
