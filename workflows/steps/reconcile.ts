@@ -1,7 +1,7 @@
 /**
  * `reconcile`: one person's access brought to their desired state. Read and plan; record the
- * plan; carry out every removal; wait on the approvals SoD rules ask for; only then carry out
- * the additions; read again and verify. Entitlements a grace period keeps are removed by the
+ * plan; carry out every removal, and only then the additions; wait on the approvals SoD rules
+ * ask for and carry out the grants approved; read again and verify. Entitlements a grace period keeps are removed by the
  * same run when its timer fires, while the flow goes on.
  */
 import { sleep } from '@temporalio/workflow';
@@ -14,7 +14,7 @@ import { stepFailure, type FlowRun } from '../run';
 import { runApproval } from './approval';
 import { callWithParking } from './call';
 
-type Phase = 'removals' | 'additions' | 'grace';
+type Phase = 'removals' | 'additions' | 'approved' | 'grace';
 
 function line(c: Change): string {
   const what =
@@ -151,9 +151,11 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
     return;
   }
   if (!(await r.apply(record, 'removals', plan.removals))) return;
+  if (!(await r.apply(record, 'additions', plan.additions))) return;
+  // grants a rule wants approved wait on it; everything else is in place meanwhile
   const { granted, refused } = await r.approvals(plan.heldBack);
+  if (!(await r.apply(record, 'approved', granted))) return;
   const additions = [...plan.additions, ...granted];
-  if (!(await r.apply(record, 'additions', additions))) return;
   const verify = await r.plan(record, true, 'verify');
   if (!verify) return;
   const grantedLines = new Set(granted.map(line));
