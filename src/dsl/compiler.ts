@@ -4,12 +4,14 @@
  */
 import { CelTypes } from './cel-check';
 import { compareDiagnostics, escapeControl, type Diagnostic } from './diagnostics';
-import type { Compiled, ConnectorIR, FlowIR, JsonValue, PolicyIR } from './ir';
+import type { Compiled, ConnectorIR, FlowIR, JsonValue, PolicyIR, RoleIR, SodRuleIR } from './ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from './shapes';
 import { parseSource, type SourceDocument } from './source';
 import { checkStructure, type ParsedDocument } from './structure';
 import { compileFlow } from './compile/flow';
 import { compilePolicy } from './compile/policy';
+import { compileRole } from './compile/role';
+import { compileSodRule } from './compile/sod';
 import { checkTemplate } from './compile/templates';
 import { Reporter, type Definitions, type Entry } from './compile/report';
 
@@ -23,6 +25,10 @@ export interface DefinitionSet {
   flows: Map<string, Compiled<FlowIR>>;
   policies: Map<string, Compiled<PolicyIR>>;
   connectors: Map<string, ConnectorIR>;
+  /** Business roles: who holds them and what they grant. */
+  roles: Map<string, Compiled<RoleIR>>;
+  /** Separation-of-duties rules over roles and entitlements. */
+  sodRules: Map<string, Compiled<SodRuleIR>>;
 }
 
 export interface CompileResult extends DefinitionSet {
@@ -68,6 +74,8 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     policies: new Map(),
     connectors: new Map(),
     templates: new Map(),
+    roles: new Map(),
+    sodRules: new Map(),
     broken: new Map(),
   };
   for (const sd of documents) {
@@ -87,11 +95,23 @@ export function compileSources(sources: readonly Source[]): CompileResult {
       config: (doc.config ?? {}) as Record<string, JsonValue>,
     });
   }
+  // Roles before flows: a reconcile step's grace may keep only what some role grants.
+  const roles = new Map<string, Compiled<RoleIR>>();
+  const roleTypes = CelTypes.create({ subject: PERSON_SHAPE, now: 'timestamp' });
+  for (const [name, entry] of defs.roles) {
+    const compiled = compileRole(entry, defs, report, roleTypes);
+    if (compiled && !entry.repaired) roles.set(name, compiled);
+  }
+  if (roles.size === defs.roles.size && !defs.broken.get('Role')?.size) {
+    defs.compiledRoles = new Map([...roles].map(([name, c]) => [name, c.ir]));
+  }
   const flows = new Map<string, Compiled<FlowIR>>();
   for (const [name, entry] of defs.flows) {
     const compiled = compileFlow(entry, defs, report);
     if (compiled && !entry.repaired) flows.set(name, compiled);
   }
+  // Policies choose flows before any is chosen, and SoD rules hold back grants in any flow:
+  // both see the event with free-form attributes.
   const policies = new Map<string, Compiled<PolicyIR>>();
   const policyTypes = CelTypes.create({
     event: eventShape(ATTRIBUTES),
@@ -102,7 +122,19 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     const compiled = compilePolicy(entry, defs, report, policyTypes);
     if (compiled && !entry.repaired) policies.set(name, compiled);
   }
-  return { flows, policies, connectors, diagnostics: report.diagnostics.sort(compareDiagnostics) };
+  const sodRules = new Map<string, Compiled<SodRuleIR>>();
+  for (const [name, entry] of defs.sodRules) {
+    const compiled = compileSodRule(entry, defs, report, policyTypes);
+    if (compiled && !entry.repaired) sodRules.set(name, compiled);
+  }
+  return {
+    flows,
+    policies,
+    connectors,
+    roles,
+    sodRules,
+    diagnostics: report.diagnostics.sort(compareDiagnostics),
+  };
 }
 
 function noteBroken(defs: Definitions, data: unknown): void {
@@ -129,6 +161,10 @@ function addDocument(
       return register(defs.connectors, 'Connector', name, { ...where, doc: parsed.value }, report);
     case 'Template':
       return register(defs.templates, 'Template', name, { ...where, doc: parsed.value }, report);
+    case 'Role':
+      return register(defs.roles, 'Role', name, { ...where, doc: parsed.value }, report);
+    case 'SodRule':
+      return register(defs.sodRules, 'SodRule', name, { ...where, doc: parsed.value }, report);
     default: {
       const never: never = parsed;
       throw new Error(`unhandled document kind ${JSON.stringify(never)}`);

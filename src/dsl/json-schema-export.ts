@@ -6,17 +6,40 @@ import * as z from 'zod';
 import {
   API_VERSION,
   ConnectorDocument,
+  EntitlementSet,
   FlowDocument,
   PolicyDocument,
+  RoleDocument,
+  RoleGrant,
+  SodRuleDocument,
   TemplateDocument,
 } from './schema';
 
+/**
+ * Schemas that let any key through so the compiler can name what a connector's type declares;
+ * for editors they are closed like every other mapping.
+ */
+const CLOSED_FOR_EDITORS = new Set<z.core.$ZodType>([EntitlementSet, RoleGrant]);
+
 export function definitionJsonSchema(): Record<string, unknown> {
   const document = z
-    .union([FlowDocument, PolicyDocument, ConnectorDocument, TemplateDocument])
+    .union([
+      FlowDocument,
+      PolicyDocument,
+      ConnectorDocument,
+      TemplateDocument,
+      RoleDocument,
+      SodRuleDocument,
+    ])
     .meta({
       title: `idflow definition (${API_VERSION})`,
-      description: 'A Flow, Policy, Connector or Template document.',
+      description: 'A Flow, Policy, Connector, Template, Role or SodRule document.',
     });
-  return z.toJSONSchema(document, { target: 'draft-7', unrepresentable: 'any' });
+  return z.toJSONSchema(document, {
+    target: 'draft-7',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      if (CLOSED_FOR_EDITORS.has(ctx.zodSchema)) ctx.jsonSchema.additionalProperties = false;
+    },
+  });
 }

@@ -10,8 +10,15 @@ import { DURATION_PATTERN } from './duration';
 
 export const API_VERSION = 'idflow/v1';
 
-/** Document kinds of v1. Later versions add Role, SodRule and Schedule. */
-export const DOCUMENT_KINDS = ['Flow', 'Policy', 'Connector', 'Template'] as const;
+/** Document kinds of v1. Later versions add Schedule. */
+export const DOCUMENT_KINDS = [
+  'Flow',
+  'Policy',
+  'Connector',
+  'Template',
+  'Role',
+  'SodRule',
+] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** Step kinds of v1, each the one key that names what a step does. */
@@ -24,6 +31,7 @@ export const STEP_KINDS = [
   'notify',
   'fail',
   'approval',
+  'reconcile',
 ] as const;
 export type StepKindName = (typeof STEP_KINDS)[number];
 
@@ -204,27 +212,100 @@ export const BusinessHours = z.strictObject({
   holidays: z.array(z.iso.date()).optional(),
 });
 
+/** What an approval asks: an approval step's `approval:`, and a SoD rule's. */
+export const ApprovalBody = z.strictObject({
+  approvers: z.array(ApproverRef).min(1, 'needs at least one approver'),
+  mode: z.enum(['any', 'all']).optional(),
+  request: z.string().min(1),
+  access: ValueTemplate.optional(),
+  remindEvery: Duration.optional(),
+  escalate: z
+    .array(z.strictObject({ after: Duration, to: z.array(ApproverRef).min(1) }))
+    .optional(),
+  timeout: Duration,
+  onTimeout: z.enum(['reject', 'approve', 'park']).optional(),
+  businessHours: BusinessHours.optional(),
+  notify: z.strictObject({ channel: z.string().min(1) }).optional(),
+});
+
 export const ApprovalStep = z.strictObject({
   ...stepBase,
-  approval: z.strictObject({
-    approvers: z.array(ApproverRef).min(1, 'needs at least one approver'),
-    mode: z.enum(['any', 'all']).optional(),
-    request: z.string().min(1),
-    access: ValueTemplate.optional(),
-    remindEvery: Duration.optional(),
-    escalate: z
-      .array(z.strictObject({ after: Duration, to: z.array(ApproverRef).min(1) }))
+  approval: ApprovalBody,
+});
+
+/**
+ * The entitlement keys connector types declare (`groups`), each a list of literal names. Which
+ * of them a connector takes depends on its type, so the compiler checks that; other keys are
+ * kept for the compiler too, which names what the connector's type declares.
+ */
+const ENTITLEMENT_KEYS = [
+  ...new Set(
+    Object.values(CONNECTOR_TYPES).flatMap((spec) =>
+      Object.values(spec.access?.entitlements ?? {}).map((kind) => kind.key),
+    ),
+  ),
+];
+
+const EntitlementList = z
+  .array(z.string().min(1))
+  .min(1, 'needs at least one name')
+  .meta({ description: 'Literal names (no ${}), as the connector type declares them.' });
+
+const entitlementKeys = Object.fromEntries(
+  ENTITLEMENT_KEYS.map((key) => [key, EntitlementList.optional()]),
+);
+
+/**
+ * Entitlements on one connector, by the keys its type declares: `{connector, groups: [...]}`.
+ * Keys past the declared ones are accepted here and refused by the compiler with the
+ * connector's own list (the JSON Schema for editors stays closed; see json-schema-export).
+ */
+export const EntitlementSet = z
+  .object({ connector: Name, ...entitlementKeys })
+  .catchall(z.unknown())
+  .meta({ id: 'EntitlementSet' });
+
+const AccountGrant = z.strictObject({
+  id: z.string().min(1),
+  attributes: z.record(z.string().min(1), ValueTemplate).optional(),
+});
+
+/** What a role grants on one connector: an account, entitlements, or both. */
+export const RoleGrant = z
+  .object({ connector: Name, account: AccountGrant.optional(), ...entitlementKeys })
+  .catchall(z.unknown())
+  .meta({ id: 'RoleGrant' });
+
+export const ReconcileStep = z.strictObject({
+  ...stepBase,
+  reconcile: z.strictObject({
+    person: z.string().min(1).optional(),
+    connectors: z.array(Name).optional(),
+    grace: z
+      .strictObject({
+        for: Duration,
+        keep: z.array(EntitlementSet).min(1, 'needs at least one entitlement to keep'),
+      })
       .optional(),
-    timeout: Duration,
-    onTimeout: z.enum(['reject', 'approve', 'park']).optional(),
-    businessHours: BusinessHours.optional(),
-    notify: z.strictObject({ channel: z.string().min(1) }).optional(),
+    dryRun: z.boolean().optional(),
+    timeout: Duration.optional(),
+    retry: RetryPolicy.optional(),
   }),
 });
 
 /** Union options in STEP_KINDS order: the structural check relies on it. */
 export const Step: z.ZodType<Step> = z
-  .union([ActionStep, IfStep, SwitchStep, SetStep, WaitStep, NotifyStep, FailStep, ApprovalStep])
+  .union([
+    ActionStep,
+    IfStep,
+    SwitchStep,
+    SetStep,
+    WaitStep,
+    NotifyStep,
+    FailStep,
+    ApprovalStep,
+    ReconcileStep,
+  ])
   .meta({
     id: 'Step',
     description: 'One step: an id, an optional title, and exactly one of the step kinds.',
@@ -303,20 +384,63 @@ export const TemplateDocument = z.strictObject({
   html: z.string().min(1).optional(),
 });
 
+export const RoleDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Role'),
+  metadata: Metadata,
+  description: z.string().optional(),
+  birthright: z.boolean().optional(),
+  when: Expression.optional(),
+  grants: z.array(RoleGrant).min(1, 'needs at least one grant'),
+});
+
+const SodSide = z.strictObject({
+  roles: z.array(Name).optional(),
+  entitlements: z.array(EntitlementSet).optional(),
+});
+
+export const SodRuleDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('SodRule'),
+  metadata: Metadata,
+  description: z.string().optional(),
+  between: z
+    .array(SodSide)
+    .length(2, 'needs exactly two sides: the two things one person may not hold together'),
+  action: z.enum(['block', 'approval']),
+  approval: ApprovalBody.optional(),
+});
+
 export const DOCUMENT_SCHEMAS = {
   Flow: FlowDocument,
   Policy: PolicyDocument,
   Connector: ConnectorDocument,
   Template: TemplateDocument,
+  Role: RoleDocument,
+  SodRule: SodRuleDocument,
 } as const satisfies Record<DocumentKind, z.ZodType>;
 
 export type FlowDocument = z.infer<typeof FlowDocument>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
+export type RoleDocument = z.infer<typeof RoleDocument>;
+export type SodRuleDocument = z.infer<typeof SodRuleDocument>;
+export type EntitlementSet = z.infer<typeof EntitlementSet>;
+export type RoleGrant = z.infer<typeof RoleGrant>;
 export type Step =
-  ActionStep | IfStep | SwitchStep | SetStep | WaitStep | NotifyStep | FailStep | ApprovalStep;
+  | ActionStep
+  | IfStep
+  | SwitchStep
+  | SetStep
+  | WaitStep
+  | NotifyStep
+  | FailStep
+  | ApprovalStep
+  | ReconcileStep;
 export type ApprovalStep = z.infer<typeof ApprovalStep>;
+export type ApprovalBody = z.infer<typeof ApprovalBody>;
+export type ReconcileStep = z.infer<typeof ReconcileStep>;
 export type ActionStep = z.infer<typeof ActionStep>;
 interface StepFields {
   id: string;
@@ -351,5 +475,6 @@ export function stepKind(step: Step): StepKindName {
   if ('wait' in step) return 'wait';
   if ('notify' in step) return 'notify';
   if ('approval' in step) return 'approval';
+  if ('reconcile' in step) return 'reconcile';
   return 'fail';
 }

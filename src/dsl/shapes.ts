@@ -140,3 +140,23 @@ export const APPROVAL_OUTPUT_SHAPE: ObjectShape = {
     },
   },
 };
+
+/**
+ * `steps.<id>.output` of a reconcile step: whether it only planned (`dryRun`), how many changes
+ * it carried out (`removed`, `added`), how many removals the grace period deferred (`kept`),
+ * the grants separation-of-duties rules held back (`blocked`, each with the rule and why), and
+ * the whole plan for those who need its detail (`plan`).
+ */
+export const RECONCILE_OUTPUT_SHAPE: ObjectShape = {
+  object: 'ReconcileOutput',
+  fields: {
+    dryRun: 'bool',
+    removed: 'int',
+    added: 'int',
+    kept: 'int',
+    blocked: {
+      list: { object: 'ReconcileBlocked', fields: { rule: 'string', reason: 'string' } },
+    },
+    plan: 'dyn',
+  },
+};

@@ -17,6 +17,8 @@ import {
   type DocumentKind,
   type FlowDocument,
   type PolicyDocument,
+  type RoleDocument,
+  type SodRuleDocument,
   type TemplateDocument,
 } from './schema';
 import { isStepPath, repairDocument } from './repair';
@@ -29,7 +31,9 @@ export type ParsedDocument =
   | { kind: 'Flow'; value: FlowDocument }
   | { kind: 'Policy'; value: PolicyDocument }
   | { kind: 'Connector'; value: ConnectorDocument }
-  | { kind: 'Template'; value: TemplateDocument };
+  | { kind: 'Template'; value: TemplateDocument }
+  | { kind: 'Role'; value: RoleDocument }
+  | { kind: 'SodRule'; value: SodRuleDocument };
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
@@ -150,7 +154,7 @@ class StructureReport {
       const id = valueAt(this.sd.data, [...path, 'id']);
       return typeof id === 'string' ? `step '${id}'` : 'this step';
     }
-    return `'${String(path[path.length - 1])}'`;
+    return this.subject(path);
   }
 
   private subject(path: Path): string {

@@ -17,6 +17,7 @@ import {
   describeShape,
   eventShape,
   PERSON_SHAPE,
+  RECONCILE_OUTPUT_SHAPE,
   type ObjectShape,
   type Shape,
 } from '../shapes';
@@ -202,6 +203,8 @@ export class FlowCompiler {
         fields[id] = { object: `steps.${id}`, fields: { output: 'dyn' } };
       if (info.kind === 'approval')
         fields[id] = { object: `steps.${id}`, fields: { output: APPROVAL_OUTPUT_SHAPE } };
+      if (info.kind === 'reconcile')
+        fields[id] = { object: `steps.${id}`, fields: { output: RECONCILE_OUTPUT_SHAPE } };
       if (info.kind !== 'action') continue;
       const output = this.actions.get(id)?.output ?? 'dyn';
       fields[id] = { object: `steps.${id}`, fields: { output } };

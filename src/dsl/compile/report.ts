@@ -3,7 +3,15 @@
  * the definitions being compiled.
  */
 import type { Diagnostic, Path } from '../diagnostics';
-import type { ConnectorDocument, FlowDocument, PolicyDocument, TemplateDocument } from '../schema';
+import type { RoleIR } from '../ir';
+import type {
+  ConnectorDocument,
+  FlowDocument,
+  PolicyDocument,
+  RoleDocument,
+  SodRuleDocument,
+  TemplateDocument,
+} from '../schema';
 import { diagnosticAt, type LocateOptions, type SourceDocument } from '../source';
 
 export class Reporter {
@@ -43,6 +51,13 @@ export interface Definitions {
   policies: Map<string, Entry<PolicyDocument>>;
   connectors: Map<string, Entry<ConnectorDocument>>;
   templates: Map<string, Entry<TemplateDocument>>;
+  roles: Map<string, Entry<RoleDocument>>;
+  sodRules: Map<string, Entry<SodRuleDocument>>;
+  /**
+   * Every role, compiled: set only when all Role documents compiled cleanly, so checks against
+   * what roles grant (a reconcile step's grace) never fire on a half-known role set.
+   */
+  compiledRoles?: ReadonlyMap<string, RoleIR>;
   /**
    * Names of documents that exist but failed their structural check, by kind. Their own errors
    * are reported; references to them are not reported again as unknown names.

@@ -5,9 +5,8 @@
 import { connectorType, LOG_CHANNEL } from '../../connectors/registry';
 import { argsOf } from '../../connectors/spec';
 import { didYouMean, listNames, type Path, suggest } from '../diagnostics';
-import { parseDuration } from '../duration';
 import { fitsInputShape } from '../inputs';
-import type { RetryIR, StepIR, SwitchCaseIR, ValueIR } from '../ir';
+import type { StepIR, SwitchCaseIR, ValueIR } from '../ir';
 import { jsonSchemaOf } from '../json-schema';
 import { describeShape, isListShape } from '../shapes';
 import {
@@ -17,7 +16,7 @@ import {
   type FailStep,
   type IfStep,
   type NotifyStep,
-  type RetryPolicy,
+  type ReconcileStep,
   type SetStep,
   type Step,
   type SwitchStep,
@@ -26,7 +25,9 @@ import {
 import { compileApproval } from './approval';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
+import { compileReconcile } from './reconcile';
 import { isBroken } from './report';
+import { ms, retryOf } from './retry';
 import { placeholdersOf } from './templates';
 import type { StepInfo } from './values';
 
@@ -40,24 +41,6 @@ function info(fc: FlowCompiler, step: Step): StepInfo {
       order: Number.MAX_SAFE_INTEGER,
     }
   );
-}
-
-function ms(duration: string | undefined): number | undefined {
-  return duration === undefined ? undefined : parseDuration(duration);
-}
-
-function retryOf(base: RetryIR, ...overrides: Array<RetryPolicy | undefined>): RetryIR {
-  const retry = { ...base };
-  for (const o of overrides) {
-    if (!o) continue;
-    if (o.maxAttempts !== undefined) retry.maximumAttempts = o.maxAttempts;
-    if (o.initialInterval !== undefined)
-      retry.initialIntervalMs = ms(o.initialInterval) ?? retry.initialIntervalMs;
-    if (o.backoffCoefficient !== undefined) retry.backoffCoefficient = o.backoffCoefficient;
-    if (o.maximumInterval !== undefined)
-      retry.maximumIntervalMs = ms(o.maximumInterval) ?? retry.maximumIntervalMs;
-  }
-  return retry;
 }
 
 function action(fc: FlowCompiler, step: ActionStep, path: Path, state: FlowState): Result {
@@ -392,6 +375,8 @@ export function compileStep(fc: FlowCompiler, step: Step, path: Path, state: Flo
       return fail(fc, step as FailStep, path, state);
     case 'approval':
       return compileApproval(fc, step as ApprovalStep, path, state, info(fc, step));
+    case 'reconcile':
+      return compileReconcile(fc, step as ReconcileStep, path, state, info(fc, step));
     default: {
       const never: never = kind;
       throw new Error(`unhandled step kind ${String(never)}`);
