@@ -1,7 +1,7 @@
 /**
  * Loading definitions into the registry: compile files, refuse on any problem (nothing is half
- * applied), store every flow, policy and connector by hash and activate them. Runs already
- * started keep the IR they carry.
+ * applied), store every flow, policy, connector, role and SoD rule by hash and activate them.
+ * Runs already started keep the IR they carry.
  */
 import { compileSources } from '../dsl/compiler';
 import { formatDiagnostic } from '../dsl/diagnostics';
@@ -25,7 +25,7 @@ export class DefinitionsInvalidError extends Error {
 export interface ApplyResult {
   activated: ActivationChange[];
   deactivated: ActivationChange[];
-  counts: { flows: number; policies: number; connectors: number };
+  counts: { flows: number; policies: number; connectors: number; roles: number; sodRules: number };
 }
 
 /**
@@ -60,6 +60,18 @@ export async function applyDefinitions(
       hash: contentHash(ir),
       ir,
     })),
+    ...[...result.roles].map(([name, c]) => ({
+      kind: 'Role' as const,
+      name,
+      hash: c.hash,
+      ir: c.ir,
+    })),
+    ...[...result.sodRules].map(([name, c]) => ({
+      kind: 'SodRule' as const,
+      name,
+      hash: c.hash,
+      ir: c.ir,
+    })),
   ];
   const changes = await activateDefinitions(db, definitions, options.replace);
   const rows = [
@@ -79,6 +91,8 @@ export async function applyDefinitions(
       flows: result.flows.size,
       policies: result.policies.size,
       connectors: result.connectors.size,
+      roles: result.roles.size,
+      sodRules: result.sodRules.size,
     },
   };
 }

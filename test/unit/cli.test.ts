@@ -26,7 +26,9 @@ async function idflow(
 test('validate with no paths checks definitions/ and exits 0', async () => {
   const { code, stderr } = await idflow('validate');
   expect(code).toBe(0);
-  expect(stderr).toMatch(/^ok: 4 flows, 3 policies, 4 connectors in \d+ files/);
+  expect(stderr).toMatch(
+    /^ok: 4 flows, 3 policies, 4 connectors(, \d+ roles?)?(, \d+ SoD rules?)? in \d+ files/,
+  );
 });
 
 test('validate exits 1 and prints file:line:column for each problem', async () => {

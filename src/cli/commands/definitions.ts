@@ -1,6 +1,6 @@
 /** `idflow definitions apply|list`: the registry of active definition versions. */
 import type { Command } from 'commander';
-import { activeDefinitions } from '../../db/repos/definitions';
+import { activeDefinitions, DEFINITION_KINDS } from '../../db/repos/definitions';
 import { applyDefinitions } from '../../definitions/apply';
 import { cliActor, withDatabase } from '../runtime';
 
@@ -36,7 +36,7 @@ export function registerDefinitions(program: Command): void {
     .description('list active definitions with their hashes')
     .action(() =>
       withDatabase(async (db) => {
-        for (const kind of ['Flow', 'Policy', 'Connector'] as const) {
+        for (const kind of DEFINITION_KINDS) {
           for (const d of await activeDefinitions(db, kind))
             console.log(`${kind}\t${d.name}\t${d.hash}`);
         }

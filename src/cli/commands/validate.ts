@@ -81,6 +81,9 @@ export function registerValidate(program: Command): void {
           n(result.flows.size, 'flow', 'flows'),
           n(result.policies.size, 'policy', 'policies'),
           n(result.connectors.size, 'connector', 'connectors'),
+          // the access model is optional: counted once there is some
+          ...(result.roles.size ? [n(result.roles.size, 'role', 'roles')] : []),
+          ...(result.sodRules.size ? [n(result.sodRules.size, 'SoD rule', 'SoD rules')] : []),
         ].join(', ');
         console.error(
           diagnostics.length

@@ -1,12 +1,25 @@
 /**
- * Definition versions: every compiled flow, policy and connector is stored by content hash;
- * activation switches which version new runs use. Running flows keep the IR they started with.
+ * Definition versions: every compiled flow, policy, connector, role and SoD rule is stored by
+ * content hash; activation switches which version new runs use. Running flows keep the IR they
+ * started with; roles and SoD rules are read when a reconcile step plans, so the active ones
+ * count.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { RoleIR, SodRuleIR } from '../../dsl/ir';
 import type { Database } from '../client';
 import { definitionVersions } from '../schema';
 
-export type DefinitionKind = 'Flow' | 'Policy' | 'Connector';
+/** What the `kind` column holds (the column itself is text: new kinds need no migration). */
+export type DefinitionKind = 'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule';
+
+/** Every kind, in the order `idflow definitions list` shows them. */
+export const DEFINITION_KINDS: readonly DefinitionKind[] = [
+  'Flow',
+  'Policy',
+  'Connector',
+  'Role',
+  'SodRule',
+];
 
 export interface StoredDefinition {
   kind: DefinitionKind;
@@ -108,4 +121,23 @@ export async function activeDefinitions(
     .from(definitionVersions)
     .where(and(...conditions));
   return rows as StoredDefinition[];
+}
+
+/**
+ * The active roles and separation-of-duties rules, sorted by name so a plan computed from them
+ * does not depend on the order rows come back in.
+ */
+export async function activeAccessDefinitions(
+  db: Database,
+): Promise<{ roles: RoleIR[]; sodRules: SodRuleIR[] }> {
+  const [roles, sodRules] = await Promise.all([
+    activeDefinitions(db, 'Role'),
+    activeDefinitions(db, 'SodRule'),
+  ]);
+  const byName = (a: StoredDefinition, b: StoredDefinition) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return {
+    roles: roles.sort(byName).map((d) => d.ir as RoleIR),
+    sodRules: sodRules.sort(byName).map((d) => d.ir as SodRuleIR),
+  };
 }
