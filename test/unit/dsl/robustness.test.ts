@@ -118,6 +118,10 @@ test("steps built from the language's own words with arbitrary values compile to
     'request',
     'condition',
     'on',
+    'reconcile',
+    'connectors',
+    'grace',
+    'keep',
   );
   const value = fc.letrec((tie) => ({
     node: fc.oneof(
