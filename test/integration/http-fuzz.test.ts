@@ -327,6 +327,8 @@ const ROUTES = [
   'POST /v1/delegations',
   'GET /v1/delegations',
   'DELETE /v1/delegations/:id',
+  'GET /v1/persons/:id',
+  'GET /v1/persons/:id/plan',
 ];
 
 interface Layer {

@@ -72,6 +72,21 @@ export class PersonService {
   }
 }
 
+/** The problem a failed plan is answered with; other errors as they are. */
+function planProblem(err: unknown): unknown {
+  if (err instanceof PlanPersonNotFoundError) return new NotFoundProblem(err.message);
+  if (err instanceof PlanTimedOutError)
+    return new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
+      workflowId: err.workflowId,
+    });
+  if (err instanceof PlanFailedError)
+    return new HttpProblem(502, 'plan-failed', 'The plan could not be computed', err.message, {
+      workflowId: err.workflowId,
+      failure: err.type,
+    });
+  return err;
+}
+
 /** Previews of a person's access plan, computed by the `planPerson` workflow on the worker. */
 export class AccessPlanService {
   constructor(
@@ -89,26 +104,18 @@ export class AccessPlanService {
   async plan(personId: string, connectors: string[]): Promise<AccessPlan> {
     if (!(await getPerson(this.db, personId)))
       throw new NotFoundProblem(`no person with id ${personId} in the identity store`);
-    try {
-      // a little longer than the workflow may live, so its own timeout answers first
-      return await callTemporal(
-        this.temporal,
-        this.dependencies,
-        () => executePlanPerson(this.temporal, this.taskQueue, { personId, connectors }),
-        PLAN_TIMEOUT_MS + 5_000,
-      );
-    } catch (err) {
-      if (err instanceof PlanPersonNotFoundError) throw new NotFoundProblem(err.message);
-      if (err instanceof PlanTimedOutError)
-        throw new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
-          workflowId: err.workflowId,
-        });
-      if (err instanceof PlanFailedError)
-        throw new HttpProblem(502, 'plan-failed', 'The plan could not be computed', err.message, {
-          workflowId: err.workflowId,
-          failure: err.type,
-        });
-      throw err;
-    }
+    // a little longer than the workflow may live, so its own timeout answers first; the plan's
+    // own failures become problems inside the call, never mistaken for Temporal being down
+    return callTemporal(
+      this.temporal,
+      this.dependencies,
+      () =>
+        executePlanPerson(this.temporal, this.taskQueue, { personId, connectors }).catch(
+          (err: unknown) => {
+            throw planProblem(err);
+          },
+        ),
+      PLAN_TIMEOUT_MS + 5_000,
+    );
   }
 }
