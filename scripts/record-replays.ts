@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { insertPersonIfAbsent } from '../src/db/repos/persons';
+import { SCIM_DEV_TOKEN, startTargets } from '../src/targets';
+import { LDAP_TARGET } from '../src/targets/slapd';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { RunState } from '../src/temporal/contracts';
@@ -26,6 +28,9 @@ const OUT = join(ROOT, 'test', 'replays');
 const exec = promisify(execFile);
 
 async function main(): Promise<void> {
+  // the worker reads the local targets' secrets from its environment
+  process.env.LDAP_BIND_PASSWORD ??= LDAP_TARGET.bindPassword;
+  process.env.CRM_SCIM_TOKEN ??= SCIM_DEV_TOKEN;
   const server = await startDevServer({
     cli: findTemporalCli(process.env.TEMPORAL_CLI),
     port: await freePort(),
@@ -167,6 +172,37 @@ async function main(): Promise<void> {
       await waitingOnApproval(approval, ['p-sec']);
       await decide(approval, 'both', 'p-sec');
       await h.runOutcome(approval);
+    }
+
+    if (want('reconcile')) {
+      // the reconcile step against the local targets: a Sales joiner (directory account and
+      // groups, CRM user), a move to Engineering (removals, then additions), a leaver whose
+      // VPN group is kept for a grace period
+      const targets = await startTargets(
+        join(ROOT, '.idflow', 'test', `record-replays-targets-${process.pid}`),
+        (m) => console.warn(m),
+      );
+      try {
+        const subject = {
+          id: 'r-3001',
+          givenName: 'Sam',
+          familyName: 'Seller',
+          department: 'Sales',
+          employmentType: 'employee',
+        };
+        const joiner = makeEvent('person.joiner', subject, { effectiveAt: past });
+        await h.runOutcome(await send('reconcile-joiner', joiner, 'joiner-standard'), 60_000);
+        const mover = makeEvent(
+          'person.mover',
+          { id: 'r-3001', department: 'Engineering' },
+          { effectiveAt: past, previous: { department: 'Sales' } },
+        );
+        await h.runOutcome(await send('reconcile-mover', mover, 'mover-standard'), 60_000);
+        const leaver = makeEvent('test.leave-with-grace', { id: 'r-3001' });
+        await h.runOutcome(await send('reconcile-grace', leaver, 'it-leave-with-grace'), 60_000);
+      } finally {
+        await targets.stop();
+      }
     }
 
     mkdirSync(OUT, { recursive: true });
