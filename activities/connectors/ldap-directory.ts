@@ -158,7 +158,8 @@ export class Directory {
 
   /** A group's cn under groupsDn, or a DN — accepted only below groupsDn, never elsewhere. */
   groupDn(group: string, connector: string): string {
-    const norm = (dn: string) => dn.replace(/\s*,\s*/g, ',').toLowerCase();
+    const norm = (dn: string) =>
+      dn.replace(/\s*,\s*/g, ',').replace(/\s*=\s*/g, '=').toLowerCase();
     if (!/^[a-z][a-z0-9-]*=/i.test(group)) return `cn=${escapeDn(group)},${this.cfg.groupsDn}`;
     if (!norm(group).endsWith(`,${norm(this.cfg.groupsDn)}`)) {
       throw connectorFailure(
