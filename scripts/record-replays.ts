@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     logFile: join(ROOT, '.idflow', 'test', 'record-replays.log'),
   });
   const h = new Harness({
-    definitions: ['definitions', 'test/fixtures/runtime', 'test/fixtures/approvals'],
+    definitions: [
+      'definitions',
+      'test/fixtures/runtime',
+      'test/fixtures/approvals',
+      'test/fixtures/access',
+    ],
     temporalAddress: server.address,
   });
   try {
