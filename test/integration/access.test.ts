@@ -9,6 +9,8 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Attribute, Change, Client as LdapClient } from 'ldapts';
 import { and, eq, like, sql } from 'drizzle-orm';
 import { auditLog } from '../../src/db/schema';
@@ -469,4 +471,47 @@ test('SoD approval: the grant waits on the approval and proceeds when approved',
     'vpn-users',
     'wiki-editors',
   ]);
+});
+
+test('idflow plan person on a drifted person prints the exact plan and changes nothing', async () => {
+  // drift Ada (Finance): an engineering group added and VPN taken away by hand
+  await ldap(async (c) => {
+    await c.modify(
+      `cn=engineering,${GROUPS}`,
+      new Change({
+        operation: 'add',
+        modification: new Attribute({ type: 'member', values: [`uid=alovelace,${PEOPLE}`] }),
+      }),
+    );
+    await c.modify(
+      `cn=vpn-users,${GROUPS}`,
+      new Change({
+        operation: 'delete',
+        modification: new Attribute({ type: 'member', values: [`uid=alovelace,${PEOPLE}`] }),
+      }),
+    );
+  });
+  const before = await account('alovelace');
+  const groupsBefore = await groupsOf('alovelace');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'bin', 'idflow.js'), 'plan', 'person', 'p-ada', '--connector', 'corp-directory'],
+    { env: h.env() },
+  );
+  const changes = stdout
+    .split('\n')
+    .filter((l) => /^ {2}corp-directory /.test(l))
+    .map((l) => l.trim().split(/ {2,}/));
+  expect(changes).toEqual([
+    [
+      'corp-directory',
+      'alovelace',
+      'remove group engineering',
+      'no role or grant of the person grants it',
+    ],
+    ['corp-directory', 'alovelace', 'add group vpn-users', 'role:employee'],
+  ]);
+  expect(stdout).toMatch(/1 unmanaged/);
+  expect(await account('alovelace')).toEqual(before);
+  expect(await groupsOf('alovelace')).toEqual(groupsBefore);
 });
