@@ -306,6 +306,21 @@ async function ldapAccounts(port: number, uid: string): Promise<Array<Record<str
   }
 }
 
+/** The groups (cn) the account `uid` is in, read from the directory. */
+async function ldapGroups(port: number, uid: string): Promise<string[]> {
+  const client = new LdapClient({ url: `ldap://127.0.0.1:${port}` });
+  try {
+    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
+    const { searchEntries } = await client.search(`ou=groups,${LDAP_TARGET.baseDn}`, {
+      filter: `(member=uid=${uid},ou=people,${LDAP_TARGET.baseDn})`,
+      attributes: ['cn'],
+    });
+    return searchEntries.map((e) => String(e.cn)).sort();
+  } finally {
+    await client.unbind();
+  }
+}
+
 async function scimUsers(
   port: number,
   externalId?: string,
@@ -389,8 +404,33 @@ test("the README's quick start, pasted as written into a fresh directory, emails
   expect(message).toMatch(/^To: grace\.hopper@example\.com/m);
   expect(message).toContain('Subject: Ada Lovelace starts on 2026-01-12T08:00:00.000Z');
   expect(message).toContain('Hello Grace Hopper,');
+  // what the README says the run did: the directory account in the groups Ada's roles grant,
+  // and no CRM user (she is in Engineering, not Sales)
   expect(await ldapAccounts(ports.ldap, 'alovelace')).toHaveLength(1);
-  expect(await scimUsers(ports.scim, 'p-1001')).toHaveLength(1);
+  expect(await ldapGroups(ports.ldap, 'alovelace')).toEqual([
+    'all-staff',
+    'deployers',
+    'engineering',
+    'vpn-users',
+  ]);
+  expect(await scimUsers(ports.scim, 'p-1001')).toEqual([]);
+  // a Sales joiner gets a CRM user, which --reset below must remove
+  expect(
+    (
+      await dev.post(
+        joiner('j-sol', {
+          id: 'p-sol',
+          givenName: 'Sol',
+          familyName: 'Vance',
+          department: 'Sales',
+        }),
+      )
+    ).status,
+  ).toBe(202);
+  expect(await dev.runEnded('j-sol')).toBe('COMPLETED');
+  expect(await scimUsers(ports.scim, 'p-sol')).toMatchObject([
+    { userName: 'svance', active: true },
+  ]);
   expect((await dev.stop()).code).toBe(0);
 
   // --reset: the PGlite database, Temporal's state, the directory, SCIM users and mail are gone
@@ -435,8 +475,8 @@ describe('on PostgreSQL, with its own data directory', () => {
     seedBundle(dev.dataDir);
     await dev.start();
 
-    // a manager and a starter whose runs finish now, and a contractor whose run waits for
-    // their first day while Temporal is killed
+    // a manager and a starter whose runs finish now, and a contractor in Sales (so with a CRM
+    // user) whose run waits for their first day while Temporal is killed
     const manager = {
       id: 'p-mira',
       givenName: 'Mira',
@@ -468,6 +508,7 @@ describe('on PostgreSQL, with its own data directory', () => {
               givenName: 'Cora',
               familyName: 'Quist',
               email: 'cora@example.com',
+              department: 'Sales',
               employmentType: 'contractor',
             },
             firstDay,
@@ -557,6 +598,7 @@ describe('on PostgreSQL, with its own data directory', () => {
     await dev.start();
     expect(dev.output).toContain('data kept;');
     expect(await ldapAccounts(ports.ldap, username)).toHaveLength(1);
+    expect(await ldapGroups(ports.ldap, username)).toEqual(['all-staff', 'contractors', 'sales']);
     expect(await scimUsers(ports.scim, 'p-cora')).toMatchObject([{ active: true }]);
     expect(mailIn(dev.dataDir)).toHaveLength(1);
 
@@ -577,8 +619,8 @@ describe('on PostgreSQL, with its own data directory', () => {
     const zara = { id: 'p-zara', givenName: 'Zara', familyName: 'Lind', email: 'zara@example.com' };
     expect((await dev.post(joiner('j-zara', zara))).status).toBe(202);
 
-    // ... and a leaver for the person from before the restart completes: account disabled,
-    // CRM user deactivated
+    // ... and a leaver for the person from before the restart completes: every managed group
+    // removed, account disabled, CRM user deactivated
     const leaver = {
       source: 'it',
       id: 'l-cora',
@@ -592,6 +634,7 @@ describe('on PostgreSQL, with its own data directory', () => {
     expect((await dev.event('it', 'l-cora')).body.runs?.[0]?.flow).toBe('leaver-contractor');
     expect(await scimUsers(ports.scim, 'p-cora')).toMatchObject([{ active: false }]);
     expect(await ldapAccounts(ports.ldap, username)).toMatchObject([{ userAccountControl: '514' }]);
+    expect(await ldapGroups(ports.ldap, username)).toEqual([]);
 
     expect(await dev.runEnded('j-theo', 120_000)).toBe('COMPLETED');
     const toZara = mailIn(dev.dataDir)

@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
+import { Client as LdapClient } from 'ldapts';
 import { listAudit } from '../../src/db/repos/audit';
 import { findEvent } from '../../src/db/repos/events';
 import { getPerson } from '../../src/db/repos/persons';
 import { events } from '../../src/db/schema';
 import { startTargets, type Targets } from '../../src/targets';
+import { LDAP_TARGET } from '../../src/targets/slapd';
 import { Harness, makeEvent } from '../support/harness';
 
 let h: Harness;
@@ -30,6 +32,22 @@ afterAll(async () => {
   await h?.close();
   await targets?.stop();
 });
+
+/** The groups (cn) the directory account `uid` is in. */
+async function groupsOf(uid: string): Promise<string[]> {
+  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
+  try {
+    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
+    const { searchEntries } = await client.search(`ou=groups,${LDAP_TARGET.baseDn}`, {
+      scope: 'sub',
+      filter: `(member=uid=${uid},ou=people,${LDAP_TARGET.baseDn})`,
+      attributes: ['cn'],
+    });
+    return searchEntries.map((e) => String(e.cn)).sort();
+  } finally {
+    await client.unbind();
+  }
+}
 
 async function runsFor(subject: string): Promise<Array<{ workflowId: string; status?: string }>> {
   const found: Array<{ workflowId: string; status?: string }> = [];
@@ -93,14 +111,16 @@ test('a joiner event runs the joiner flow: person stored, audit written, run fin
   expect(audit.map((a) => a.action)).toEqual([
     'person.created',
     'person.status-changed',
-    'ldap.createAccount',
     'person.attributes-set',
-    'scim.createUser',
+    'access.plan',
+    'ldap.createAccount',
+    'ldap.addToGroup',
+    'ldap.addToGroup',
     'run.completed',
   ]);
-  // provisioned in the directory and the application
-  const crm = [...targets.scim.users.values()].find((u) => u.externalId === 'p-ada');
-  expect(crm).toMatchObject({ userName: 'alovelace', active: true });
+  // provisioned in the directory as her roles grant (staff, employee); no CRM user outside Sales
+  expect(await groupsOf('alovelace')).toEqual(['all-staff', 'vpn-users']);
+  expect([...targets.scim.users.values()].filter((u) => u.externalId === 'p-ada')).toEqual([]);
   const received = await listAudit(h.db.db, { action: 'event.received' });
   expect(received.some((a) => (a.detail as { eventId?: string }).eventId === event.id)).toBe(true);
 

@@ -1,9 +1,9 @@
 /**
- * The reference joiner through the worker, against slapd and the SCIM service: two joiners
- * whose names give the same username get two accounts (jsmith, jsmith2), each with its own
- * owner; the same person joining again lands on their own account; and a run that would
- * create an account someone else owns fails with TargetConflict naming both owners, leaving
- * that account exactly as it was.
+ * The reference joiner through the worker, against slapd and the SCIM service: two Sales
+ * joiners whose names give the same username get two directory accounts and two CRM users
+ * (jsmith, jsmith2), each with its own owner; the same person joining again lands on their own
+ * accounts and changes nothing; and a run that would create an account someone else owns fails
+ * with TargetConflict naming both owners, leaving that account exactly as it was.
  */
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -128,18 +128,28 @@ async function joinAs(
   return { ...(await h.runOutcome(runId, 60_000)), runId };
 }
 
+// Sales: the roles give them a CRM user as well as the directory account
 const john = {
   id: 'p-1',
   givenName: 'John',
   familyName: 'Smith',
   email: 'john.smith@example.com',
+  department: 'Sales',
 };
 const jane = {
   id: 'p-2',
   givenName: 'Jane',
   familyName: 'Smith',
   email: 'jane.smith@example.com',
+  department: 'Sales',
 };
+
+/** The groups (cn) an entry's memberOf names, sorted. */
+function groupNames(memberOf: unknown): string[] {
+  return (Array.isArray(memberOf) ? memberOf : [memberOf])
+    .map((dn) => String(dn).replace(/^cn=([^,]+),.*$/, '$1'))
+    .sort();
+}
 
 test('two joiners with the same derived username get two accounts, each with its own owner', async () => {
   expect(await joinAs(john)).toMatchObject({
@@ -150,35 +160,44 @@ test('two joiners with the same derived username get two accounts, each with its
     ok: true,
     result: { status: 'Completed', vars: { username: 'jsmith2' } },
   });
-  expect(await entry('jsmith', ['cn', 'mail', 'employeeNumber', 'memberOf'])).toEqual([
-    {
-      dn: `uid=jsmith,${PEOPLE}`,
-      cn: 'John Smith',
-      mail: 'john.smith@example.com',
-      employeeNumber: 'p-1',
-      memberOf: `cn=all-staff,ou=groups,${LDAP_TARGET.baseDn}`,
-    },
-  ]);
-  expect(await entry('jsmith2', ['cn', 'mail', 'employeeNumber', 'memberOf'])).toEqual([
-    {
-      dn: `uid=jsmith2,${PEOPLE}`,
-      cn: 'Jane Smith',
-      mail: 'jane.smith@example.com',
-      employeeNumber: 'p-2',
-      memberOf: `cn=all-staff,ou=groups,${LDAP_TARGET.baseDn}`,
-    },
-  ]);
+  const [johnEntry] = await entry('jsmith', ['cn', 'mail', 'employeeNumber', 'memberOf']);
+  const [janeEntry] = await entry('jsmith2', ['cn', 'mail', 'employeeNumber', 'memberOf']);
+  expect(johnEntry).toMatchObject({
+    dn: `uid=jsmith,${PEOPLE}`,
+    cn: 'John Smith',
+    mail: 'john.smith@example.com',
+    employeeNumber: 'p-1',
+  });
+  expect(janeEntry).toMatchObject({
+    dn: `uid=jsmith2,${PEOPLE}`,
+    cn: 'Jane Smith',
+    mail: 'jane.smith@example.com',
+    employeeNumber: 'p-2',
+  });
+  expect(await entry('jsmith')).toHaveLength(1);
+  expect(await entry('jsmith2')).toHaveLength(1);
+  // what the staff, employee and sales roles grant, each on its own account
+  expect(groupNames(johnEntry?.memberOf)).toEqual(['all-staff', 'sales', 'vpn-users']);
+  expect(groupNames(janeEntry?.memberOf)).toEqual(['all-staff', 'sales', 'vpn-users']);
   const crm = [...targets.scim.users.values()].map((u) => [u.userName, u.externalId]).sort();
   expect(crm).toEqual([
     ['jsmith', 'p-1'],
     ['jsmith2', 'p-2'],
   ]);
+  // both CRM users are in the CRM's sales group
+  const userNames = new Map([...targets.scim.users.values()].map((u) => [u.id, u.userName]));
+  const sales = [...targets.scim.groups.values()].find((g) => g.displayName === 'sales');
+  const members = ((sales?.members as Array<{ value: string }> | undefined) ?? []).map((m) =>
+    userNames.get(m.value),
+  );
+  expect(members.sort()).toEqual(['jsmith', 'jsmith2']);
   expect((await getPerson(h.db.db, 'p-1'))?.attributes).toMatchObject({ username: 'jsmith' });
   expect((await getPerson(h.db.db, 'p-2'))?.attributes).toMatchObject({ username: 'jsmith2' });
 });
 
 test('the same person joining again gets the same username and their own account, unchanged', async () => {
   const before = await entry('jsmith2');
+  const crmBefore = JSON.stringify([...targets.scim.users.values()]);
   const again = await joinAs(jane);
   expect(again).toMatchObject({
     ok: true,
@@ -187,9 +206,14 @@ test('the same person joining again gets the same username and their own account
   const { steps } = await h.client.workflow.getHandle(again.runId).query<RunState>('state');
   const output = (id: string) => steps.find((s) => s.id === id)?.output;
   expect(output('derive-username')).toEqual({ username: 'jsmith2', existing: true });
-  expect(output('directory-account')).toMatchObject({ created: false, changed: false });
-  expect(output('crm-user')).toMatchObject({ created: false });
+  // her directory account and CRM user are found as hers: nothing to create, change or remove
+  expect(output('access')).toMatchObject({
+    removed: 0,
+    added: 0,
+    plan: { removals: [], additions: [] },
+  });
   expect(await entry('jsmith2')).toEqual(before);
+  expect(JSON.stringify([...targets.scim.users.values()])).toBe(crmBefore);
   expect(targets.scim.users.size).toBe(2);
 });
 
