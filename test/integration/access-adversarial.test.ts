@@ -1,0 +1,533 @@
+/**
+ * An adversarial pass over the access model, against the real slapd, SCIM target and Temporal.
+ * Each test states the behaviour the access model promises (docs/access-model.md, DESIGN.md
+ * invariants 6 and 10); a test that fails shows a gap, described in its comment.
+ */
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client as LdapClient } from 'ldapts';
+import { sql } from 'drizzle-orm';
+import { createLdapAccess } from '../../activities/access/ldap';
+import { createScimAccess } from '../../activities/access/scim';
+import type { InvokeOp } from '../../activities/access/adapter';
+import { createLdapConnector } from '../../activities/connectors/ldap';
+import { createScimConnector } from '../../activities/connectors/scim';
+import type { OpContext } from '../../activities/connectors/types';
+import { planAccess } from '../../src/access/plan';
+import { entitlementKeys } from '../../src/access/scope';
+import type { Change, DesiredState, EntitlementRef } from '../../src/access/types';
+import { ldap as ldapSpec } from '../../src/connectors/ldap';
+import type { ConnectorIR, JsonValue } from '../../src/dsl/ir';
+import type { RunState } from '../../src/temporal/contracts';
+import { startTargets, type Targets } from '../../src/targets';
+import { LDAP_TARGET } from '../../src/targets/slapd';
+import { Harness, makeEvent, ROOT } from '../support/harness';
+import { opContext } from '../support/op-context';
+import { freePort } from '../support/ports';
+
+const BASE = LDAP_TARGET.baseDn;
+const PEOPLE = `ou=people,${BASE}`;
+const GROUPS = `ou=groups,${BASE}`;
+let targets: Targets;
+let h: Harness;
+
+const EXTRA = `
+apiVersion: idflow/v1
+kind: Policy
+metadata: { name: it-adv }
+rules:
+  - { on: [it.adv-reconcile], run: [it-adv-reconcile] }
+  - { on: [it.adv-grant], run: [it-adv-grant] }
+  - { on: [it.adv-grant-until], run: [it-adv-grant-until] }
+---
+apiVersion: idflow/v1
+kind: Flow
+metadata: { name: it-adv-reconcile }
+steps:
+  - id: access
+    reconcile: {}
+---
+apiVersion: idflow/v1
+kind: Flow
+metadata: { name: it-adv-grant }
+inputs:
+  group: { type: string, required: true }
+steps:
+  - id: grant
+    action:
+      connector: identity-store
+      op: grantAccess
+      args:
+        personId: \${subject.id}
+        entitlement: { connector: corp-directory, value: '\${event.attributes.group}' }
+        reason: requested
+  - id: access
+    reconcile: {}
+---
+apiVersion: idflow/v1
+kind: Flow
+metadata: { name: it-adv-grant-until }
+inputs:
+  group: { type: string, required: true }
+  until: { type: string, required: true }
+steps:
+  - id: grant
+    action:
+      connector: identity-store
+      op: grantAccess
+      args:
+        personId: \${subject.id}
+        entitlement: { connector: corp-directory, value: '\${event.attributes.group}' }
+        validUntil: '\${event.attributes.until}'
+        reason: for a while
+  - id: access
+    reconcile: {}
+---
+apiVersion: idflow/v1
+kind: Role
+metadata: { name: it-adv-auditor }
+when: subject.attributes.?advAuditor.orValue(false) == true
+grants:
+  - connector: corp-directory
+    groups: [adv-audit]
+---
+apiVersion: idflow/v1
+kind: SodRule
+metadata: { name: it-adv-audit-sales }
+between:
+  - roles: [it-adv-auditor]
+  - roles: [sales]
+action: approval
+approval:
+  approvers: [subject.managerId]
+  request: Audit and sell at once?
+  timeout: 5m
+`;
+
+beforeAll(async () => {
+  const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
+  const dataDir = join(ROOT, '.idflow', 'test', `access-adv-${randomBytes(4).toString('hex')}`);
+  targets = await startTargets(
+    join(dataDir, 'targets'),
+    (m) => {
+      throw new Error(m);
+    },
+    { ports },
+  );
+  const defs = join(dataDir, 'definitions');
+  cpSync(join(ROOT, 'definitions'), defs, { recursive: true });
+  for (const file of readdirSync(join(defs, 'connectors'))) {
+    const path = join(defs, 'connectors', file);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
+        .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
+        .replace('port: 2525', `port: ${ports.smtp}`),
+    );
+  }
+  mkdirSync(join(defs, 'it'));
+  writeFileSync(join(defs, 'it', 'access-adversarial.yaml'), EXTRA);
+  await ldap(async (c) => {
+    for (const cn of ['adv-temp', 'adv-audit'])
+      await c.add(`cn=${cn},${GROUPS}`, { objectClass: 'adGroup', cn });
+  });
+  h = new Harness({ definitions: [relative(ROOT, defs)] });
+  await h.start();
+  const boss = await send('person.joiner', {
+    id: 'p-adv-boss',
+    givenName: 'Bo',
+    familyName: 'Advboss',
+    department: 'Finance',
+  });
+  expect(await boss.outcome()).toMatchObject({ ok: true });
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+  await targets?.stop();
+});
+
+async function ldap<T>(fn: (client: LdapClient) => Promise<T>): Promise<T> {
+  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
+  try {
+    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
+    return await fn(client);
+  } finally {
+    await client.unbind();
+  }
+}
+
+/** The entries whose employeeNumber is exactly `owner` (compared here, not by the directory). */
+async function entriesOf(owner: string): Promise<Array<Record<string, unknown>>> {
+  return ldap(async (c) => {
+    const { searchEntries } = await c.search(BASE, {
+      scope: 'sub',
+      filter: `(employeeNumber=${owner})`,
+      attributes: ['*'],
+    });
+    return searchEntries.filter((e) => String(e.employeeNumber) === owner);
+  });
+}
+
+/** The groups (cn) the entry `dn` is in. */
+async function groupsOfDn(dn: string): Promise<string[]> {
+  return ldap(async (c) => {
+    const { searchEntries } = await c.search(GROUPS, {
+      scope: 'sub',
+      filter: `(member=${dn})`,
+      attributes: ['cn'],
+    });
+    return searchEntries.map((e) => String(e.cn)).sort();
+  });
+}
+
+async function groupsOfPerson(owner: string): Promise<string[]> {
+  const [entry] = await entriesOf(owner);
+  if (!entry) throw new Error(`no account of ${owner}`);
+  return groupsOfDn(String(entry.dn));
+}
+
+async function send(
+  type: string,
+  subject: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  const event = makeEvent(type, subject, {
+    effectiveAt: new Date(Date.now() - 60_000).toISOString(),
+    ...extra,
+  });
+  expect((await h.postEvent(event)).status).toBe(202);
+  const name =
+    (
+      {
+        'person.joiner': 'joiner-standard',
+        'person.mover': 'mover-standard',
+        'person.leaver': 'leaver-standard',
+      } as Record<string, string>
+    )[type] ?? type.replace('it.', 'it-');
+  const runId = `flow/${name}/${subject.id as string}/${event.id as string}`;
+  return { runId, outcome: () => h.runOutcome(runId, 90_000) };
+}
+
+async function state(runId: string): Promise<RunState> {
+  return h.client.workflow.getHandle(runId).query<RunState>('state');
+}
+
+async function stateWhen(runId: string, ready: (s: RunState) => boolean): Promise<RunState> {
+  return h.eventually(async () => {
+    const s = await state(runId).catch(() => undefined);
+    return s && ready(s) ? s : undefined;
+  }, 60_000);
+}
+
+/** The run's outcome, or its state once the access step is no longer running (parked runs). */
+async function settled(runId: string): Promise<unknown> {
+  return h.eventually(async () => {
+    const done = await h.outcome(runId).catch(() => undefined);
+    if (done) return done;
+    const s = await state(runId).catch(() => undefined);
+    const step = s?.steps.find((x) => x.id === 'access');
+    return step && step.status !== 'running' ? s : undefined;
+  }, 90_000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Separation of duties through an explicit grant, the group named by an equivalent DN
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * The ldap group kind's `canonical` (src/connectors/ldap.ts:106) lower-cases attribute types
+ * but does not know that `commonName` is `cn` (nor that `cn=deployers\20` is `cn=deployers`
+ * for a caseIgnoreMatch attribute); `checkGroup` accepts any DN under groupsDn and
+ * Directory.groupDn passes it to slapd as is, which resolves it to cn=deployers. So the
+ * SoD rule approve-or-deploy (block) never sees the grant: grantAccess records it and reconcile
+ * adds a finance approver to deployers.
+ */
+test('SoD: a grant of deployers spelled commonName=deployers,… is refused for a finance approver', async () => {
+  const joiner = await send('person.joiner', {
+    id: 'p-adv-fin',
+    givenName: 'Fin',
+    familyName: 'Advalias',
+    department: 'Finance',
+    jobCode: 'FIN-APPROVER',
+    managerId: 'p-adv-boss',
+  });
+  expect(await joiner.outcome()).toMatchObject({ ok: true });
+  expect(await groupsOfPerson('p-adv-fin')).toContain('finance-approvers');
+  const grant = await send(
+    'it.adv-grant',
+    { id: 'p-adv-fin' },
+    { attributes: { group: `commonName=deployers,${GROUPS}` } },
+  );
+  const outcome = await settled(grant.runId);
+  // today: the grant is recorded, reconcile adds deployers, and verify fails with
+  // AccessNotConverged (it sees deployers held, the alias not) — leaving deployers in place
+  expect(await groupsOfPerson('p-adv-fin')).not.toContain('deployers');
+  expect(JSON.stringify(outcome)).toMatch(/SodConflict/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// An expired explicit grant: its entitlement leaves the managed scope instead of being removed
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * docs/access-model.md: "A time-boxed grant stops counting at validUntil; the next reconcile of
+ * the person removes what it gave." But grantedEntitlements (src/db/repos/access.ts:328) only
+ * returns entitlements of *active* grants, and managedScopes (src/access/scope.ts) manages only
+ * what a role or an active grant names: once the grant expires (or is revoked), a group no role
+ * names is unmanaged and left alone for ever.
+ */
+test('an expired grant of a group no role names is removed by the next reconcile', async () => {
+  const joiner = await send('person.joiner', {
+    id: 'p-adv-tmp',
+    givenName: 'Tem',
+    familyName: 'Advporary',
+    department: 'Engineering',
+    managerId: 'p-adv-boss',
+  });
+  expect(await joiner.outcome()).toMatchObject({ ok: true });
+  const until = new Date(Date.now() + 8_000).toISOString();
+  const grant = await send(
+    'it.adv-grant-until',
+    { id: 'p-adv-tmp' },
+    { attributes: { group: 'adv-temp', until } },
+  );
+  expect(await grant.outcome()).toMatchObject({ ok: true });
+  expect(await groupsOfPerson('p-adv-tmp')).toContain('adv-temp');
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(until) - Date.now()) + 1_000));
+  const rec = await send('it.adv-reconcile', { id: 'p-adv-tmp' });
+  // the reconcile succeeds: it simply no longer manages the group
+  expect(await rec.outcome()).toMatchObject({ ok: true });
+  expect(await groupsOfPerson('p-adv-tmp')).not.toContain('adv-temp');
+});
+
+// ---------------------------------------------------------------------------------------------
+// One account, one owner: person ids that differ only in case
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * Person ids are case-sensitive (PERSON_ID_PATTERN, persons.id text), but employeeNumber is a
+ * caseIgnoreMatch attribute and the ldap access adapter (activities/access/ldap.ts:38, owned())
+ * takes whatever the directory matches without comparing the value itself. Reconciling
+ * p-adv-case therefore finds P-ADV-CASE's account and "updates" it with p-adv-case's name,
+ * mail and groups (and a leaver of p-adv-case would disable it). Invariant 10.
+ */
+test("reconciling p-adv-case never touches P-ADV-CASE's account", async () => {
+  const victim = await send('person.joiner', {
+    id: 'P-ADV-CASE',
+    givenName: 'Vic',
+    familyName: 'Advvictim',
+    email: 'vic@example.com',
+    department: 'Engineering',
+    managerId: 'p-adv-boss',
+  });
+  expect(await victim.outcome()).toMatchObject({ ok: true });
+  const [before] = await entriesOf('P-ADV-CASE');
+  expect(before).toBeDefined();
+  const other = await send('person.joiner', {
+    id: 'p-adv-case',
+    givenName: 'Mal',
+    familyName: 'Advlower',
+    email: 'mal@example.com',
+    department: 'Sales',
+    managerId: 'p-adv-boss',
+  });
+  // the joiner succeeds: nothing tells anyone that it wrote to someone else's account
+  expect(await other.outcome()).toMatchObject({ ok: true });
+  const [after] = await entriesOf('P-ADV-CASE');
+  expect(after?.sn).toBe('Advvictim');
+  expect(after?.mail).toBe('vic@example.com');
+  expect(await groupsOfDn(String(after?.dn))).not.toContain('sales');
+});
+
+// ---------------------------------------------------------------------------------------------
+// An SoD approval that arrives after the person left
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * workflows/steps/reconcile.ts:186-188: the grants an SoD approval held back are carried out
+ * from the plan computed before the wait (which may last days); nothing reads the person again
+ * before `applyAccess(approved)`. A person terminated meanwhile (their access already removed
+ * by a leaver's reconcile) gets the held grant once the approval arrives.
+ */
+test('an SoD-approved grant is not carried out for a person terminated while it waited', async () => {
+  const joiner = await send('person.joiner', {
+    id: 'p-adv-stale',
+    givenName: 'Sta',
+    familyName: 'Advstale',
+    department: 'Sales',
+    managerId: 'p-adv-boss',
+  });
+  expect(await joiner.outcome()).toMatchObject({ ok: true });
+  expect(await groupsOfPerson('p-adv-stale')).toContain('sales');
+  await h.db.db.execute(
+    sql.raw(
+      `update persons set attributes = attributes || '{"advAuditor": true}' where id = 'p-adv-stale'`,
+    ),
+  );
+  const rec = await send('it.adv-reconcile', { id: 'p-adv-stale', managerId: 'p-adv-boss' });
+  const waiting = await stateWhen(rec.runId, (s) => s.waitingOn?.kind === 'approval');
+  expect(waiting.waitingOn).toMatchObject({ step: 'access-sod-it-adv-audit-sales' });
+  expect(await groupsOfPerson('p-adv-stale')).not.toContain('adv-audit');
+
+  // the person leaves meanwhile: status terminated, their access reconciled away
+  await h.db.db.execute(
+    sql.raw(`update persons set status = 'terminated' where id = 'p-adv-stale'`),
+  );
+  const leave = await send('it.adv-reconcile', { id: 'p-adv-stale' });
+  expect(await leave.outcome()).toMatchObject({ ok: true });
+  expect(await groupsOfPerson('p-adv-stale')).toEqual([]);
+
+  await h.client.workflow.getHandle(rec.runId).executeUpdate('decide', {
+    args: [
+      {
+        step: 'access-sod-it-adv-audit-sales',
+        decision: 'approve',
+        by: 'p-adv-boss',
+        onBehalfOf: 'p-adv-boss',
+        channel: 'api',
+      },
+    ],
+  });
+  await settled(rec.runId);
+  expect(await groupsOfPerson('p-adv-stale')).toEqual([]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Adapter level: the ldap adapter applies changes to an account found by name
+// ---------------------------------------------------------------------------------------------
+
+type AnyOps = Record<string, (args: unknown, ctx: OpContext) => Promise<unknown>>;
+type Spec = { ops: Record<string, { args: { parse(v: unknown): unknown } }> };
+function invoker(ops: AnyOps, spec: Spec, ctx: OpContext): InvokeOp {
+  return async (op, args) => {
+    const declared = spec.ops[op];
+    if (!declared || !ops[op]) throw new Error(`no op ${op}`);
+    return (await ops[op](declared.args.parse(args), ctx)) as JsonValue;
+  };
+}
+
+function dirCtx(): OpContext {
+  process.env.ADV_LDAP_PASSWORD = LDAP_TARGET.bindPassword;
+  return opContext('corp-directory', {
+    url: targets.slapd?.url,
+    bindDn: LDAP_TARGET.bindDn,
+    bindPassword: { secretEnv: 'ADV_LDAP_PASSWORD' },
+    usersDn: PEOPLE,
+    groupsDn: GROUPS,
+    idAttribute: 'uid',
+    userObjectClasses: ['inetOrgPerson', 'adUser'],
+    groupObjectClass: 'adGroup',
+    disable: { method: 'userAccountControl' },
+    correlation: { attribute: 'employeeNumber' },
+  });
+}
+
+/*
+ * read() finds the person's entry by owner (targetId is its DN), but apply() hands the
+ * connector ops only `change.account`, the uid (activities/access/ldap.ts:50), and the ops look
+ * the entry up by uid again (Directory.find, first match). When another entry under usersDn has
+ * the same uid — uid is not unique in LDAP — the group goes to that other entry.
+ */
+test('ldap apply changes the entry read by owner, not another entry with the same uid', async () => {
+  const c = dirCtx();
+  const ops = createLdapConnector(5_000).ops;
+  const access = createLdapAccess(5_000);
+  // someone else's account named adv-twin, created first
+  await ops.createAccount(
+    { id: 'adv-twin', owner: 'p-adv-twin-other', attributes: { cn: 'Other', sn: 'Other' } },
+    c,
+  );
+  // the person's own account, with the same uid, in an OU below usersDn
+  const sub = `ou=adv-sub,${PEOPLE}`;
+  const own = `uid=adv-twin,${sub}`;
+  await ldap(async (client) => {
+    await client.add(sub, { objectClass: 'organizationalUnit', ou: 'adv-sub' });
+    await client.add(own, {
+      objectClass: ['inetOrgPerson'],
+      uid: 'adv-twin',
+      cn: 'Twin',
+      sn: 'Twin',
+      employeeNumber: 'p-adv-twin',
+    });
+  });
+  const managed = [{ connector: 'corp-directory', kind: 'group', value: 'deployers' }];
+  const actual = await access.read(c, 'p-adv-twin', managed);
+  expect(actual.account?.targetId.toLowerCase()).toBe(own.toLowerCase());
+  const add: Change = {
+    op: 'addEntitlement',
+    connector: 'corp-directory',
+    connectorType: 'ldap',
+    account: actual.account?.id ?? '',
+    targetId: actual.account?.targetId ?? '',
+    kind: 'group',
+    value: 'deployers',
+    why: 'role:engineering',
+  };
+  await access.apply(c, 'p-adv-twin', [add], invoker(ops as unknown as AnyOps, ldapSpec, c));
+  expect(await groupsOfDn(`uid=adv-twin,${PEOPLE}`)).not.toContain('deployers');
+  expect(await groupsOfDn(own)).toContain('deployers');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Adapter + plan: SCIM group names that differ only in case
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * The scim group kind has no `canonical` (src/connectors/scim.ts:65), so `Sales` and `sales`
+ * are two managed entitlements to the plan, while the scim adapter matches displayNames without
+ * case (activities/access/scim.ts:38 nameKey) and reports both as held. A person entitled to
+ * `sales` (role sales) while another role names `SALES` gets a removal of `SALES` — the very
+ * group they are entitled to — and no addition. The same gap lets an SoD rule naming
+ * `sales` be bypassed by a grant of `SALES`.
+ */
+test('scim: a group named in two cases is one group: the plan never removes what the person is entitled to', async () => {
+  const token = targets.scim.token;
+  process.env.ADV_SCIM_TOKEN = token;
+  const c = opContext('crm', {
+    baseUrl: targets.scim.url,
+    auth: { type: 'bearer', token: { secretEnv: 'ADV_SCIM_TOKEN' } },
+    correlation: { attribute: 'externalId' },
+  });
+  const ops = createScimConnector(5_000).ops;
+  const access = createScimAccess(5_000);
+  const gid = randomUUID();
+  targets.scim.groups.set(gid, {
+    id: gid,
+    displayName: 'adv-sales',
+    members: [],
+    meta: { version: 'W/"1"' },
+  });
+  const { user } = await ops.createUser(
+    { owner: 'p-adv-scim', user: { userName: 'adv-scim@example.com' } },
+    c,
+  );
+  await ops.addGroupMember({ groupId: gid, userId: user.id }, c);
+  const managed: EntitlementRef[] = [
+    { connector: 'crm', kind: 'group', value: 'adv-sales' }, // role sales
+    { connector: 'crm', kind: 'group', value: 'ADV-SALES' }, // another role
+  ];
+  const actual = await access.read(c, 'p-adv-scim', managed);
+  const connectors = new Map<string, ConnectorIR>([
+    ['crm', { name: 'crm', type: 'scim', config: {} }],
+  ]);
+  const desired: DesiredState = {
+    personId: 'p-adv-scim',
+    status: 'active',
+    roles: [{ name: 'sales', title: 'Sales', why: 'test' }],
+    accounts: [],
+    entitlements: [{ ...managed[0]!, sources: ['role:sales'] }],
+    problems: [],
+  };
+  const plan = planAccess({
+    desired,
+    actual: [actual],
+    scopes: [{ connector: 'crm', connectorType: 'scim', accounts: false, entitlements: managed }],
+    roles: [],
+    sodRules: [],
+    key: entitlementKeys(connectors),
+  });
+  expect(plan.removals).toEqual([]);
+});
