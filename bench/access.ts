@@ -128,9 +128,9 @@ function countAdapterCalls(adapter: AccessAdapter): void {
     return read(ctx, owner, managed);
   };
   adapter.apply = (ctx, owner, changes, invoke) =>
-    apply(ctx, owner, changes, (op, args) => {
+    apply(ctx, owner, changes, (op, args, index) => {
       opCalls.writes += 1;
-      return invoke(op, args);
+      return invoke(op, args, index);
     });
 }
 

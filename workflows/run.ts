@@ -82,7 +82,11 @@ export class FlowRun {
   /** Approval tasks of this run, open and closed. */
   readonly approvals: ApprovalTask[] = [];
   /** Work that goes on beside the steps (a grace period's removal), awaited before the run ends. */
-  private readonly deferred: Array<{ step: string; until: string; done: Promise<unknown> }> = [];
+  private readonly deferred: Array<{
+    step: string;
+    until: string;
+    done: Promise<Error | undefined>;
+  }> = [];
 
   constructor(
     readonly input: RunFlowInput,
@@ -167,14 +171,14 @@ export class FlowRun {
   defer(step: string, until: string, work: Promise<void>): void {
     const done = work.then(
       () => undefined,
-      (err: unknown) => err,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
     this.deferred.push({ step, until, done });
   }
 
   /** Waits for deferred work, in the order it was deferred; throws the first failure. */
   async settle(): Promise<void> {
-    let first: unknown;
+    let first: Error | undefined;
     for (let next = this.deferred.shift(); next; next = this.deferred.shift()) {
       this.wait(
         { kind: 'timer', step: next.step, until: next.until },

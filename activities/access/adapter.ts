@@ -7,8 +7,15 @@ import type { ActualAccess, Change, EntitlementRef } from '../../src/access/type
 import type { JsonValue } from '../../src/dsl/ir';
 import type { OpContext } from '../connectors/types';
 
-/** Calls one op of the connector being reconciled, as an action step would (audited). */
-export type InvokeOp = (op: string, args: Record<string, JsonValue>) => Promise<JsonValue>;
+/**
+ * Calls one op of the connector being reconciled, as an action step would (audited), for the
+ * change at `index` of the batch: its idempotency key, so a retried batch acts once per change.
+ */
+export type InvokeOp = (
+  op: string,
+  args: Record<string, JsonValue>,
+  index: number,
+) => Promise<JsonValue>;
 
 export interface AccessAdapter {
   /**
@@ -18,9 +25,10 @@ export interface AccessAdapter {
    */
   read(ctx: OpContext, owner: string, managed: EntitlementRef[]): Promise<ActualAccess>;
   /**
-   * Carries out `changes`, all on this connector and in the given order (the caller orders
-   * removals before additions), each through `invoke`. Returns, per change, whether the target
-   * changed.
+   * Carries out `changes`, all on this connector, each through `invoke` with its index: account
+   * changes in the given order, runs of entitlement changes between them concurrently (the
+   * caller gives removals and additions in separate calls). Returns, per change, whether the
+   * target changed.
    */
   apply(ctx: OpContext, owner: string, changes: Change[], invoke: InvokeOp): Promise<boolean[]>;
 }

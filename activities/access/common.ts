@@ -81,3 +81,43 @@ export function changedBy(result: JsonValue): boolean {
   if (typeof result !== 'object' || result === null || Array.isArray(result)) return false;
   return result.changed === true || result.created === true || result.deleted === true;
 }
+
+/** Entitlement changes of one account carried out at once, at most this many in flight. */
+export const ENTITLEMENT_CONCURRENCY = 8;
+
+/**
+ * Carries out `changes` in their order, where order matters: account changes (create, enable,
+ * update, disable, delete) one at a time, each after everything before it; a run of entitlement
+ * changes between them (independent memberships of one account) concurrently, at most
+ * `concurrency` at once. The plan's phases keep removals and additions apart, so this never
+ * lets an addition overtake a removal. `run` gets each change with its index in `changes`.
+ */
+export async function applyInStages(
+  changes: readonly Change[],
+  run: (change: Change, index: number) => Promise<boolean>,
+  concurrency = ENTITLEMENT_CONCURRENCY,
+): Promise<boolean[]> {
+  const outcomes: boolean[] = new Array<boolean>(changes.length).fill(false);
+  const isEntitlement = (c: Change) => c.op === 'addEntitlement' || c.op === 'removeEntitlement';
+  let i = 0;
+  while (i < changes.length) {
+    const change = changes[i] as Change;
+    if (!isEntitlement(change)) {
+      outcomes[i] = await run(change, i);
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < changes.length && isEntitlement(changes[end] as Change)) end++;
+    let next = i;
+    const worker = async () => {
+      while (next < end) {
+        const index = next++;
+        outcomes[index] = await run(changes[index] as Change, index);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, end - i) }, worker));
+    i = end;
+  }
+  return outcomes;
+}

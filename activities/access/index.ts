@@ -13,7 +13,7 @@ import { entitlementKeys, managedScopes } from '../../src/access/scope';
 import type { AccessPlan, ActualAccess, Change } from '../../src/access/types';
 import type { ActiveConnectors } from '../../src/connectors/active';
 import type { Database } from '../../src/db/client';
-import { activeGrants, grantedEntitlements, recordAccess } from '../../src/db/repos/access';
+import { activeGrants, managedForPerson, recordAccess } from '../../src/db/repos/access';
 import { appendAudit } from '../../src/db/repos/audit';
 import { activeAccessDefinitions } from '../../src/db/repos/definitions';
 import { getPerson, toPerson } from '../../src/db/repos/persons';
@@ -46,7 +46,7 @@ function context(): { timeoutMs?: number; signal?: AbortSignal; activityId?: str
 }
 
 export function createAccessActivities({ db, connectors }: AccessDeps) {
-  const { runConnectorOp } = createConnectorActivities({ db, connectors });
+  const connectorOps = createConnectorActivities({ db, connectors });
 
   async function planAccess(input: PlanAccessInput): Promise<AccessPlan> {
     const row = await getPerson(db, input.personId);
@@ -62,7 +62,7 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
     const [{ roles, sodRules }, grants, granted, active] = await Promise.all([
       activeAccessDefinitions(db),
       activeGrants(db, person.id, now),
-      grantedEntitlements(db, now),
+      managedForPerson(db, person.id),
       connectors.all(),
     ]);
     const key = entitlementKeys(active);
@@ -129,41 +129,44 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
 
   async function applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {
     const active = await connectors.all();
-    const changed: boolean[] = [];
-    const { activityId: _id, ...ctx } = context();
-    let index = 0;
-    // consecutive changes on one connector go to its adapter together, in order
-    while (index < input.changes.length) {
-      const first = input.changes[index] as Change;
-      let end = index;
-      while (end < input.changes.length && input.changes[end]?.connector === first.connector) end++;
-      const batch = input.changes.slice(index, end);
-      const connector = active.get(first.connector);
+    const changed: boolean[] = new Array<boolean>(input.changes.length).fill(false);
+    const { timeoutMs, signal } = context();
+    const ctx = { ...(timeoutMs ? { timeoutMs } : {}), ...(signal ? { signal } : {}) };
+    // one batch per connector, keeping the plan's order within it; connectors are independent
+    const batches = new Map<string, number[]>();
+    input.changes.forEach((change, index) => {
+      const list = batches.get(change.connector) ?? [];
+      list.push(index);
+      batches.set(change.connector, list);
+    });
+    const applyBatch = async (name: string, indexes: number[]) => {
+      const batch = indexes.map((i) => input.changes[i] as Change);
+      const first = batch[0] as Change;
+      const connector = active.get(name);
       const adapter = accessAdapter(first.connectorType);
-      if (!connector || !adapter || connector.type !== first.connectorType) {
+      if (!connector || !adapter || batch.some((c) => c.connectorType !== connector.type)) {
         throw connectorFailure(
           'ConnectorNotConfigured',
-          `connector '${first.connector}' is not active as a ${first.connectorType} connector`,
+          `connector '${name}' is not active as a ${first.connectorType} connector`,
         );
       }
-      const start = index;
-      let call = 0;
-      const invoke = (op: string, args: Record<string, JsonValue>) =>
-        runConnectorOp({
-          connector: first.connector,
+      const invoke = (op: string, args: Record<string, JsonValue>, index: number) =>
+        connectorOps.runConnectorOp({
+          connector: name,
           connectorType: first.connectorType,
           op,
           args,
-          idempotencyKey: `${input.idempotencyKey}/${start + call++}`,
+          // the change's place in the phase: the same key on every retry of this phase
+          idempotencyKey: `${input.idempotencyKey}/${indexes[index] ?? `x${index}`}`,
           runId: input.runId,
           flow: input.flow,
           stepId: input.stepId,
         });
       const results = await adapter.apply(
         {
-          connector: first.connector,
+          connector: name,
           config: connector.config,
-          idempotencyKey: `${input.idempotencyKey}/${start}`,
+          idempotencyKey: `${input.idempotencyKey}/${name}`,
           runId: input.runId,
           flow: input.flow,
           stepId: input.stepId,
@@ -173,9 +176,11 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
         batch,
         invoke,
       );
-      changed.push(...results);
-      index = end;
-    }
+      results.forEach((value, k) => {
+        changed[indexes[k] as number] = value;
+      });
+    };
+    await Promise.all([...batches].map(([name, indexes]) => applyBatch(name, indexes)));
     return { changed };
   }
 

@@ -14,12 +14,20 @@ import {
   Directory,
   escapeFilter,
   type LdapConfig,
+  values,
 } from '../connectors/ldap-directory';
 import { mapError } from '../connectors/ldap-errors';
 import { withinLimits } from '../connectors/support';
 import type { OpContext } from '../connectors/types';
 import type { AccessAdapter, InvokeOp } from './adapter';
-import { changedBy, checkChanges, checkManaged, correlationOf, duplicateOwner } from './common';
+import {
+  applyInStages,
+  changedBy,
+  checkChanges,
+  checkManaged,
+  correlationOf,
+  duplicateOwner,
+} from './common';
 import { isUnder, normalDn, parentOfBoth } from './dn';
 
 const KINDS = ['group'];
@@ -40,8 +48,12 @@ async function owned(dir: Directory, attribute: string, owner: string): Promise<
     });
     found.push(...searchEntries);
   }
-  // a common base may hold other subtrees (service accounts, groups): only accounts count
-  return found.filter((e) => bases.some((base) => isUnder(e.dn, base)));
+  // a common base may hold other subtrees (service accounts, groups): only accounts count; and
+  // the directory matches without case where person ids are exact: only the owner's own value
+  return found.filter(
+    (e) =>
+      bases.some((base) => isUnder(e.dn, base)) && values(e, attribute).some((v) => v === owner),
+  );
 }
 
 /** The connector op and arguments that carry out `change`. */
@@ -53,13 +65,13 @@ function opFor(change: Change, owner: string): [string, Record<string, JsonValue
     case 'enableAccount':
     case 'disableAccount':
     case 'deleteAccount':
-      return [change.op, { id }];
+      return [change.op, { id, owner }];
     case 'updateAccount':
-      return ['updateAccount', { id, attributes: change.attributes ?? {} }];
+      return ['updateAccount', { id, owner, attributes: change.attributes ?? {} }];
     case 'addEntitlement':
-      return ['addToGroup', { id, group: change.value as string }];
+      return ['addToGroup', { id, owner, group: change.value as string }];
     case 'removeEntitlement':
-      return ['removeFromGroup', { id, group: change.value as string }];
+      return ['removeFromGroup', { id, owner, group: change.value as string }];
     default: {
       const never: never = change.op;
       throw new Error(`unknown change op ${String(never)}`);
@@ -133,12 +145,10 @@ export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
 
     async apply(ctx, owner, changes, invoke: InvokeOp): Promise<boolean[]> {
       checkChanges(ctx, changes, KINDS);
-      const outcomes: boolean[] = [];
-      for (const change of changes) {
+      return applyInStages(changes, async (change, index) => {
         const [op, args] = opFor(change, owner);
-        outcomes.push(changedBy(await invoke(op, args)));
-      }
-      return outcomes;
+        return changedBy(await invoke(op, args, index));
+      });
     },
   };
 }

@@ -10,6 +10,7 @@ import type { ActualAccess, Change } from '../../src/access/types';
 import type { JsonValue } from '../../src/dsl/ir';
 import { connectorFailure } from '../errors';
 import { SECRET_ATTRIBUTE } from '../connectors/ldap-directory';
+import { ownerValues } from '../connectors/scim';
 import {
   filterString,
   ListResponse,
@@ -20,7 +21,14 @@ import {
 } from '../connectors/scim-target';
 import type { OpContext } from '../connectors/types';
 import type { AccessAdapter, InvokeOp } from './adapter';
-import { changedBy, checkChanges, checkManaged, correlationOf, duplicateOwner } from './common';
+import {
+  applyInStages,
+  changedBy,
+  checkChanges,
+  checkManaged,
+  correlationOf,
+  duplicateOwner,
+} from './common';
 
 const KINDS = ['group'];
 /** displayNames per GET /Groups: keeps the filter (and the URL) of a request short. */
@@ -99,7 +107,10 @@ export function createScimAccess(timeoutMs = 30_000): AccessAdapter {
         entitlements: [],
         unmanaged: 0,
       };
-      const { users } = await t.list(`${attribute} eq ${filterString(owner)}`);
+      // SCIM filters compare without case where person ids are exact: only the owner's own value
+      const users = (await t.list(`${attribute} eq ${filterString(owner)}`)).users.filter((u) =>
+        ownerValues(u, attribute).includes(owner),
+      );
       if (users.length > 1) duplicateOwner(ctx, users.length, attribute);
       const user = users[0];
       if (!user) return none;
@@ -154,22 +165,19 @@ export function createScimAccess(timeoutMs = 30_000): AccessAdapter {
         }
         return id;
       };
-      const outcomes: boolean[] = [];
-      for (const change of changes) {
+      return applyInStages(changes, async (change, index): Promise<boolean> => {
         switch (change.op) {
           case 'createAccount': {
             const user = { userName: change.account, active: true, ...change.attributes };
-            const result = await invoke('createUser', { owner, user });
+            const result = await invoke('createUser', { owner, user }, index);
             const id = (result as { user?: { id?: unknown } } | null)?.user?.id;
             if (typeof id === 'string') ids.set(change.account, id);
-            outcomes.push(changedBy(result));
-            break;
+            return changedBy(result);
           }
           case 'enableAccount': {
             const operations = [{ op: 'replace', path: 'active', value: true }];
-            await invoke('patchUser', { id: idOf(change), operations });
-            outcomes.push(true); // a PATCH writes; the plan enables only a disabled account
-            break;
+            await invoke('patchUser', { id: idOf(change), operations }, index);
+            return true; // a PATCH writes; the plan enables only a disabled account
           }
           case 'updateAccount': {
             const operations = Object.entries(change.attributes ?? {}).map(([path, value]) => ({
@@ -177,30 +185,26 @@ export function createScimAccess(timeoutMs = 30_000): AccessAdapter {
               path,
               value,
             }));
-            if (operations.length) await invoke('patchUser', { id: idOf(change), operations });
-            outcomes.push(operations.length > 0);
-            break;
+            if (operations.length)
+              await invoke('patchUser', { id: idOf(change), operations }, index);
+            return operations.length > 0;
           }
           case 'disableAccount':
-            outcomes.push(changedBy(await invoke('deactivateUser', { id: idOf(change) })));
-            break;
+            return changedBy(await invoke('deactivateUser', { id: idOf(change) }, index));
           case 'deleteAccount':
-            outcomes.push(changedBy(await invoke('deleteUser', { id: idOf(change) })));
-            break;
+            return changedBy(await invoke('deleteUser', { id: idOf(change) }, index));
           case 'addEntitlement':
           case 'removeEntitlement': {
             const groupId = (groups.get(nameKey(change.value as string)) as Group).id;
             const op = change.op === 'addEntitlement' ? 'addGroupMember' : 'removeGroupMember';
-            outcomes.push(changedBy(await invoke(op, { groupId, userId: idOf(change) })));
-            break;
+            return changedBy(await invoke(op, { groupId, userId: idOf(change) }, index));
           }
           default: {
             const never: never = change.op;
             throw new Error(`unknown change op ${String(never)}`);
           }
         }
-      }
-      return outcomes;
+      });
     },
   };
 }

@@ -106,15 +106,26 @@ export class Directory {
     return bases;
   }
 
-  async find(id: string): Promise<Entry | undefined> {
+  /**
+   * The account named `id`; with `owner` (where the connector records owners), only that
+   * person's account of that name — a name is not unique in a directory, an owner is.
+   */
+  async find(id: string, owner?: string): Promise<Entry | undefined> {
+    const attribute = owner === undefined ? undefined : this.cfg.correlation?.attribute;
+    const byId = `(${this.idAttribute}=${escapeFilter(id)})`;
+    const filter = attribute ? `(&${byId}(${attribute}=${escapeFilter(owner as string)}))` : byId;
     for (const base of this.searchBases()) {
       const { searchEntries } = await this.client.search(base, {
         scope: 'sub',
-        filter: `(${this.idAttribute}=${escapeFilter(id)})`,
+        filter,
         attributes: ['*'],
-        sizeLimit: 2,
+        ...(attribute ? { paged: true } : { sizeLimit: 2 }),
       });
-      if (searchEntries[0]) return searchEntries[0];
+      // the directory matches without case where person ids are exact
+      const found = attribute
+        ? searchEntries.find((e) => values(e, attribute).includes(owner as string))
+        : searchEntries[0];
+      if (found) return found;
     }
     return undefined;
   }
@@ -145,21 +156,28 @@ export class Directory {
     return found;
   }
 
-  async mustFind(id: string, op: string, connector: string): Promise<Entry> {
-    const entry = await this.find(id);
-    if (!entry) {
+  async mustFind(id: string, op: string, connector: string, owner?: string): Promise<Entry> {
+    const entry = await this.find(id, owner);
+    if (entry) return entry;
+    if (owner !== undefined && this.cfg.correlation && (await this.find(id))) {
       throw connectorFailure(
-        'TargetNotFound',
-        `${connector}.${op}: no account ${this.idAttribute}=${id} under ${this.searchBases().join(' or ')}`,
+        'TargetConflict',
+        `${connector}.${op}: account ${this.idAttribute}=${id} belongs to someone else (its ${this.cfg.correlation.attribute} is not the owner's); it was left unchanged`,
       );
     }
-    return entry;
+    throw connectorFailure(
+      'TargetNotFound',
+      `${connector}.${op}: no account ${this.idAttribute}=${id} under ${this.searchBases().join(' or ')}`,
+    );
   }
 
   /** A group's cn under groupsDn, or a DN — accepted only below groupsDn, never elsewhere. */
   groupDn(group: string, connector: string): string {
     const norm = (dn: string) =>
-      dn.replace(/\s*,\s*/g, ',').replace(/\s*=\s*/g, '=').toLowerCase();
+      dn
+        .replace(/\s*,\s*/g, ',')
+        .replace(/\s*=\s*/g, '=')
+        .toLowerCase();
     if (!/^[a-z][a-z0-9-]*=/i.test(group)) return `cn=${escapeDn(group)},${this.cfg.groupsDn}`;
     if (!norm(group).endsWith(`,${norm(this.cfg.groupsDn)}`)) {
       throw connectorFailure(

@@ -30,7 +30,9 @@ export async function deriveUsername(
     );
   }
   const maxLength = a.maxLength ?? DEFAULT_USERNAME_LENGTH;
+  // the directory matches owners without case; person ids are exact (P-1 is not p-1)
   const own = (await dir.findAll(correlation.attribute, a.owner))
+    .filter((e) => values(e, correlation.attribute).includes(a.owner))
     .map((e) => values(e, dir.idAttribute)[0])
     .filter((id): id is string => id !== undefined)
     .sort();

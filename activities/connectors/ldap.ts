@@ -87,7 +87,13 @@ export function createLdapConnector(timeoutMs = 30_000) {
     );
   }
 
-  const setEnabled = (id: string, ctx: OpContext, op: string, enable: boolean) =>
+  const setEnabled = (
+    id: string,
+    owner: string | undefined,
+    ctx: OpContext,
+    op: string,
+    enable: boolean,
+  ) =>
     run(ctx, op, async (dir): Promise<{ dn: string; changed: boolean }> => {
       const how = dir.cfg.disable;
       if (!how) {
@@ -96,7 +102,7 @@ export function createLdapConnector(timeoutMs = 30_000) {
           `${ctx.connector}.${op}: the connector has no disable method; set config.disable (userAccountControl, attribute or move)`,
         );
       }
-      const entry = await dir.mustFind(id, op, ctx.connector);
+      const entry = await dir.mustFind(id, op, ctx.connector, owner);
       if (dir.enabled(entry) === enable) return { dn: entry.dn, changed: false };
       if (how.method === 'userAccountControl') {
         const uac = Number(values(entry, 'userAccountControl')[0] ?? NORMAL_ACCOUNT);
@@ -201,19 +207,19 @@ export function createLdapConnector(timeoutMs = 30_000) {
             `${ctx.connector}.updateAccount: ${dir.cfg.correlation?.attribute} records the account's owner (config.correlation) and is not changed by updates`,
           );
         }
-        const entry = await dir.mustFind(a.id, 'updateAccount', ctx.connector);
+        const entry = await dir.mustFind(a.id, 'updateAccount', ctx.connector, a.owner);
         return { dn: entry.dn, changed: await dir.setAttributes(entry, a.attributes) };
       }),
 
     disableAccount: (a: Args<'disableAccount'>, ctx: OpContext) =>
-      setEnabled(a.id, ctx, 'disableAccount', false),
+      setEnabled(a.id, a.owner, ctx, 'disableAccount', false),
 
     enableAccount: (a: Args<'enableAccount'>, ctx: OpContext) =>
-      setEnabled(a.id, ctx, 'enableAccount', true),
+      setEnabled(a.id, a.owner, ctx, 'enableAccount', true),
 
     deleteAccount: (a: Args<'deleteAccount'>, ctx: OpContext) =>
       run(ctx, 'deleteAccount', async (dir): Promise<Result<'deleteAccount'>> => {
-        const entry = await dir.find(a.id);
+        const entry = await dir.find(a.id, a.owner);
         if (!entry) return { deleted: false };
         await dir.client.del(entry.dn);
         return { deleted: true };
@@ -221,13 +227,13 @@ export function createLdapConnector(timeoutMs = 30_000) {
 
     addToGroup: (a: Args<'addToGroup'>, ctx: OpContext) =>
       run(ctx, 'addToGroup', async (dir): Promise<Result<'addToGroup'>> => {
-        const entry = await dir.mustFind(a.id, 'addToGroup', ctx.connector);
+        const entry = await dir.mustFind(a.id, 'addToGroup', ctx.connector, a.owner);
         return dir.membership('add', entry.dn, a.group, ctx.connector);
       }),
 
     removeFromGroup: (a: Args<'removeFromGroup'>, ctx: OpContext) =>
       run(ctx, 'removeFromGroup', async (dir): Promise<Result<'removeFromGroup'>> => {
-        const entry = await dir.find(a.id);
+        const entry = await dir.find(a.id, a.owner);
         if (!entry) return { group: dir.groupDn(a.group, ctx.connector), changed: false };
         return dir.membership('delete', entry.dn, a.group, ctx.connector);
       }),

@@ -51,7 +51,7 @@ function ownerPath(attribute: string): { schema?: string; name: string } {
 }
 
 /** The owner values a user holds in the correlation attribute. */
-function ownerValues(user: Record<string, unknown>, attribute: string): string[] {
+export function ownerValues(user: Record<string, unknown>, attribute: string): string[] {
   const { schema, name } = ownerPath(attribute);
   const holder = schema ? user[schema] : user;
   const value =

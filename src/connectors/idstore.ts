@@ -3,7 +3,14 @@
  * and retires. Declarations only; the activities live in activities/connectors/idstore.ts.
  */
 import * as z from 'zod';
-import { Attributes, Person, PERSON_STATUSES, PersonId, personFields, Timestamp } from '../model/person';
+import {
+  Attributes,
+  Person,
+  PERSON_STATUSES,
+  PersonId,
+  personFields,
+  Timestamp,
+} from '../model/person';
 import { defineConnectorType } from './spec';
 
 export const idstore = defineConnectorType({

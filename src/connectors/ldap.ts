@@ -23,6 +23,13 @@ const AccountId = z
 const Group = z.string().min(1).describe('A group: its cn under groupsDn, or its full DN');
 const AttributeName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be an LDAP attribute name');
 const Attributes = z.record(AttributeName, AttributeValue);
+/**
+ * With `owner`, an op acts only on that person's account of the name (config.correlation): a
+ * name is not unique in a directory, an owner is. Someone else's account is a TargetConflict.
+ */
+const OnlyOwner = Owner.optional().describe(
+  "the owner's correlation value: act only on that person's account of this name",
+);
 const Account = z.object({
   dn: z.string(),
   id: z.string(),
@@ -31,23 +38,43 @@ const Account = z.object({
   attributes: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
 });
 
-/** A DN compared as directories do: case and spaces around separators do not matter. */
+/**
+ * A DN compared as directories compare group DNs: case, spaces around separators and runs of
+ * spaces inside a value do not matter.
+ */
 function normalDn(dn: string): string {
   return dn
     .split(/(?<!\\),/)
-    .map((rdn) => rdn.trim().replace(/\s*=\s*/, '=').toLowerCase())
+    .map((rdn) =>
+      rdn
+        .trim()
+        .replace(/\s*=\s*/, '=')
+        .replace(/\s+/g, ' ')
+        .toLowerCase(),
+    )
     .join(',');
 }
 
-/** A role's group on an LDAP connector: a cn under groupsDn, or a full DN that is under it. */
+const DN_FORM = /^[a-z][a-z0-9-]*\s*=/i;
+
+/**
+ * A role's group on an LDAP connector: a cn under groupsDn, or a full DN under it named by its
+ * cn. One group has one written form up to case and spaces: an attribute alias (`commonName=`)
+ * or an escaped character would let one group pass for another in comparisons (SoD rules among
+ * them), so they are refused.
+ */
 function checkGroup(value: string, config: Record<string, unknown>): string | undefined {
   const groupsDn = typeof config.groupsDn === 'string' ? config.groupsDn : '';
-  if (!/^[a-z][a-z0-9-]*=/i.test(value)) {
-    return value.trim() === value
+  if (value.includes('\\'))
+    return `group '${value}': escaped characters are not supported in group names; use the group's plain cn`;
+  if (!DN_FORM.test(value)) {
+    return value.trim() === value && !value.includes(',')
       ? undefined
-      : `'${value}' is not a group name: no spaces around it`;
+      : `'${value}' is not a group name: a cn without commas or spaces around it`;
   }
   const dn = normalDn(value);
+  if (!dn.startsWith('cn='))
+    return `group '${value}' must be named by its cn (cn=…,${groupsDn}), or by its cn alone`;
   const base = normalDn(groupsDn);
   return base && dn.endsWith(`,${base}`) && dn.length > base.length + 1
     ? undefined
@@ -105,7 +132,7 @@ export const ldap = defineConnectorType({
         check: checkGroup,
         canonical: (value, config) =>
           normalDn(
-            /^[a-z][a-z0-9-]*=/i.test(value)
+            DN_FORM.test(value)
               ? value
               : `cn=${value},${typeof config.groupsDn === 'string' ? config.groupsDn : ''}`,
           ),
@@ -126,32 +153,32 @@ export const ldap = defineConnectorType({
     updateAccount: {
       description:
         'Replaces the given attributes; an empty list or empty string removes an attribute.',
-      args: z.strictObject({ id: AccountId, attributes: Attributes }),
+      args: z.strictObject({ id: AccountId, attributes: Attributes, owner: OnlyOwner }),
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },
     disableAccount: {
       description: 'Disables the account the configured way; already disabled is success.',
-      args: z.strictObject({ id: AccountId }),
+      args: z.strictObject({ id: AccountId, owner: OnlyOwner }),
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },
     enableAccount: {
       description: 'Enables the account the configured way; already enabled is success.',
-      args: z.strictObject({ id: AccountId }),
+      args: z.strictObject({ id: AccountId, owner: OnlyOwner }),
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },
     deleteAccount: {
       description: 'Deletes the account; already absent is success (deleted: false).',
-      args: z.strictObject({ id: AccountId }),
+      args: z.strictObject({ id: AccountId, owner: OnlyOwner }),
       result: z.object({ deleted: z.boolean() }),
     },
     addToGroup: {
       description: 'Adds the account to the group; already a member is success.',
-      args: z.strictObject({ id: AccountId, group: Group }),
+      args: z.strictObject({ id: AccountId, group: Group, owner: OnlyOwner }),
       result: z.object({ group: z.string(), changed: z.boolean() }),
     },
     removeFromGroup: {
       description: 'Removes the account from the group; not a member is success.',
-      args: z.strictObject({ id: AccountId, group: Group }),
+      args: z.strictObject({ id: AccountId, group: Group, owner: OnlyOwner }),
       result: z.object({ group: z.string(), changed: z.boolean() }),
     },
     deriveUsername: {

@@ -69,6 +69,8 @@ export const scim = defineConnectorType({
           value.trim() === value && value.length <= 256
             ? undefined
             : `'${value}' is not a group displayName: no surrounding spaces, at most 256 characters`,
+        // SCIM compares displayName without case (RFC 7643 caseExact false): so does idflow
+        canonical: (value) => value.toLowerCase(),
       },
     },
   },

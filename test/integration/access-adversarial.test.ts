@@ -1,7 +1,7 @@
 /**
  * An adversarial pass over the access model, against the real slapd, SCIM target and Temporal.
  * Each test states the behaviour the access model promises (docs/access-model.md, DESIGN.md
- * invariants 6 and 10); a test that fails shows a gap, described in its comment.
+ * invariants 6 and 10) against an input an attacker or a messy feed would send.
  */
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -238,12 +238,9 @@ async function settled(runId: string): Promise<unknown> {
 // ---------------------------------------------------------------------------------------------
 
 /*
- * The ldap group kind's `canonical` (src/connectors/ldap.ts:106) lower-cases attribute types
- * but does not know that `commonName` is `cn` (nor that `cn=deployers\20` is `cn=deployers`
- * for a caseIgnoreMatch attribute); `checkGroup` accepts any DN under groupsDn and
- * Directory.groupDn passes it to slapd as is, which resolves it to cn=deployers. So the
- * SoD rule approve-or-deploy (block) never sees the grant: grantAccess records it and reconcile
- * adds a finance approver to deployers.
+ * One group, one written form: a DN naming a group by an attribute alias (`commonName=`) or
+ * with escapes could pass for another group in comparisons — SoD rules among them — so it is
+ * refused before anything is recorded.
  */
 test('SoD: a grant of deployers spelled commonName=deployers,… is refused for a finance approver', async () => {
   const joiner = await send('person.joiner', {
@@ -262,22 +259,19 @@ test('SoD: a grant of deployers spelled commonName=deployers,… is refused for 
     { attributes: { group: `commonName=deployers,${GROUPS}` } },
   );
   const outcome = await settled(grant.runId);
-  // today: the grant is recorded, reconcile adds deployers, and verify fails with
-  // AccessNotConverged (it sees deployers held, the alias not) — leaving deployers in place
   expect(await groupsOfPerson('p-adv-fin')).not.toContain('deployers');
-  expect(JSON.stringify(outcome)).toMatch(/SodConflict/);
+  // refused before anything is recorded: one group has one written form
+  expect(JSON.stringify(outcome)).toMatch(/InvalidRequest.*must be named by its cn/);
 });
 
 // ---------------------------------------------------------------------------------------------
-// An expired explicit grant: its entitlement leaves the managed scope instead of being removed
+// An expired explicit grant: what it gave is removed by the next reconcile
 // ---------------------------------------------------------------------------------------------
 
 /*
  * docs/access-model.md: "A time-boxed grant stops counting at validUntil; the next reconcile of
- * the person removes what it gave." But grantedEntitlements (src/db/repos/access.ts:328) only
- * returns entitlements of *active* grants, and managedScopes (src/access/scope.ts) manages only
- * what a role or an active grant names: once the grant expires (or is revoked), a group no role
- * names is unmanaged and left alone for ever.
+ * the person removes what it gave" — also for a group no role names: what a person's grants ever
+ * named stays managed for that person.
  */
 test('an expired grant of a group no role names is removed by the next reconcile', async () => {
   const joiner = await send('person.joiner', {
@@ -298,7 +292,6 @@ test('an expired grant of a group no role names is removed by the next reconcile
   expect(await groupsOfPerson('p-adv-tmp')).toContain('adv-temp');
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(until) - Date.now()) + 1_000));
   const rec = await send('it.adv-reconcile', { id: 'p-adv-tmp' });
-  // the reconcile succeeds: it simply no longer manages the group
   expect(await rec.outcome()).toMatchObject({ ok: true });
   expect(await groupsOfPerson('p-adv-tmp')).not.toContain('adv-temp');
 });
@@ -308,11 +301,9 @@ test('an expired grant of a group no role names is removed by the next reconcile
 // ---------------------------------------------------------------------------------------------
 
 /*
- * Person ids are case-sensitive (PERSON_ID_PATTERN, persons.id text), but employeeNumber is a
- * caseIgnoreMatch attribute and the ldap access adapter (activities/access/ldap.ts:38, owned())
- * takes whatever the directory matches without comparing the value itself. Reconciling
- * p-adv-case therefore finds P-ADV-CASE's account and "updates" it with p-adv-case's name,
- * mail and groups (and a leaver of p-adv-case would disable it). Invariant 10.
+ * Person ids are case-sensitive, owner attributes like employeeNumber match without case: the
+ * adapters and username derivation compare the owner value exactly, so p-adv-case never
+ * reaches P-ADV-CASE's account (invariant 10).
  */
 test("reconciling p-adv-case never touches P-ADV-CASE's account", async () => {
   const victim = await send('person.joiner', {
@@ -334,7 +325,7 @@ test("reconciling p-adv-case never touches P-ADV-CASE's account", async () => {
     department: 'Sales',
     managerId: 'p-adv-boss',
   });
-  // the joiner succeeds: nothing tells anyone that it wrote to someone else's account
+  // the joiner gets an account of its own: ids that differ in case are two people
   expect(await other.outcome()).toMatchObject({ ok: true });
   const [after] = await entriesOf('P-ADV-CASE');
   expect(after?.sn).toBe('Advvictim');
@@ -347,10 +338,8 @@ test("reconciling p-adv-case never touches P-ADV-CASE's account", async () => {
 // ---------------------------------------------------------------------------------------------
 
 /*
- * workflows/steps/reconcile.ts:186-188: the grants an SoD approval held back are carried out
- * from the plan computed before the wait (which may last days); nothing reads the person again
- * before `applyAccess(approved)`. A person terminated meanwhile (their access already removed
- * by a leaver's reconcile) gets the held grant once the approval arrives.
+ * A grant an SoD approval held back is carried out only if the person still should have it when
+ * the approval arrives: the step plans again after the wait.
  */
 test('an SoD-approved grant is not carried out for a person terminated while it waited', async () => {
   const joiner = await send('person.joiner', {
@@ -426,10 +415,8 @@ function dirCtx(): OpContext {
 }
 
 /*
- * read() finds the person's entry by owner (targetId is its DN), but apply() hands the
- * connector ops only `change.account`, the uid (activities/access/ldap.ts:50), and the ops look
- * the entry up by uid again (Directory.find, first match). When another entry under usersDn has
- * the same uid — uid is not unique in LDAP — the group goes to that other entry.
+ * uid is not unique in LDAP: the adapter's changes name the owner, and the ops act only on that
+ * person's entry of the name, never on another entry with the same uid.
  */
 test('ldap apply changes the entry read by owner, not another entry with the same uid', async () => {
   const c = dirCtx();
@@ -476,12 +463,9 @@ test('ldap apply changes the entry read by owner, not another entry with the sam
 // ---------------------------------------------------------------------------------------------
 
 /*
- * The scim group kind has no `canonical` (src/connectors/scim.ts:65), so `Sales` and `sales`
- * are two managed entitlements to the plan, while the scim adapter matches displayNames without
- * case (activities/access/scim.ts:38 nameKey) and reports both as held. A person entitled to
- * `sales` (role sales) while another role names `SALES` gets a removal of `SALES` — the very
- * group they are entitled to — and no addition. The same gap lets an SoD rule naming
- * `sales` be bypassed by a grant of `SALES`.
+ * SCIM compares displayNames without case, and so does idflow: `Sales` and `sales` are one
+ * group, so a plan never removes a group the person is entitled to under another spelling, and
+ * an SoD rule naming one spelling covers the other.
  */
 test('scim: a group named in two cases is one group: the plan never removes what the person is entitled to', async () => {
   const token = targets.scim.token;

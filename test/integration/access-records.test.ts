@@ -13,7 +13,7 @@ import {
   accountsOf,
   activeGrants,
   addGrant,
-  grantedEntitlements,
+  managedForPerson,
   recordAccess,
   revokeGrant,
 } from '../../src/db/repos/access';
@@ -288,7 +288,7 @@ describe('grants', () => {
     expect(kept).toEqual({ revokedBy: 'user:op-2', revokedAt: at(40) });
   });
 
-  test('grantedEntitlements names each entitlement of an active grant once, whoever holds it', async () => {
+  test("managedForPerson names what the person's grants ever named and what idflow gave them, once", async () => {
     await addGrant(db, { personId: 'p-h', entitlement: group('auditors'), grantedBy: 'user:x' });
     await addGrant(db, {
       personId: 'p-h',
@@ -308,10 +308,30 @@ describe('grants', () => {
       grantedBy: 'user:x',
     });
     await addGrant(db, { personId: 'p-h', role: 'employee', grantedBy: 'user:x' });
-    expect(await grantedEntitlements(db, new Date())).toEqual([
-      { connector: 'apps', kind: 'role', value: 'viewer' },
-      group('auditors'),
-    ]);
+    // someone else's grant is not p-h's business
+    await addGrant(db, { personId: 'p-other', entitlement: group('theirs'), grantedBy: 'user:x' });
+    // what a role gave p-h, as last read; a group found but given by nobody is not managed
+    await recordAccess(db, {
+      personId: 'p-h',
+      actual: {
+        connector: 'corp',
+        connectorType: 'ldap',
+        account: { id: 'ph', targetId: 'uid=ph', enabled: true, attributes: {} },
+        entitlements: [group('retired-role-group'), group('found-by-hand'), group('auditors')],
+        unmanaged: 0,
+      },
+      sources: { 'group:retired-role-group': 'role:retired', 'group:auditors': 'grant:1' },
+      now: at(0),
+    });
+    expect(await managedForPerson(db, 'p-h')).toEqual(
+      [
+        { connector: 'apps', kind: 'role', value: 'viewer' },
+        group('auditors'),
+        group('expired-only'),
+        group('retired-role-group'),
+        group('revoked-only'),
+      ].sort((a, b) => (`${a.connector}/${a.value}` < `${b.connector}/${b.value}` ? -1 : 1)),
+    );
   });
 
   test('the table refuses a grant of both or neither a role and an entitlement', async () => {

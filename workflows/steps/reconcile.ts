@@ -143,7 +143,7 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
       ...output,
       plan: planView(plan),
     };
-    run.setOutput(step.id, value as never, RECONCILE_OUTPUT_SHAPE);
+    run.setOutput(step.id, value, RECONCILE_OUTPUT_SHAPE);
     run.finishStep(record, 'completed', { output: value as never });
   };
   if (step.dryRun) {
@@ -153,8 +153,18 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
   if (!(await r.apply(record, 'removals', plan.removals))) return;
   if (!(await r.apply(record, 'additions', plan.additions))) return;
   // grants a rule wants approved wait on it; everything else is in place meanwhile
-  const { granted, refused } = await r.approvals(plan.heldBack);
-  if (!(await r.apply(record, 'approved', granted))) return;
+  const { granted: approved, refused } = await r.approvals(plan.heldBack);
+  // an approval may come days later: what is granted then is what the person should have then
+  let granted: Change[] = [];
+  if (approved.length > 0) {
+    const now = await r.plan(record, true, 'plan again after the approval');
+    if (!now) return;
+    const wanted = new Set(approved.map(line));
+    granted = [...now.additions, ...now.heldBack.map((h) => h.change)].filter((c) =>
+      wanted.has(line(c)),
+    );
+    if (!(await r.apply(record, 'approved', granted))) return;
+  }
   const additions = [...plan.additions, ...granted];
   const verify = await r.plan(record, true, 'verify');
   if (!verify) return;
@@ -201,6 +211,12 @@ async function graceRemoval(
   const record = run.begin(graceStep);
   const plan = await r.plan(record, false, `grace period of ${formatDuration(grace.forMs)} over`);
   if (!plan) return;
+  if (plan.problems.length > 0) {
+    // access is never taken away on a plan that could not be worked out
+    const error = { type: 'AccessPlanInvalid', message: plan.problems.join('; ') };
+    run.finishStep(record, 'failed', { error });
+    throw stepFailure(graceStep, error.type, `the kept access was left: ${error.message}`);
+  }
   const keptLines = new Set(kept.map(line));
   const due = plan.removals.filter((c) => keptLines.has(line(c)));
   if (!(await r.apply(record, 'grace', due))) return;

@@ -5,7 +5,7 @@
  * only so people can be shown what idflow last saw without credentials for the targets. Grants,
  * on the other hand, are idflow's own: a grant exists because a flow or an operator added it.
  */
-import { and, asc, eq, gt, inArray, isNotNull, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, ne, or } from 'drizzle-orm';
 import type { AccessGrant, ActualAccess, EntitlementRef } from '../../access/types';
 import type { Database } from '../client';
 import { accessGrants, accounts, entitlements } from '../schema';
@@ -321,24 +321,44 @@ export async function activeGrants(
 }
 
 /**
- * Every entitlement some active grant names, whoever it is granted to: with the roles'
- * entitlements, what reconcile manages (and may remove); everything else in a target is left
- * alone.
+ * What reconcile manages for this person beyond what active roles name: every entitlement a
+ * grant to them ever named (active, expired or revoked — what a grant gave is taken back when it
+ * ends), and every entitlement idflow's record says it gave them by a role or a grant (a role
+ * since retired still had its access removed). Entitlements granted to other people are not
+ * this person's business: held by hand, they are left alone.
  */
-export async function grantedEntitlements(db: Database, now: Date): Promise<EntitlementRef[]> {
-  const rows = await db
-    .selectDistinct({
-      connector: accessGrants.connector,
-      kind: accessGrants.kind,
-      value: accessGrants.value,
-    })
-    .from(accessGrants)
-    .where(and(isNotNull(accessGrants.connector), active(now)));
-  return rows
-    .map((r) => ({
+export async function managedForPerson(db: Database, personId: string): Promise<EntitlementRef[]> {
+  const [granted, recorded] = await Promise.all([
+    db
+      .selectDistinct({
+        connector: accessGrants.connector,
+        kind: accessGrants.kind,
+        value: accessGrants.value,
+      })
+      .from(accessGrants)
+      .where(and(eq(accessGrants.personId, personId), isNotNull(accessGrants.connector))),
+    db
+      .selectDistinct({
+        connector: accounts.connector,
+        kind: entitlements.kind,
+        value: entitlements.value,
+      })
+      .from(entitlements)
+      .innerJoin(accounts, eq(entitlements.accountId, accounts.id))
+      .where(and(eq(accounts.personId, personId), ne(entitlements.source, UNKNOWN_SOURCE))),
+  ]);
+  const seen = new Set<string>();
+  const out: EntitlementRef[] = [];
+  for (const r of [...granted, ...recorded]) {
+    const ref = {
       connector: r.connector as string,
       kind: r.kind as string,
       value: r.value as string,
-    }))
-    .sort(byRef);
+    };
+    const key = `${ref.connector}\u0000${ref.kind}\u0000${ref.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(ref);
+  }
+  return out.sort(byRef);
 }

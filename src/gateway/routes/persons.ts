@@ -1,10 +1,10 @@
 /** `GET /v1/persons/:id` (a person and their access) and `GET /v1/persons/:id/plan` (a preview). */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import * as z from 'zod';
 import { Name } from '../../dsl/schema';
 import { PersonId } from '../../model/person';
-import { requireScope } from '../middleware/auth';
-import { ValidationProblem } from '../problems';
+import { principalOf, requireScope } from '../middleware/auth';
+import { ForbiddenProblem, ValidationProblem } from '../problems';
 import type { AccessPlanService, PersonService } from '../services/persons';
 import { fieldProblems } from '../zod-problems';
 
@@ -25,16 +25,33 @@ function personId(value: unknown): string {
   return parsed.data.id;
 }
 
+/**
+ * A token bound to a person (`--person`) reads that person only; an unbound token with
+ * persons:read, or an admin token, reads anyone.
+ */
+function readable(req: Request, id: string): string {
+  const principal = principalOf(req);
+  if (
+    principal.personId !== undefined &&
+    principal.personId !== id &&
+    !principal.scopes.has('admin')
+  )
+    throw new ForbiddenProblem(
+      `token '${principal.name}' is bound to a person and may read only that person`,
+    );
+  return id;
+}
+
 export function personRoutes(persons: PersonService, plans: AccessPlanService): Router {
   const router = Router();
   router.use('/v1/persons', requireScope('persons:read'));
 
   router.get('/v1/persons/:id', async (req, res) => {
-    res.json(await persons.show(personId(req.params.id)));
+    res.json(await persons.show(readable(req, personId(req.params.id))));
   });
 
   router.get('/v1/persons/:id/plan', async (req, res) => {
-    const id = personId(req.params.id);
+    const id = readable(req, personId(req.params.id));
     const query = PlanQuery.safeParse(req.query);
     if (!query.success) throw new ValidationProblem('query', fieldProblems(query.error));
     res.json(await plans.plan(id, [...new Set(query.data.connector)].sort()));

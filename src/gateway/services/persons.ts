@@ -80,10 +80,17 @@ function planProblem(err: unknown): unknown {
       workflowId: err.workflowId,
     });
   if (err instanceof PlanFailedError)
-    return new HttpProblem(502, 'plan-failed', 'The plan could not be computed', err.message, {
-      workflowId: err.workflowId,
-      failure: err.type,
-    });
+    // the failure's type only: a connector's message may name accounts; the run keeps it
+    return new HttpProblem(
+      502,
+      'plan-failed',
+      'The plan could not be computed',
+      `reading the targets failed (${err.type}); workflow ${err.workflowId} has the details`,
+      {
+        workflowId: err.workflowId,
+        failure: err.type,
+      },
+    );
   return err;
 }
 

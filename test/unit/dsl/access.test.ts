@@ -288,12 +288,14 @@ describe('LDAP groups stay under groupsDn', () => {
     );
   });
 
-  test('a name (no attribute=) is a cn under groupsDn, refused only with spaces around it', () => {
+  test('a name (no attribute=) is a cn under groupsDn, refused with spaces around it, a comma or an escape', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 20 }), (name) => {
-        fc.pre(!/^[a-z][a-z0-9-]*=/i.test(name));
+        fc.pre(!/^[a-z][a-z0-9-]*\s*=/i.test(name));
         const problem = check(name, { groupsDn: GROUPS_DN });
-        expect(problem === undefined).toBe(name.trim() === name);
+        expect(problem === undefined).toBe(
+          name.trim() === name && !name.includes(',') && !name.includes('\\'),
+        );
       }),
       { numRuns: 200 },
     );
