@@ -135,7 +135,11 @@ function renderAccount(
       const rendered = renderValue(value, scope);
       if (rendered !== null) attributes[name] = rendered;
     }
-    return { id: typeof id === 'string' ? id : id === null ? '' : String(id), attributes };
+    if (id !== null && typeof id === 'object') {
+      problems.push(`role '${role}': the account on ${connector} has an id that is not a name`);
+      return undefined;
+    }
+    return { id: id === null ? '' : String(id), attributes };
   } catch (err) {
     if (!(err instanceof ExpressionError)) throw err;
     problems.push(
