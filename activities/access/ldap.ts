@@ -4,20 +4,11 @@
  * disabling moves accounts), and its groups with one more — over one bound connection, within
  * the connector's limits. Changes go through the connector's own ops.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import type { Client, Entry } from 'ldapts';
+import type { Entry } from 'ldapts';
 import type { ActualAccess, Change, EntitlementRef } from '../../src/access/types';
 import type { JsonValue } from '../../src/dsl/ir';
-import {
-  accountView,
-  connect,
-  Directory,
-  escapeFilter,
-  type LdapConfig,
-  values,
-} from '../connectors/ldap-directory';
-import { mapError } from '../connectors/ldap-errors';
-import { withinLimits } from '../connectors/support';
+import { accountView, type Directory, escapeFilter, values } from '../connectors/ldap-directory';
+import { withDirectory } from '../connectors/ldap';
 import type { OpContext } from '../connectors/types';
 import type { AccessAdapter, InvokeOp } from './adapter';
 import {
@@ -81,26 +72,8 @@ function opFor(change: Change, owner: string): [string, Record<string, JsonValue
 
 /** Reads and changes a person's access on `ldap` connectors. */
 export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
-  async function bound<T>(ctx: OpContext, fn: (dir: Directory) => Promise<T>): Promise<T> {
-    const cfg = ctx.config as unknown as LdapConfig;
-    return withinLimits(
-      ctx.connector,
-      cfg,
-      async () => {
-        let client: Client | undefined;
-        try {
-          client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
-          return await fn(new Directory(client, cfg));
-        } catch (err) {
-          if (err instanceof ApplicationFailure) throw err;
-          return mapError(ctx.connector, 'readAccess', err, cfg);
-        } finally {
-          await client?.unbind().catch(() => {});
-        }
-      },
-      ctx.signal,
-    );
-  }
+  const bound = <T>(ctx: OpContext, fn: (dir: Directory) => Promise<T>) =>
+    withDirectory(ctx, 'readAccess', timeoutMs, fn);
 
   return {
     async read(ctx, owner, managed): Promise<ActualAccess> {

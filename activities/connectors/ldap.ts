@@ -61,31 +61,40 @@ function withOwnerAttribute(
   return out;
 }
 
+/**
+ * Runs `fn` on one bound connection, within the connector's limits; what the directory or the
+ * network throws is mapped to a failure type naming `op` (ldap-errors.ts). The connection is
+ * closed whatever happens.
+ */
+export async function withDirectory<T>(
+  ctx: OpContext,
+  op: string,
+  timeoutMs: number,
+  fn: (dir: Directory) => Promise<T>,
+): Promise<T> {
+  const cfg = ctx.config as unknown as LdapConfig;
+  return withinLimits(
+    ctx.connector,
+    cfg,
+    async () => {
+      let client: Client | undefined;
+      try {
+        client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
+        return await fn(new Directory(client, cfg));
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        return mapError(ctx.connector, op, err, cfg);
+      } finally {
+        await client?.unbind().catch(() => {});
+      }
+    },
+    ctx.signal,
+  );
+}
+
 export function createLdapConnector(timeoutMs = 30_000) {
-  async function run<T>(
-    ctx: OpContext,
-    op: string,
-    fn: (dir: Directory) => Promise<T>,
-  ): Promise<T> {
-    const cfg = ctx.config as unknown as LdapConfig;
-    return withinLimits(
-      ctx.connector,
-      cfg,
-      async () => {
-        let client: Client | undefined;
-        try {
-          client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
-          return await fn(new Directory(client, cfg));
-        } catch (err) {
-          if (err instanceof ApplicationFailure) throw err;
-          return mapError(ctx.connector, op, err, cfg);
-        } finally {
-          await client?.unbind().catch(() => {});
-        }
-      },
-      ctx.signal,
-    );
-  }
+  const run = <T>(ctx: OpContext, op: string, fn: (dir: Directory) => Promise<T>) =>
+    withDirectory(ctx, op, timeoutMs, fn);
 
   const setEnabled = (
     id: string,
