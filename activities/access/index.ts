@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredState } from '../../src/access/desired';
-import { isEmptyPlan, planAccess as computePlan } from '../../src/access/plan';
+import { changeLine, isEmptyPlan, planAccess as computePlan } from '../../src/access/plan';
 import { entitlementKeys, managedScopes } from '../../src/access/scope';
 import type { AccessPlan, ActualAccess, Change } from '../../src/access/types';
 import type { ActiveConnectors } from '../../src/connectors/active';
@@ -189,8 +189,7 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
 
 /** The plan as the audit log keeps it: changes by connector, op and entitlement; no attribute values. */
 export function planDetail(plan: AccessPlan): Record<string, unknown> {
-  const line = (c: Change) =>
-    `${c.connector} ${c.account} ${c.op}${c.kind ? ` ${c.kind} ${c.value}` : ''}${c.attributes ? ` ${Object.keys(c.attributes).sort().join(',')}` : ''}`;
+  const line = changeLine;
   return {
     removals: plan.removals.map(line),
     additions: plan.additions.map(line),

@@ -56,6 +56,11 @@ export function describeChange(change: Change): string {
   }
 }
 
+/** One line per change, as the step's output, the audit log and the run's state show it. */
+export function changeLine(change: Change): string {
+  return `${change.connector}: ${describeChange(change)}${change.account ? ` (${change.account})` : ''}`;
+}
+
 /** A value as directories hold it: a list of strings, empty when absent. */
 function normalised(value: JsonValue | undefined): string[] {
   if (value === undefined || value === null) return [];

@@ -5,6 +5,7 @@
  * same run when its timer fires, while the flow goes on.
  */
 import { sleep } from '@temporalio/workflow';
+import { changeLine as line } from '../../src/access/plan';
 import type { AccessPlan, Change, HeldBack } from '../../src/access/types';
 import { formatDuration } from '../../src/dsl/duration';
 import type { ApprovalStepIR, ReconcileStepIR } from '../../src/dsl/ir';
@@ -15,14 +16,6 @@ import { runApproval } from './approval';
 import { callWithParking } from './call';
 
 type Phase = 'removals' | 'additions' | 'approved' | 'grace';
-
-function line(c: Change): string {
-  const what =
-    c.op === 'addEntitlement' || c.op === 'removeEntitlement'
-      ? `${c.op === 'addEntitlement' ? 'add' : 'remove'} ${c.kind} ${c.value}`
-      : c.op;
-  return `${c.connector}: ${what}${c.account ? ` (${c.account})` : ''}`;
-}
 
 /** The plan as the step's output and the run's state show it. */
 function planView(plan: AccessPlan) {
