@@ -3,9 +3,7 @@
  * Each test states the behaviour the access model promises (docs/access-model.md, DESIGN.md
  * invariants 6 and 10) against an input an attacker or a messy feed would send.
  */
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Client as LdapClient } from 'ldapts';
 import { sql } from 'drizzle-orm';
 import { createLdapAccess } from '../../activities/access/ldap';
@@ -20,11 +18,11 @@ import type { Change, DesiredState, EntitlementRef } from '../../src/access/type
 import { ldap as ldapSpec } from '../../src/connectors/ldap';
 import type { ConnectorIR, JsonValue } from '../../src/dsl/ir';
 import type { RunState } from '../../src/temporal/contracts';
-import { startTargets, type Targets } from '../../src/targets';
+import { type Targets } from '../../src/targets';
 import { LDAP_TARGET } from '../../src/targets/slapd';
-import { Harness, makeEvent, ROOT } from '../support/harness';
+import { Harness, makeEvent } from '../support/harness';
 import { opContext } from '../support/op-context';
-import { freePort } from '../support/ports';
+import { referenceWorld } from '../support/reference-world';
 
 const BASE = LDAP_TARGET.baseDn;
 const PEOPLE = `ou=people,${BASE}`;
@@ -106,34 +104,13 @@ approval:
 `;
 
 beforeAll(async () => {
-  const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
-  const dataDir = join(ROOT, '.idflow', 'test', `access-adv-${randomBytes(4).toString('hex')}`);
-  targets = await startTargets(
-    join(dataDir, 'targets'),
-    (m) => {
-      throw new Error(m);
-    },
-    { ports },
-  );
-  const defs = join(dataDir, 'definitions');
-  cpSync(join(ROOT, 'definitions'), defs, { recursive: true });
-  for (const file of readdirSync(join(defs, 'connectors'))) {
-    const path = join(defs, 'connectors', file);
-    writeFileSync(
-      path,
-      readFileSync(path, 'utf8')
-        .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
-        .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
-        .replace('port: 2525', `port: ${ports.smtp}`),
-    );
-  }
-  mkdirSync(join(defs, 'it'));
-  writeFileSync(join(defs, 'it', 'access-adversarial.yaml'), EXTRA);
+  const world = await referenceWorld('access-adv', { 'access-adversarial': EXTRA });
+  targets = world.targets;
   await ldap(async (c) => {
     for (const cn of ['adv-temp', 'adv-audit'])
       await c.add(`cn=${cn},${GROUPS}`, { objectClass: 'adGroup', cn });
   });
-  h = new Harness({ definitions: [relative(ROOT, defs)] });
+  h = new Harness({ definitions: [world.definitions] });
   await h.start();
   const boss = await send('person.joiner', {
     id: 'p-adv-boss',

@@ -6,19 +6,17 @@
  * second reconcile changes nothing; a leaver loses every managed group, a grace option keeps
  * one until its timer; SoD rules block or wait on an approval.
  */
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Attribute, Change, Client as LdapClient } from 'ldapts';
 import { and, eq, like, sql } from 'drizzle-orm';
 import { auditLog } from '../../src/db/schema';
 import type { RunState } from '../../src/temporal/contracts';
-import { startTargets, type Targets } from '../../src/targets';
+import { type Targets } from '../../src/targets';
 import { LDAP_TARGET } from '../../src/targets/slapd';
 import { Harness, makeEvent, ROOT } from '../support/harness';
-import { freePort } from '../support/ports';
+import { referenceWorld } from '../support/reference-world';
 
 const BASE = LDAP_TARGET.baseDn;
 const PEOPLE = `ou=people,${BASE}`;
@@ -109,30 +107,9 @@ approval:
 `;
 
 beforeAll(async () => {
-  const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
-  const dataDir = join(ROOT, '.idflow', 'test', `access-${randomBytes(4).toString('hex')}`);
-  targets = await startTargets(
-    join(dataDir, 'targets'),
-    (m) => {
-      throw new Error(m);
-    },
-    { ports },
-  );
-  const defs = join(dataDir, 'definitions');
-  cpSync(join(ROOT, 'definitions'), defs, { recursive: true });
-  for (const file of readdirSync(join(defs, 'connectors'))) {
-    const path = join(defs, 'connectors', file);
-    writeFileSync(
-      path,
-      readFileSync(path, 'utf8')
-        .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
-        .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
-        .replace('port: 2525', `port: ${ports.smtp}`),
-    );
-  }
-  mkdirSync(join(defs, 'it'));
-  writeFileSync(join(defs, 'it', 'access.yaml'), EXTRA);
-  h = new Harness({ definitions: [relative(ROOT, defs)] });
+  const world = await referenceWorld('access', { access: EXTRA });
+  targets = world.targets;
+  h = new Harness({ definitions: [world.definitions] });
   await h.start();
   // the manager approvers are asked for
   await send('person.joiner', {

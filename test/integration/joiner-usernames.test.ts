@@ -5,16 +5,13 @@
  * accounts and changes nothing; and a run that would create an account someone else owns fails
  * with TargetConflict naming both owners, leaving that account exactly as it was.
  */
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Client as LdapClient } from 'ldapts';
 import { getPerson } from '../../src/db/repos/persons';
 import type { RunState } from '../../src/temporal/contracts';
-import { startTargets, type Targets } from '../../src/targets';
+import { type Targets } from '../../src/targets';
 import { LDAP_TARGET } from '../../src/targets/slapd';
-import { Harness, makeEvent, ROOT } from '../support/harness';
-import { freePort } from '../support/ports';
+import { Harness, makeEvent } from '../support/harness';
+import { referenceWorld } from '../support/reference-world';
 
 const PEOPLE = `ou=people,${LDAP_TARGET.baseDn}`;
 let targets: Targets;
@@ -62,36 +59,10 @@ steps:
 `;
 
 beforeAll(async () => {
-  const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
-  const dataDir = join(
-    ROOT,
-    '.idflow',
-    'test',
-    `joiner-usernames-${randomBytes(4).toString('hex')}`,
-  );
-  targets = await startTargets(
-    join(dataDir, 'targets'),
-    (m) => {
-      throw new Error(m);
-    },
-    { ports },
-  );
   // the reference definitions, with the connectors pointed at this test's targets
-  const defs = join(dataDir, 'definitions');
-  cpSync(join(ROOT, 'definitions'), defs, { recursive: true });
-  for (const file of readdirSync(join(defs, 'connectors'))) {
-    const path = join(defs, 'connectors', file);
-    writeFileSync(
-      path,
-      readFileSync(path, 'utf8')
-        .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
-        .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
-        .replace('port: 2525', `port: ${ports.smtp}`),
-    );
-  }
-  mkdirSync(join(defs, 'claims'));
-  writeFileSync(join(defs, 'claims', 'claims.yaml'), CLAIMS);
-  h = new Harness({ definitions: [relative(ROOT, defs)] });
+  const world = await referenceWorld('joiner-usernames', { claims: CLAIMS });
+  targets = world.targets;
+  h = new Harness({ definitions: [world.definitions] });
   await h.start();
 });
 
