@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredState } from '../../src/access/desired';
-import { changeLine, isEmptyPlan, planAccess as computePlan } from '../../src/access/plan';
+import { isEmptyPlan, planAccess as computePlan, planSummary } from '../../src/access/plan';
 import { entitlementKeys, managedScopes } from '../../src/access/scope';
 import type { AccessPlan, ActualAccess, Change } from '../../src/access/types';
 import type { ActiveConnectors } from '../../src/connectors/active';
@@ -118,7 +118,7 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
           action: 'access.plan',
           target: `person:${person.id}`,
           outcome: plan.problems.length > 0 ? 'invalid' : 'planned',
-          detail: { step: input.stepId, ...planDetail(plan) },
+          detail: { step: input.stepId, ...planSummary(plan) },
           runId: input.runId,
           dedupeKey: `${input.runId}:${input.stepId}/plan/${activityId ?? now.toISOString()}`,
         });
@@ -185,20 +185,4 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
   }
 
   return { planAccess, applyAccess };
-}
-
-/** The plan as the audit log keeps it: changes by connector, op and entitlement; no attribute values. */
-export function planDetail(plan: AccessPlan): Record<string, unknown> {
-  const line = changeLine;
-  return {
-    removals: plan.removals.map(line),
-    additions: plan.additions.map(line),
-    kept: plan.kept.map(line),
-    heldBack: plan.heldBack.map((h) => ({
-      change: line(h.change),
-      rule: h.rule,
-      action: h.action,
-    })),
-    problems: plan.problems,
-  };
 }

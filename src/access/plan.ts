@@ -61,6 +61,28 @@ export function changeLine(change: Change): string {
   return `${change.connector}: ${describeChange(change)}${change.account ? ` (${change.account})` : ''}`;
 }
 
+/**
+ * The plan in lines, as the step's output, the run's state and the audit log keep it: changes by
+ * connector, op and entitlement, attribute names but never their values.
+ */
+export function planSummary(plan: AccessPlan) {
+  return {
+    personId: plan.personId,
+    status: plan.status,
+    roles: plan.roles.map((r) => r.name),
+    removals: plan.removals.map(changeLine),
+    additions: plan.additions.map(changeLine),
+    kept: plan.kept.map(changeLine),
+    heldBack: plan.heldBack.map((h) => ({
+      change: changeLine(h.change),
+      rule: h.rule,
+      action: h.action,
+    })),
+    unmanaged: plan.unmanaged,
+    problems: plan.problems,
+  };
+}
+
 /** A value as directories hold it: a list of strings, empty when absent. */
 function normalised(value: JsonValue | undefined): string[] {
   if (value === undefined || value === null) return [];

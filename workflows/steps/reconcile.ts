@@ -5,7 +5,7 @@
  * same run when its timer fires, while the flow goes on.
  */
 import { sleep } from '@temporalio/workflow';
-import { changeLine as line } from '../../src/access/plan';
+import { changeLine as line, planSummary } from '../../src/access/plan';
 import type { AccessPlan, Change, HeldBack } from '../../src/access/types';
 import { formatDuration } from '../../src/dsl/duration';
 import type { ApprovalStepIR, ReconcileStepIR } from '../../src/dsl/ir';
@@ -16,24 +16,6 @@ import { runApproval } from './approval';
 import { callWithParking } from './call';
 
 type Phase = 'removals' | 'additions' | 'approved' | 'grace';
-
-/** The plan as the step's output and the run's state show it. */
-function planView(plan: AccessPlan) {
-  return {
-    personId: plan.personId,
-    status: plan.status,
-    roles: plan.roles.map((r) => r.name),
-    removals: plan.removals.map(line),
-    additions: plan.additions.map(line),
-    kept: plan.kept.map(line),
-    heldBack: plan.heldBack.map((h) => ({
-      change: line(h.change),
-      rule: h.rule,
-      action: h.action,
-    })),
-    unmanaged: plan.unmanaged,
-  };
-}
 
 class Reconciler {
   constructor(
@@ -123,7 +105,7 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
   if (!plan) return;
   if (plan.problems.length > 0) {
     const error = { type: 'AccessPlanInvalid', message: plan.problems.join('; ') };
-    run.finishStep(record, 'failed', { error, output: { plan: planView(plan) } });
+    run.finishStep(record, 'failed', { error, output: { plan: planSummary(plan) } });
     throw stepFailure(step, error.type, `nothing was changed: ${error.message}`);
   }
   const finish = (output: Record<string, unknown>) => {
@@ -134,7 +116,7 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
       kept: plan.kept.length,
       blocked: [] as Array<{ rule: string; reason: string }>,
       ...output,
-      plan: planView(plan),
+      plan: planSummary(plan),
     };
     run.setOutput(step.id, value, RECONCILE_OUTPUT_SHAPE);
     run.finishStep(record, 'completed', { output: value as never });
