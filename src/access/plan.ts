@@ -10,6 +10,7 @@ import type {
   AccessPlan,
   ActualAccess,
   Change,
+  DesiredEntitlement,
   DesiredState,
   EntitlementRef,
   ManagedScope,
@@ -136,7 +137,10 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
     };
     if (actual.unmanaged > 0) unmanaged[connector] = actual.unmanaged;
     const account = desired.accounts.find((a) => a.connector === connector);
-    const wanted = desired.entitlements.filter((e) => e.connector === connector);
+    const wanted = mergeByKey(
+      desired.entitlements.filter((e) => e.connector === connector),
+      key,
+    );
     const held = actual.account ? actual.entitlements : [];
     const heldKeys = new Set(held.map(key));
     const wantedKeys = new Set(wanted.map(key));
@@ -233,6 +237,18 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
     problems,
   };
   return holdBack(plan, inputs);
+}
+
+/** Desired entitlements with one entry per group however roles write it, sources merged. */
+function mergeByKey(list: DesiredEntitlement[], key: EntitlementKey): DesiredEntitlement[] {
+  const merged = new Map<string, DesiredEntitlement>();
+  for (const e of list) {
+    const k = key(e);
+    const existing = merged.get(k);
+    if (!existing) merged.set(k, { ...e, sources: [...e.sources] });
+    else for (const s of e.sources) if (!existing.sources.includes(s)) existing.sources.push(s);
+  }
+  return [...merged.values()];
 }
 
 /** True when carrying the plan out would change nothing. */

@@ -19,6 +19,26 @@ function sideKeys(side: SodSideIR, roles: readonly RoleIR[], key: EntitlementKey
   return keys;
 }
 
+/**
+ * The entitlement keys of a rule's two sides; what both sides share is neither's (holding it
+ * says nothing about which side a person is on).
+ */
+function ruleSides(
+  rule: SodRuleIR,
+  roles: readonly RoleIR[],
+  key: EntitlementKey,
+): { left: Set<string>; right: Set<string> } {
+  const left = sideKeys(rule.left, roles, key);
+  const right = sideKeys(rule.right, roles, key);
+  for (const k of [...left]) {
+    if (right.has(k)) {
+      left.delete(k);
+      right.delete(k);
+    }
+  }
+  return { left, right };
+}
+
 /** `roles a, b and group x on corp-directory`: what a side is, for reasons people read. */
 export function describeSide(side: SodSideIR): string {
   const parts = [
@@ -74,14 +94,7 @@ export function holdBack(plan: AccessPlan, inputs: PlanInputs): AccessPlan {
   let additions = plan.additions;
   const heldBack: HeldBack[] = [];
   for (const rule of [...inputs.sodRules].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const left = sideKeys(rule.left, inputs.roles, key);
-    const right = sideKeys(rule.right, inputs.roles, key);
-    for (const k of [...left]) {
-      if (right.has(k)) {
-        left.delete(k);
-        right.delete(k);
-      }
-    }
+    const { left, right } = ruleSides(rule, inputs.roles, key);
     const after = new Set([...before].filter((k) => !removed.has(k)));
     for (const c of additions) {
       const k = entitlementKey(c, key);
@@ -139,8 +152,7 @@ export function grantConflicts(
   const after = new Set([...before, ...adding]);
   const out: Array<{ rule: SodRuleIR; reason: string }> = [];
   for (const rule of rules) {
-    const left = sideKeys(rule.left, roles, key);
-    const right = sideKeys(rule.right, roles, key);
+    const { left, right } = ruleSides(rule, roles, key);
     if (!intersects(after, left) || !intersects(after, right)) continue;
     if (intersects(before, left) && intersects(before, right)) continue;
     const toRight = intersects(adding, right) && !intersects(before, right);

@@ -537,22 +537,16 @@ describe('explicit entitlement grants', () => {
   });
 });
 
-// Known bug (src/access/desired.ts addEntitlement keys entitlements by the value as written, and
-// src/access/plan.ts adds every wanted entitlement not held): one role naming `engineering` and
-// another naming its DN give two desired entitlements and two additions of the same group. Flip
-// to `test` once fixed.
-test.failing(
-  'a group two roles name as cn and as DN is added once, with both roles as sources',
-  () => {
-    const cn = role('cn-role', { birthright: true }, [dirGrant(['engineering'], DIR_ACCOUNT)]);
-    const dnRole = role('dn-role', { birthright: true }, [dirGrant([dn('engineering')])]);
-    const roles = [cn, dnRole];
-    const p = plan(desiredState(person(), roles, [], NOW), [actual(DIR, [], {})], { roles });
-    const adds = p.additions.filter((c) => c.op === 'addEntitlement');
-    expect(adds).toHaveLength(1);
-    expect(adds[0]?.why).toMatch(/role:cn-role.*role:dn-role/);
-  },
-);
+// One group however roles write it: a cn and its DN are merged before the diff.
+test('a group two roles name as cn and as DN is added once, with both roles as sources', () => {
+  const cn = role('cn-role', { birthright: true }, [dirGrant(['engineering'], DIR_ACCOUNT)]);
+  const dnRole = role('dn-role', { birthright: true }, [dirGrant([dn('engineering')])]);
+  const roles = [cn, dnRole];
+  const p = plan(desiredState(person(), roles, [], NOW), [actual(DIR, [], {})], { roles });
+  const adds = p.additions.filter((c) => c.op === 'addEntitlement');
+  expect(adds).toHaveLength(1);
+  expect(adds[0]?.why).toMatch(/role:cn-role.*role:dn-role/);
+});
 
 describe('describing changes', () => {
   const base = { connector: DIR, connectorType: 'ldap', account: 'ada', why: 'test' };
