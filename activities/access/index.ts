@@ -9,8 +9,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredState } from '../../src/access/desired';
 import { isEmptyPlan, planAccess as computePlan, planSummary } from '../../src/access/plan';
-import { entitlementKeys, managedScopes } from '../../src/access/scope';
-import type { AccessPlan, ActualAccess, Change } from '../../src/access/types';
+import { entitlementKeys, managedScopes, observedBySod } from '../../src/access/scope';
+import type { AccessPlan, ActualAccess, Change, EntitlementRef } from '../../src/access/types';
 import type { ActiveConnectors } from '../../src/connectors/active';
 import type { Database } from '../../src/db/client';
 import { activeGrants, managedForPerson, recordAccess } from '../../src/db/repos/access';
@@ -68,27 +68,37 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
     const key = entitlementKeys(active);
     const desired = desiredState(person, roles, grants, now);
     const { scopes, problems } = managedScopes(roles, granted, active, input.connectors, key);
-    const actual: ActualAccess[] = [];
     const { activityId, ...ctx } = context();
+    const actual: ActualAccess[] = [];
+    const observed: EntitlementRef[] = [];
+    const sodOnly = observedBySod(sodRules, scopes, key);
     for (const scope of scopes) {
       const connector = active.get(scope.connector);
       const adapter = accessAdapter(scope.connectorType);
       if (!connector || !adapter) continue;
-      actual.push(
-        await adapter.read(
-          {
-            connector: scope.connector,
-            config: connector.config,
-            idempotencyKey: `${input.runId}:${input.stepId}/read`,
-            runId: input.runId,
-            flow: input.flow,
-            stepId: input.stepId,
-            ...ctx,
-          },
-          person.id,
-          scope.entitlements,
-        ),
+      const extra = sodOnly.get(scope.connector) ?? [];
+      const read = await adapter.read(
+        {
+          connector: scope.connector,
+          config: connector.config,
+          idempotencyKey: `${input.runId}:${input.stepId}/read`,
+          runId: input.runId,
+          flow: input.flow,
+          stepId: input.stepId,
+          ...ctx,
+        },
+        person.id,
+        [...scope.entitlements, ...extra],
       );
+      // what only SoD rules name is seen, for the rules, and left alone
+      const extraKeys = new Set(extra.map(key));
+      const seen = read.entitlements.filter((e) => extraKeys.has(key(e)));
+      observed.push(...seen);
+      actual.push({
+        ...read,
+        entitlements: read.entitlements.filter((e) => !extraKeys.has(key(e))),
+        unmanaged: read.unmanaged + seen.length,
+      });
     }
     const plan = computePlan({
       desired: { ...desired, problems: [...desired.problems, ...problems] },
@@ -97,6 +107,7 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
       roles,
       sodRules,
       keep: input.keep ?? [],
+      observed,
       key,
     });
     if (input.record) {

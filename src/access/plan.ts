@@ -29,6 +29,11 @@ export interface PlanInputs {
   sodRules: readonly SodRuleIR[];
   /** Entitlements a grace period keeps: their removals are deferred. */
   keep?: readonly EntitlementRef[];
+  /**
+   * Unmanaged entitlements SoD rules name that the targets hold for the person: they count for
+   * the rules, and no plan changes them.
+   */
+  observed?: readonly EntitlementRef[];
   key: EntitlementKey;
 }
 

@@ -3,7 +3,7 @@
  * entitlement some active role or grant names. Everything else in a target is left alone.
  */
 import { connectorType } from '../connectors/registry';
-import type { ConnectorIR, RoleIR } from '../dsl/ir';
+import type { ConnectorIR, RoleIR, SodRuleIR } from '../dsl/ir';
 import type { EntitlementKey } from './plan';
 import type { EntitlementRef, ManagedScope } from './types';
 
@@ -79,4 +79,31 @@ export function managedScopes(
       .sort((a, b) => (a.connector < b.connector ? -1 : 1)),
     problems,
   };
+}
+
+/**
+ * Entitlements SoD rules name that idflow does not manage, per connector in `scopes`: read with
+ * the managed ones so a rule sees them held (by hand, say), never changed by a plan.
+ */
+export function observedBySod(
+  sodRules: readonly SodRuleIR[],
+  scopes: readonly ManagedScope[],
+  key: EntitlementKey,
+): Map<string, EntitlementRef[]> {
+  const observed = new Map<string, EntitlementRef[]>();
+  for (const scope of scopes) {
+    const managed = new Set(scope.entitlements.map(key));
+    const seen = new Set<string>();
+    const list: EntitlementRef[] = [];
+    for (const rule of sodRules) {
+      for (const ref of [...rule.left.entitlements, ...rule.right.entitlements]) {
+        const k = key(ref);
+        if (ref.connector !== scope.connector || managed.has(k) || seen.has(k)) continue;
+        seen.add(k);
+        list.push(ref);
+      }
+    }
+    if (list.length > 0) observed.set(scope.connector, list);
+  }
+  return observed;
 }

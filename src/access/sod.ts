@@ -73,8 +73,8 @@ export function sodReason(
 }
 
 /**
- * Entitlements held now: the connectors in scope as read, the others as desired (reconciled
- * elsewhere).
+ * Entitlements held now: the connectors in scope as read (with the unmanaged ones SoD rules
+ * name), the others as desired (reconciled elsewhere).
  */
 function heldNow(plan: AccessPlan, inputs: PlanInputs): Set<string> {
   const keys = new Set<string>();
@@ -83,6 +83,7 @@ function heldNow(plan: AccessPlan, inputs: PlanInputs): Set<string> {
       for (const e of a.entitlements) keys.add(inputs.key(e));
   for (const e of inputs.desired.entitlements)
     if (!plan.connectors.includes(e.connector)) keys.add(inputs.key(e));
+  for (const e of inputs.observed ?? []) keys.add(inputs.key(e));
   return keys;
 }
 

@@ -218,6 +218,7 @@ export function plan(
     keep?: EntitlementRef[];
     granted?: EntitlementRef[];
     only?: string[];
+    observed?: EntitlementRef[];
   } = {},
 ): AccessPlan {
   const roles = more.roles ?? ROLES;
@@ -229,6 +230,7 @@ export function plan(
     roles,
     sodRules: more.sodRules ?? [],
     ...(more.keep ? { keep: more.keep } : {}),
+    ...(more.observed ? { observed: more.observed } : {}),
     key,
   });
 }

@@ -4,9 +4,11 @@
  */
 import { desiredState } from '../../../src/access/desired';
 import { describeSide, grantConflicts, holdBack, sodReason } from '../../../src/access/sod';
+import { managedScopes, observedBySod } from '../../../src/access/scope';
 import type { AccessPlan } from '../../../src/access/types';
 import {
   APPROVAL,
+  CONNECTORS,
   CRM,
   DIR,
   EMPLOYEE,
@@ -37,6 +39,38 @@ const APPROVE_VS_DEPLOY = sodRule(
 const approver = grant('g-1', { role: 'finance-approver' });
 
 describe('holding back grants', () => {
+  test('a side held by hand, outside what idflow manages, still counts: the other side is held back', () => {
+    // nobody's role names the rule's group `prod-admins`: the person holds it by hand
+    const rule = sodRule(
+      'approve-vs-admin',
+      side(['finance-approver']),
+      side([], [ent('prod-admins')]),
+    );
+    const desired = desiredState(person(), ROLES, [approver], NOW);
+    const held = [actual(DIR, [ent('all-staff'), ent('engineering')], ACCOUNT)];
+    const blind = plan(desired, held, { sodRules: [rule] });
+    expect(blind.heldBack).toEqual([]);
+    const seen = plan(desired, held, { sodRules: [rule], observed: [ent('prod-admins')] });
+    expect(ops(seen.heldBack.map((h) => h.change))).toEqual([
+      `addEntitlement ${DIR} payment-approvers`,
+    ]);
+    // and the plan never touches it
+    expect(ops([...seen.removals, ...seen.additions]).some((o) => o.includes('prod-admins'))).toBe(
+      false,
+    );
+  });
+
+  test('observedBySod lists the rule entitlements no role or grant names, per connector in scope', () => {
+    const rule = sodRule(
+      'r',
+      side([], [ent('prod-admins'), ent('deployers')]),
+      side([], [ent('x', CRM)]),
+    );
+    const { scopes } = managedScopes(ROLES, [], CONNECTORS, [], key);
+    const observed = observedBySod([rule], scopes, key);
+    expect(observed.get(DIR)).toEqual([ent('prod-admins')]);
+  });
+
   test('holding one side and gaining the other: the new side is held back, naming both and the rule', () => {
     const desired = desiredState(person(), ROLES, [approver], NOW);
     const p = plan(desired, [actual(DIR, ENGINEER_GROUPS, ACCOUNT)], {
