@@ -9,7 +9,7 @@ import { REMOTE_DEFAULTS } from '../../../src/connectors/common';
 import { ldap } from '../../../src/connectors/ldap';
 import { compileSources } from '../../../src/dsl/compiler';
 import type { ReconcileStepIR } from '../../../src/dsl/ir';
-import { compileText, formatted } from '../../support/definitions';
+import { compileRepoPaths, compileText, formatted } from '../../support/definitions';
 
 const GROUPS_DN = 'ou=groups,dc=example,dc=com';
 
@@ -373,4 +373,61 @@ test('role and SoD documents built from the language’s own words compile to di
     ),
     { numRuns: 150 },
   );
+});
+
+describe('diagnostic codes of the access fixtures (what --format json and CI annotations key on)', () => {
+  test.each([
+    ['role-birthright-and-when', ['birthright-and-when']],
+    ['role-connector-without-correlation', ['no-correlation']],
+    [
+      'role-grant-problems',
+      [
+        'constant-account-id',
+        'cel-type',
+        'bad-entitlement',
+        'duplicate-entitlement',
+        'empty-grant',
+        'duplicate-grant',
+        'no-access',
+        'bad-account-id',
+      ],
+    ],
+    ['role-group-outside-groupsdn', ['bad-entitlement']],
+    ['role-unknown-connector', ['unknown-connector']],
+    ['role-unknown-entitlement-key', ['unknown-entitlement', 'unknown-entitlement']],
+    ['role-when-not-bool', ['not-a-condition', 'cel-type']],
+    ['role-without-holders', ['no-holders', 'no-holders']],
+    ['sod-approval-missing', ['missing-approval', 'approval-with-block']],
+    ['sod-one-side', ['invalid-value', 'empty-side']],
+    [
+      'sod-side-problems',
+      [
+        'unknown-entitlement',
+        'role-on-both-sides',
+        'duplicate-role',
+        'bad-entitlement',
+        'empty-entitlements',
+        'bad-approver',
+        'bad-escalation',
+      ],
+    ],
+    ['sod-unknown-role', ['unknown-role', 'unknown-role']],
+    ['reconcile-grace-keeps-ungranted-group', ['keep-not-granted', 'keep-not-granted']],
+    [
+      'reconcile-problems',
+      [
+        'bad-person',
+        'duplicate-connector',
+        'keep-outside-reconcile',
+        'keep-not-granted',
+        'missing-field',
+        'invalid-value',
+        'cel-type',
+      ],
+    ],
+    ['reconcile-unknown-connector', ['unknown-connector', 'no-access']],
+  ])('%s', async (name, codes) => {
+    const result = await compileRepoPaths(`test/fixtures/invalid/${name}.yaml`);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(codes);
+  });
 });
