@@ -30,11 +30,6 @@ function normalRdn(rdn: string): string {
   return `${rdn.slice(0, cut).trim().toLowerCase()}=${unescape(rdn.slice(cut + 1).trim()).toLowerCase()}`;
 }
 
-/** `dn` in the form two DNs are compared in (not a DN to send: its values are unescaped). */
-export function normalDn(dn: string): string {
-  return rdns(dn).map(normalRdn).join(',');
-}
-
 /** Whether `dn` lies below `base`. */
 export function isUnder(dn: string, base: string): boolean {
   const d = rdns(dn).map(normalRdn);

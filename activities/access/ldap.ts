@@ -5,6 +5,7 @@
  * the connector's limits. Changes go through the connector's own ops.
  */
 import type { Entry } from 'ldapts';
+import { ldap as ldapType } from '../../src/connectors/ldap';
 import type { ActualAccess, Change, EntitlementRef } from '../../src/access/types';
 import type { JsonValue } from '../../src/dsl/ir';
 import { accountView, type Directory, escapeFilter, values } from '../connectors/ldap-directory';
@@ -19,9 +20,15 @@ import {
   correlationOf,
   duplicateOwner,
 } from './common';
-import { isUnder, normalDn, parentOfBoth } from './dn';
+import { isUnder, parentOfBoth } from './dn';
 
 const KINDS = ['group'];
+
+/** One comparison of groups for the plan and the read: the ldap type's canonical form. */
+function groupKey(dn: string, config: Record<string, unknown>): string {
+  const canonical = ldapType.access.entitlements.group.canonical;
+  return canonical(dn, config);
+}
 
 /** The entries under `bases` whose `attribute` is `owner`: one search where the bases share one. */
 async function owned(dir: Directory, attribute: string, owner: string): Promise<Entry[]> {
@@ -90,16 +97,17 @@ export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
         unmanaged: 0,
       };
       return bound(ctx, async (dir) => {
-        // every managed group as a normalised DN (a DN outside groupsDn is refused here)
+        // every managed group in the form the plan compares groups in (the connector type's
+        // canonical DN); a DN outside groupsDn is refused here
         const wanted = managed.map((ref): [EntitlementRef, string] => [
           ref,
-          normalDn(dir.groupDn(ref.value, ctx.connector)),
+          groupKey(dir.groupDn(ref.value, ctx.connector), ctx.config),
         ]);
         const entries = await owned(dir, attribute, owner);
         if (entries.length > 1) duplicateOwner(ctx, entries.length, attribute);
         const entry = entries[0];
         if (!entry) return none;
-        const held = new Set((await dir.groupsOf(entry.dn)).map(normalDn));
+        const held = new Set((await dir.groupsOf(entry.dn)).map((dn) => groupKey(dn, ctx.config)));
         const managedDns = new Set(wanted.map(([, dn]) => dn));
         const view = accountView(dir, entry, []);
         return {
