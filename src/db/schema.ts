@@ -347,3 +347,84 @@ export const accessGrants = pgTable(
     ),
   ],
 );
+
+/**
+ * Review items: a correlate step whose rule matched more than one person waits here for an
+ * operator to choose (or to have a new person created). The run waits on its `resolveReview`
+ * update; this row is what operators list, and records who chose whom and when. Ids only.
+ */
+export const reviews = pgTable(
+  'reviews',
+  {
+    /** `rv-` and a hash of the run's workflow id and step: one review per step run. */
+    id: text('id').primaryKey(),
+    /** What is reviewed: `correlation`. */
+    kind: text('kind').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    step: text('step').notNull(),
+    /** The Correlation and the rule that matched more than one person. */
+    correlation: text('correlation').notNull(),
+    rule: text('rule').notNull(),
+    /** What the record is (`person` or `account`) and its identity in its source. */
+    recordKind: text('record_kind').notNull(),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    candidates: text('candidates').array().notNull(),
+    /** open or resolved. */
+    status: text('status').notNull().default('open'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    resolvedAt: ts('resolved_at'),
+    resolvedBy: text('resolved_by'),
+    /** The person chosen (or created) by the resolution. */
+    personId: text('person_id'),
+    /** Whether the resolution created a new person rather than choosing a candidate. */
+    created: boolean('created'),
+  },
+  (t) => [
+    index('reviews_open_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} = 'open'`),
+    index('reviews_workflow_idx').on(t.workflowId),
+    check('reviews_status_check', sql`${t.status} in ('open', 'resolved')`),
+  ],
+);
+
+/**
+ * Explicit correlation links: a record's identity in its source system (an HR system's record
+ * id, a connector's account id) → the person it is. Written when a review is resolved or a
+ * correlation creates a person; later correlations consult them before any rule.
+ */
+export const correlationLinks = pgTable(
+  'correlation_links',
+  {
+    /** `person` (HR records) or `account`. */
+    kind: text('kind').notNull(),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    personId: text('person_id').notNull(),
+    reviewId: text('review_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.source, t.sourceId] }),
+    index('correlation_links_person_idx').on(t.personId),
+  ],
+);
+
+/**
+ * Accounts found on a connector that no correlation rule matched to a person: what an operator
+ * lists and follows up (invariant 10: every account has one owner).
+ */
+export const orphanAccounts = pgTable(
+  'orphan_accounts',
+  {
+    connector: text('connector').notNull(),
+    accountId: text('account_id').notNull(),
+    /** The run that last reported it. */
+    runId: text('run_id'),
+    firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connector, t.accountId] })],
+);
