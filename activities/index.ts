@@ -14,6 +14,7 @@ import { createAccessActivities } from './access';
 import { createApprovalTaskActivities } from './approval-tasks';
 import { createApprovalActivities } from './approvals';
 import { createConnectorActivities } from './connectors';
+import { createCorrelationActivities } from './correlation';
 import { activityFailure, errorName } from './errors';
 import { createNotifyActivities } from './notify';
 import { createRecordActivities } from './records';
@@ -62,6 +63,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createApprovalActivities(deps),
       ...createApprovalTaskActivities(deps),
       ...createAccessActivities(deps),
+      ...createCorrelationActivities(deps),
     },
     deps.logger,
   );

@@ -25,6 +25,7 @@ import type {
 import { FlowRun } from './run';
 import { runSteps } from './steps';
 import { closeAbandonedTasks } from './steps/approval';
+import { handleReviews } from './steps/correlate';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
@@ -79,6 +80,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
   setHandler(decideUpdate, (request: DecisionRequest) => run.applyDecision(request), {
     validator: (request: DecisionRequest) => run.validateDecision(request),
   });
+  handleReviews(run);
 
   const outcome: RunOutcome = {
     runId: workflowInfo().workflowId,

@@ -25,7 +25,14 @@ export class DefinitionsInvalidError extends Error {
 export interface ApplyResult {
   activated: ActivationChange[];
   deactivated: ActivationChange[];
-  counts: { flows: number; policies: number; connectors: number; roles: number; sodRules: number };
+  counts: {
+    flows: number;
+    policies: number;
+    connectors: number;
+    roles: number;
+    sodRules: number;
+    correlations: number;
+  };
 }
 
 /**
@@ -72,6 +79,12 @@ export async function applyDefinitions(
       hash: c.hash,
       ir: c.ir,
     })),
+    ...[...result.correlations].map(([name, c]) => ({
+      kind: 'Correlation' as const,
+      name,
+      hash: c.hash,
+      ir: c.ir,
+    })),
   ];
   const changes = await activateDefinitions(db, definitions, options.replace);
   const rows = [
@@ -93,6 +106,7 @@ export async function applyDefinitions(
       connectors: result.connectors.size,
       roles: result.roles.size,
       sodRules: result.sodRules.size,
+      correlations: result.correlations.size,
     },
   };
 }

@@ -4,10 +4,20 @@
  */
 import { CelTypes } from './cel-check';
 import { compareDiagnostics, escapeControl, type Diagnostic } from './diagnostics';
-import type { Compiled, ConnectorIR, FlowIR, JsonValue, PolicyIR, RoleIR, SodRuleIR } from './ir';
+import type {
+  Compiled,
+  ConnectorIR,
+  CorrelationIR,
+  FlowIR,
+  JsonValue,
+  PolicyIR,
+  RoleIR,
+  SodRuleIR,
+} from './ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from './shapes';
 import { parseSource, type SourceDocument } from './source';
 import { checkStructure, type ParsedDocument } from './structure';
+import { compileCorrelation } from './compile/correlation';
 import { compileFlow } from './compile/flow';
 import { compilePolicy } from './compile/policy';
 import { compileRole } from './compile/role';
@@ -29,6 +39,8 @@ export interface DefinitionSet {
   roles: Map<string, Compiled<RoleIR>>;
   /** Separation-of-duties rules over roles and entitlements. */
   sodRules: Map<string, Compiled<SodRuleIR>>;
+  /** How records are matched to persons (correlate steps inline them). */
+  correlations: Map<string, Compiled<CorrelationIR>>;
 }
 
 export interface CompileResult extends DefinitionSet {
@@ -76,6 +88,7 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     templates: new Map(),
     roles: new Map(),
     sodRules: new Map(),
+    correlations: new Map(),
     broken: new Map(),
   };
   for (const sd of documents) {
@@ -105,6 +118,13 @@ export function compileSources(sources: readonly Source[]): CompileResult {
   if (roles.size === defs.roles.size && !defs.broken.get('Role')?.size) {
     defs.compiledRoles = new Map([...roles].map(([name, c]) => [name, c.ir]));
   }
+  // Correlations before flows: correlate steps inline them.
+  const correlations = new Map<string, Compiled<CorrelationIR>>();
+  for (const [name, entry] of defs.correlations) {
+    const compiled = compileCorrelation(entry, report);
+    if (compiled && !entry.repaired) correlations.set(name, compiled);
+  }
+  defs.compiledCorrelations = new Map([...correlations].map(([name, c]) => [name, c.ir]));
   const flows = new Map<string, Compiled<FlowIR>>();
   for (const [name, entry] of defs.flows) {
     const compiled = compileFlow(entry, defs, report);
@@ -133,6 +153,7 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     connectors,
     roles,
     sodRules,
+    correlations,
     diagnostics: report.diagnostics.sort(compareDiagnostics),
   };
 }
@@ -165,6 +186,14 @@ function addDocument(
       return register(defs.roles, 'Role', name, { ...where, doc: parsed.value }, report);
     case 'SodRule':
       return register(defs.sodRules, 'SodRule', name, { ...where, doc: parsed.value }, report);
+    case 'Correlation':
+      return register(
+        defs.correlations,
+        'Correlation',
+        name,
+        { ...where, doc: parsed.value },
+        report,
+      );
     default: {
       const never: never = parsed;
       throw new Error(`unhandled document kind ${JSON.stringify(never)}`);

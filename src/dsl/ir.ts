@@ -155,7 +155,44 @@ export interface ReconcileStepIR extends StepBaseIR {
   retry: RetryIR;
 }
 
+/** One correlation rule: person fields and the CEL expressions over `record` they must equal. */
+export interface CorrelationRuleIR {
+  name: string;
+  /** Person field (`email`, `attributes.<key>`) → CEL expression over `record`, in written order. */
+  fields: Array<{ field: string; expr: string }>;
+}
+
+/** How records of one kind (HR records, accounts) are matched to persons: rules in order. */
+export interface CorrelationIR {
+  irVersion: typeof IR_VERSION;
+  name: string;
+  title: string;
+  description?: string;
+  for: 'person' | 'account';
+  rules: CorrelationRuleIR[];
+}
+
+/**
+ * `correlate`: matches a record to a person by a Correlation's rules (inlined, so the run keeps
+ * the rules it started with). An explicit link (source, id) is consulted first; an ambiguous
+ * rule waits for an operator's review.
+ */
+export interface CorrelateStepIR extends StepBaseIR {
+  kind: 'correlate';
+  correlation: CorrelationIR;
+  record: ValueIR;
+  /**
+   * The record's identity in its source system, for explicit links; absent for accounts, whose
+   * identity is the record's connector and account id.
+   */
+  link?: { source: ValueIR; id: ValueIR };
+  onNoMatch: 'create' | 'orphan' | 'fail';
+  timeoutMs: number;
+  retry: RetryIR;
+}
+
 export type StepIR =
+  | CorrelateStepIR
   | ReconcileStepIR
   | ActionStepIR
   | IfStepIR

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import {
   API_VERSION,
   ConnectorDocument,
+  CorrelationDocument,
   EntitlementSet,
   FlowDocument,
   PolicyDocument,
@@ -30,10 +31,11 @@ export function definitionJsonSchema(): Record<string, unknown> {
       TemplateDocument,
       RoleDocument,
       SodRuleDocument,
+      CorrelationDocument,
     ])
     .meta({
       title: `idflow definition (${API_VERSION})`,
-      description: 'A Flow, Policy, Connector, Template, Role or SodRule document.',
+      description: 'A Flow, Policy, Connector, Template, Role, SodRule or Correlation document.',
     });
   return z.toJSONSchema(document, {
     target: 'draft-7',

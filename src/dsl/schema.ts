@@ -18,6 +18,7 @@ export const DOCUMENT_KINDS = [
   'Template',
   'Role',
   'SodRule',
+  'Correlation',
 ] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
@@ -32,6 +33,7 @@ export const STEP_KINDS = [
   'fail',
   'approval',
   'reconcile',
+  'correlate',
 ] as const;
 export type StepKindName = (typeof STEP_KINDS)[number];
 
@@ -293,6 +295,18 @@ export const ReconcileStep = z.strictObject({
   }),
 });
 
+export const CorrelateStep = z.strictObject({
+  ...stepBase,
+  correlate: z.strictObject({
+    using: Name,
+    record: ValueTemplate,
+    link: z.strictObject({ source: ValueTemplate, id: ValueTemplate }).optional(),
+    onNoMatch: z.enum(['create', 'orphan', 'fail']).optional(),
+    timeout: Duration.optional(),
+    retry: RetryPolicy.optional(),
+  }),
+});
+
 /** Union options in STEP_KINDS order: the structural check relies on it. */
 export const Step: z.ZodType<Step> = z
   .union([
@@ -305,6 +319,7 @@ export const Step: z.ZodType<Step> = z
     FailStep,
     ApprovalStep,
     ReconcileStep,
+    CorrelateStep,
   ])
   .meta({
     id: 'Step',
@@ -411,6 +426,29 @@ export const SodRuleDocument = z.strictObject({
   approval: ApprovalBody.optional(),
 });
 
+/**
+ * How a record (an HR record, a discovered account) is matched to a person: rules tried in
+ * order, each naming person fields and the CEL values (over `record`) they must equal.
+ */
+export const CorrelationDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Correlation'),
+  metadata: Metadata,
+  description: z.string().optional(),
+  for: z.enum(['person', 'account']),
+  rules: z
+    .array(
+      z.strictObject({
+        name: Name,
+        description: z.string().optional(),
+        fields: z
+          .record(z.string().min(1), Expression)
+          .refine((f) => Object.keys(f).length > 0, 'needs at least one field'),
+      }),
+    )
+    .min(1, 'needs at least one rule'),
+});
+
 export const DOCUMENT_SCHEMAS = {
   Flow: FlowDocument,
   Policy: PolicyDocument,
@@ -418,6 +456,7 @@ export const DOCUMENT_SCHEMAS = {
   Template: TemplateDocument,
   Role: RoleDocument,
   SodRule: SodRuleDocument,
+  Correlation: CorrelationDocument,
 } as const satisfies Record<DocumentKind, z.ZodType>;
 
 export type FlowDocument = z.infer<typeof FlowDocument>;
@@ -426,6 +465,7 @@ export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
 export type RoleDocument = z.infer<typeof RoleDocument>;
 export type SodRuleDocument = z.infer<typeof SodRuleDocument>;
+export type CorrelationDocument = z.infer<typeof CorrelationDocument>;
 export type EntitlementSet = z.infer<typeof EntitlementSet>;
 export type RoleGrant = z.infer<typeof RoleGrant>;
 export type Step =
@@ -437,7 +477,9 @@ export type Step =
   | NotifyStep
   | FailStep
   | ApprovalStep
-  | ReconcileStep;
+  | ReconcileStep
+  | CorrelateStep;
+export type CorrelateStep = z.infer<typeof CorrelateStep>;
 export type ApprovalStep = z.infer<typeof ApprovalStep>;
 export type ApprovalBody = z.infer<typeof ApprovalBody>;
 export type ReconcileStep = z.infer<typeof ReconcileStep>;
@@ -476,5 +518,6 @@ export function stepKind(step: Step): StepKindName {
   if ('notify' in step) return 'notify';
   if ('approval' in step) return 'approval';
   if ('reconcile' in step) return 'reconcile';
+  if ('correlate' in step) return 'correlate';
   return 'fail';
 }

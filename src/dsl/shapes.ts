@@ -160,3 +160,30 @@ export const RECONCILE_OUTPUT_SHAPE: ObjectShape = {
     plan: 'dyn',
   },
 };
+
+/** `record` of a Correlation for persons: an HR record, with the fields a person has. */
+export const PERSON_RECORD_SHAPE: ObjectShape = {
+  object: 'PersonRecord',
+  fields: { id: 'string', ...PERSON_FIELDS },
+};
+
+/** `record` of a Correlation for accounts: a discovered account on a connector. */
+export const ACCOUNT_RECORD_SHAPE: ObjectShape = {
+  object: 'AccountRecord',
+  fields: { connector: 'string', accountId: 'string', attributes: ATTRIBUTES },
+};
+
+/**
+ * `steps.<id>.output` of a correlate step: `matched`, `created` or `orphan`; the person
+ * (`personId`, absent for an orphan), the rule that matched (`link`, `review` or a rule's name),
+ * and the review it waited on, if any.
+ */
+export const CORRELATE_OUTPUT_SHAPE: ObjectShape = {
+  object: 'CorrelateOutput',
+  fields: {
+    outcome: 'string',
+    personId: 'string',
+    rule: 'string',
+    reviewId: 'string',
+  },
+};

@@ -14,6 +14,7 @@ import {
   DOCUMENT_SCHEMAS,
   STEP_KINDS,
   type ConnectorDocument,
+  type CorrelationDocument,
   type DocumentKind,
   type FlowDocument,
   type PolicyDocument,
@@ -33,7 +34,8 @@ export type ParsedDocument =
   | { kind: 'Connector'; value: ConnectorDocument }
   | { kind: 'Template'; value: TemplateDocument }
   | { kind: 'Role'; value: RoleDocument }
-  | { kind: 'SodRule'; value: SodRuleDocument };
+  | { kind: 'SodRule'; value: SodRuleDocument }
+  | { kind: 'Correlation'; value: CorrelationDocument };
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;

@@ -182,7 +182,8 @@ export type WaitingOn =
       step: string;
       since: string;
       error: { type: string; message: string; attempts?: number };
-    };
+    }
+  | { kind: 'review'; step: string; since: string; reviewId: string; candidates: string[] };
 
 /** Answer of the `state` query. */
 export interface RunState {

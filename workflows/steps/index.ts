@@ -4,6 +4,7 @@ import type { FlowRun } from '../run';
 import { runAction } from './action';
 import { runApproval } from './approval';
 import { chooseIf, chooseSwitch } from './branch';
+import { runCorrelate } from './correlate';
 import { runFail } from './fail';
 import { runNotify } from './notify';
 import { runReconcile } from './reconcile';
@@ -34,6 +35,8 @@ async function runStep(run: FlowRun, step: StepIR): Promise<void> {
       return runApproval(run, step);
     case 'reconcile':
       return runReconcile(run, step);
+    case 'correlate':
+      return runCorrelate(run, step);
     default: {
       const never: never = step;
       throw new Error(`unknown step kind in IR: ${JSON.stringify(never)}`);

@@ -10,7 +10,7 @@ import type { Database } from '../client';
 import { definitionVersions } from '../schema';
 
 /** What the `kind` column holds (the column itself is text: new kinds need no migration). */
-export type DefinitionKind = 'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule';
+export type DefinitionKind = 'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule' | 'Correlation';
 
 /** Every kind, in the order `idflow definitions list` shows them. */
 export const DEFINITION_KINDS: readonly DefinitionKind[] = [
@@ -19,6 +19,7 @@ export const DEFINITION_KINDS: readonly DefinitionKind[] = [
   'Connector',
   'Role',
   'SodRule',
+  'Correlation',
 ];
 
 export interface StoredDefinition {

@@ -14,6 +14,7 @@ import { IR_VERSION, type Compiled, type FlowIR, type StepIR } from '../ir';
 import { jsonSchemaOf, shapeOfSchema } from '../json-schema';
 import {
   APPROVAL_OUTPUT_SHAPE,
+  CORRELATE_OUTPUT_SHAPE,
   describeShape,
   eventShape,
   PERSON_SHAPE,
@@ -205,6 +206,8 @@ export class FlowCompiler {
         fields[id] = { object: `steps.${id}`, fields: { output: APPROVAL_OUTPUT_SHAPE } };
       if (info.kind === 'reconcile')
         fields[id] = { object: `steps.${id}`, fields: { output: RECONCILE_OUTPUT_SHAPE } };
+      if (info.kind === 'correlate')
+        fields[id] = { object: `steps.${id}`, fields: { output: CORRELATE_OUTPUT_SHAPE } };
       if (info.kind !== 'action') continue;
       const output = this.actions.get(id)?.output ?? 'dyn';
       fields[id] = { object: `steps.${id}`, fields: { output } };

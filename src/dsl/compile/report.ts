@@ -3,9 +3,10 @@
  * the definitions being compiled.
  */
 import type { Diagnostic, Path } from '../diagnostics';
-import type { RoleIR } from '../ir';
+import type { CorrelationIR, RoleIR } from '../ir';
 import type {
   ConnectorDocument,
+  CorrelationDocument,
   FlowDocument,
   PolicyDocument,
   RoleDocument,
@@ -53,6 +54,9 @@ export interface Definitions {
   templates: Map<string, Entry<TemplateDocument>>;
   roles: Map<string, Entry<RoleDocument>>;
   sodRules: Map<string, Entry<SodRuleDocument>>;
+  correlations: Map<string, Entry<CorrelationDocument>>;
+  /** Every correlation that compiled cleanly, by name: what correlate steps inline. */
+  compiledCorrelations?: ReadonlyMap<string, CorrelationIR>;
   /**
    * Every role, compiled: set only when all Role documents compiled cleanly, so checks against
    * what roles grant (a reconcile step's grace) never fire on a half-known role set.

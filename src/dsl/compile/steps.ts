@@ -13,6 +13,7 @@ import {
   stepKind,
   type ActionStep,
   type ApprovalStep,
+  type CorrelateStep,
   type FailStep,
   type IfStep,
   type NotifyStep,
@@ -23,6 +24,7 @@ import {
   type WaitStep,
 } from '../schema';
 import { compileApproval } from './approval';
+import { compileCorrelate } from './correlation';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
 import { compileReconcile } from './reconcile';
@@ -377,6 +379,8 @@ export function compileStep(fc: FlowCompiler, step: Step, path: Path, state: Flo
       return compileApproval(fc, step as ApprovalStep, path, state, info(fc, step));
     case 'reconcile':
       return compileReconcile(fc, step as ReconcileStep, path, state, info(fc, step));
+    case 'correlate':
+      return compileCorrelate(fc, step as CorrelateStep, path, state, info(fc, step));
     default: {
       const never: never = kind;
       throw new Error(`unhandled step kind ${String(never)}`);

@@ -61,11 +61,15 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
   const result = await compileRepoPaths('definitions');
   expect(formatted(result)).toEqual([]);
   expect([...result.flows.keys()].sort()).toEqual([
+    'account-inbox-provision',
     'joiner-standard',
     'leaver-contractor',
     'leaver-standard',
+    'mailbox-discovered',
     'mover-standard',
+    'person-inbox-joiner',
   ]);
-  expect([...result.policies.keys()].sort()).toEqual(['joiners', 'leavers', 'movers']);
+  expect([...result.policies.keys()].sort()).toEqual(['inboxes', 'joiners', 'leavers', 'movers']);
+  expect([...result.correlations.keys()].sort()).toEqual(['accounts', 'hr-records']);
   expect(result.connectors.get('identity-store')?.type).toBe('idstore');
 });
