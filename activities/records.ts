@@ -17,6 +17,21 @@ import type { RuleTrace } from '../src/policy/evaluate';
 import type { EventContext, RunOutcome, RunRef } from '../src/temporal/contracts';
 import { databaseFailure } from './errors';
 
+/** One transition of an event on a person's timeline, as `personTimeline` reports it. */
+export interface TimelineRecord {
+  /** The timeline's workflow id. */
+  timeline: string;
+  personId: string;
+  what: 'accepted' | 'started' | 'finished' | 'cancelled';
+  seq: number;
+  source: string;
+  eventId: string;
+  type: string;
+  runs?: string[];
+  cancel?: { action: 'cancel' | 'supersede'; by: string };
+  outcomes?: Array<{ workflowId: string; status: string }>;
+}
+
 export interface RecordDeps {
   db: Database;
 }
@@ -119,21 +134,58 @@ export function createRecordActivities({ db }: RecordDeps) {
       );
     },
 
+    /**
+     * Audits a step of an event on a person's timeline: accepted (with its place in acceptance
+     * order), started (its runs), cancelled or superseded (by which event), finished.
+     */
+    async recordTimeline(entry: TimelineRecord): Promise<void> {
+      const key = `${entry.source}/${entry.eventId}`;
+      await recording('recordTimeline', () =>
+        appendAudit(db, {
+          actor: 'idflow:timeline',
+          action: `timeline.${entry.what}`,
+          target: `person:${entry.personId}`,
+          outcome: entry.what === 'cancelled' ? 'cancelled' : 'ok',
+          detail: {
+            seq: entry.seq,
+            event: key,
+            type: entry.type,
+            ...(entry.runs ? { runs: entry.runs } : {}),
+            ...(entry.cancel ? { cancel: entry.cancel } : {}),
+            ...(entry.outcomes ? { outcomes: entry.outcomes } : {}),
+          },
+          runId: entry.timeline,
+          dedupeKey: `timeline.${entry.what}:${entry.personId}/${key}`,
+        }),
+      );
+    },
+
     /** Audits how a run ended (and whether it overran its execution budget). */
     async recordRunOutcome(outcome: RunOutcome): Promise<void> {
       // one outcome per execution of the run's workflow
       const run = `${outcome.runId}/${callerRunId() ?? ''}`;
-      const action = outcome.status === 'Completed' ? 'run.completed' : 'run.failed';
+      const action =
+        outcome.status === 'Completed'
+          ? 'run.completed'
+          : outcome.status === 'Cancelled'
+            ? 'run.cancelled'
+            : 'run.failed';
       const rows: AuditEntry[] = [
         {
           actor: 'idflow:interpreter',
           action,
           target: `person:${outcome.subjectId}`,
-          outcome: outcome.status === 'Completed' ? 'ok' : 'failed',
+          outcome:
+            outcome.status === 'Completed'
+              ? 'ok'
+              : outcome.status === 'Cancelled'
+                ? 'cancelled'
+                : 'failed',
           detail: {
             flow: outcome.flow,
             hash: outcome.hash,
             ...(outcome.error ? { error: outcome.error } : {}),
+            ...(outcome.cancelled ? { cancelled: outcome.cancelled } : {}),
           },
           runId: outcome.runId,
           dedupeKey: `${action}:${run}`,

@@ -5,19 +5,28 @@
  * records the decision with its trace.
  */
 import {
+  getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyLocalActivities,
   startChild,
   WorkflowIdReusePolicy,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { renderValue, stringify, toCel } from '../src/dsl/cel-runtime';
 import type { Compiled, FlowIR } from '../src/dsl/ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from '../src/dsl/shapes';
-import { runWorkflowId, type IdentityEvent } from '../src/model/event';
+import { runWorkflowId, timelineWorkflowId, type IdentityEvent } from '../src/model/event';
 import type { SubjectSnapshot } from '../src/model/person';
-import { evaluatePolicies } from '../src/policy/evaluate';
-import type { DispatchResult, RunRef } from '../src/temporal/contracts';
+import { evaluatePolicies, type RuleTrace } from '../src/policy/evaluate';
+import type {
+  DispatchResult,
+  RunRef,
+  TimelineDecision,
+  TimelineRun,
+} from '../src/temporal/contracts';
 import {
   IdflowDefinitionHash,
   IdflowEventType,
@@ -26,6 +35,42 @@ import {
   IdflowSubject,
 } from '../src/temporal/search-attributes';
 import { runFlow } from './run-flow';
+import { decideSignal, personTimeline } from './timeline';
+
+/**
+ * Patch: the dispatch workflow hands its decision to the person's timeline, which starts the
+ * runs in acceptance order, instead of starting them itself. Dispatches from before it replay
+ * as they ran.
+ */
+export const PERSON_TIMELINE_PATCH = 'person-timeline';
+
+/**
+ * Hands a decision to the person's timeline: starts it when the person has none running,
+ * signals it otherwise. A timeline that ended between the two is started again.
+ */
+async function toTimeline(personId: string, decision: TimelineDecision): Promise<void> {
+  const workflowId = timelineWorkflowId(workflowInfo().taskQueue, personId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startChild(personTimeline, {
+        workflowId,
+        args: [{ personId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `Timeline of ${personId}`,
+        typedSearchAttributes: [{ key: IdflowSubject, value: personId }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(decideSignal, decision);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
+}
 
 /**
  * Records are short writes to idflow's own database: local activities, retried until the
@@ -57,6 +102,19 @@ function summaryOf(flow: Compiled<FlowIR>, event: IdentityEvent, subject: Subjec
   return `${flow.ir.title}: ${name}${employee} — ${flow.ir.name}`;
 }
 
+/** The trace line of a flow a rule names that is not active. */
+function notActive(name: string): RuleTrace {
+  return {
+    policy: '(dispatch)',
+    rule: name,
+    priority: 0,
+    fallback: false,
+    matched: false,
+    reason: `flow '${name}' is not active: no run started`,
+    flows: [name],
+  };
+}
+
 export async function dispatchEvent(event: IdentityEvent): Promise<DispatchResult> {
   const context = await recordEvent(event);
   const scope = {
@@ -65,20 +123,43 @@ export async function dispatchEvent(event: IdentityEvent): Promise<DispatchResul
     now: new Date(),
   };
   const decision = evaluatePolicies(context.policies, event.type, scope);
+  if (patched(PERSON_TIMELINE_PATCH)) {
+    const runs: TimelineRun[] = [];
+    for (const name of decision.flows) {
+      const flow = context.flows[name];
+      if (!flow) {
+        decision.trace.push(notActive(name));
+        continue;
+      }
+      runs.push({
+        flow: name,
+        workflowId: runWorkflowId(name, event.subject.id, event.id),
+        hash: flow.hash,
+        summary: summaryOf(flow, event, context.subject),
+        input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
+      });
+    }
+    await toTimeline(event.subject.id, {
+      source: event.source,
+      id: event.id,
+      type: event.type,
+      runs,
+      pending: decision.pending,
+    });
+    const refs: RunRef[] = runs.map((r) => ({
+      flow: r.flow,
+      workflowId: r.workflowId,
+      hash: r.hash,
+    }));
+    await recordDecision({ source: event.source, id: event.id, trace: decision.trace, runs: refs });
+    return { source: event.source, eventId: event.id, trace: decision.trace, runs: refs };
+  }
   const runs: RunRef[] = [];
   const starts: Array<Promise<unknown>> = [];
   for (const name of decision.flows) {
     const flow = context.flows[name];
     if (!flow) {
-      decision.trace.push({
-        policy: '(dispatch)',
-        rule: name,
-        priority: 0,
-        fallback: false,
-        matched: false,
-        reason: `flow '${name}' is not active: no run started`,
-        flows: [name],
-      });
+      decision.trace.push(notActive(name));
       continue;
     }
     const workflowId = runWorkflowId(name, event.subject.id, event.id);

@@ -2,3 +2,4 @@
 export { dispatchEvent } from './dispatch';
 export { runFlow, stateQuery, operatorUpdate, decideUpdate } from './run-flow';
 export { planPerson } from './plan-person';
+export { personTimeline, acceptSignal, decideSignal, timelineQuery } from './timeline';

@@ -5,8 +5,11 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
+  defineSignal,
   defineUpdate,
+  isCancellation,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -16,6 +19,7 @@ import { resolveInputs } from '../src/dsl/inputs';
 import { IR_VERSION } from '../src/dsl/ir';
 import type {
   ApprovalTask,
+  CancelRequest,
   DecisionRequest,
   OperatorAction,
   RunFlowInput,
@@ -29,6 +33,11 @@ import { handleReviews } from './steps/correlate';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
+/**
+ * Why the run is about to be cancelled (a later event of the person's timeline cancelled or
+ * superseded it); the cancellation itself is Temporal's. The reason goes to the outcome.
+ */
+export const cancelRunSignal = defineSignal<[CancelRequest]>('cancel');
 /** An approver's decision; the validator refuses what may not count (see FlowRun.validateDecision). */
 export const decideUpdate = defineUpdate<ApprovalTask, [DecisionRequest]>('decide');
 
@@ -81,6 +90,11 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     validator: (request: DecisionRequest) => run.validateDecision(request),
   });
   handleReviews(run);
+  let cancelRequest: CancelRequest | undefined;
+  setHandler(cancelRunSignal, (request: CancelRequest) => {
+    cancelRequest ??= request;
+  });
+  const root = CancellationScope.current();
 
   const outcome: RunOutcome = {
     runId: workflowInfo().workflowId,
@@ -89,6 +103,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     subjectId: subject.id,
     status: 'Completed',
   };
+  let cancelled: Error | undefined;
   try {
     if (!inputs.ok) {
       throw ApplicationFailure.nonRetryable(
@@ -98,24 +113,42 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     }
     await runSteps(run, ir.steps);
   } catch (err) {
-    outcome.status = 'Failed';
-    outcome.error = failureOf(err);
-  }
-  try {
-    // grace periods end even when a later step failed: access kept for a while is still removed
-    await run.settle();
-  } catch (err) {
-    if (outcome.status !== 'Failed') {
+    if (root.consideredCancelled && isCancellation(err)) cancelled = err as Error;
+    else {
       outcome.status = 'Failed';
       outcome.error = failureOf(err);
     }
   }
-  await closeAbandonedTasks(run);
-  const budget = run.budget();
-  if (budget.exceeded)
-    outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };
-  run.setStatus(outcome.status);
-  await recordRunOutcome(outcome);
+  // a cancelled run still closes its books: its approval tasks, its outcome, its status
+  await CancellationScope.nonCancellable(async () => {
+    if (cancelled) {
+      outcome.status = 'Cancelled';
+      outcome.cancelled = cancelRequest ?? { reason: 'cancelled in Temporal' };
+    } else {
+      try {
+        // grace periods end even when a later step failed: access kept for a while is still removed
+        await run.settle();
+      } catch (err) {
+        if (root.consideredCancelled && isCancellation(err)) cancelled = err as Error;
+        else if (outcome.status !== 'Failed') {
+          outcome.status = 'Failed';
+          outcome.error = failureOf(err);
+        }
+      }
+      if (cancelled) {
+        outcome.status = 'Cancelled';
+        outcome.cancelled = cancelRequest ?? { reason: 'cancelled in Temporal' };
+      }
+    }
+    await closeAbandonedTasks(run);
+    const budget = run.budget();
+    if (budget.exceeded)
+      outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };
+    run.setStatus(outcome.status);
+    await recordRunOutcome(outcome);
+  });
+  // Temporal records the run as cancelled: the cancellation it was asked for went through
+  if (cancelled) throw cancelled;
   if (outcome.error) {
     throw ApplicationFailure.nonRetryable(
       outcome.error.message,
@@ -127,6 +160,6 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     status: 'Completed',
     vars: run.vars,
     stepsExecuted: run.snapshot().stepsExecuted,
-    budgetExceeded: budget.exceeded,
+    budgetExceeded: outcome.budgetExceeded !== undefined,
   };
 }

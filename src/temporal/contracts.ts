@@ -3,7 +3,7 @@
  * this module, so it may not import anything with runtime code.
  */
 import type { Change, EntitlementRef } from '../access/types';
-import type { Compiled, FlowIR, JsonValue, PolicyIR, TemplateIR } from '../dsl/ir';
+import type { Compiled, FlowIR, JsonValue, PendingAction, PolicyIR, TemplateIR } from '../dsl/ir';
 import type { IdentityEvent } from '../model/event';
 import type { SubjectSnapshot } from '../model/person';
 import type { RuleTrace } from '../policy/evaluate';
@@ -70,8 +70,10 @@ export interface RunOutcome {
   flow: string;
   hash: string;
   subjectId: string;
-  status: Extract<RunStatus, 'Completed' | 'Failed'>;
+  status: Extract<RunStatus, 'Completed' | 'Failed' | 'Cancelled'>;
   error?: { step?: string; type: string; message: string };
+  /** Why a cancelled run was cancelled (the timeline's event that cancelled it, or an operator). */
+  cancelled?: { reason: string; by?: string };
   budgetExceeded?: { automatedMs: number; budgetMs: number };
 }
 
@@ -236,4 +238,72 @@ export interface ApplyAccessInput {
 export interface ApplyAccessResult {
   /** Per change, in order: whether the target changed. */
   changed: boolean[];
+}
+
+/** Why a run is being cancelled: sent to the run (the `cancel` signal) before it is cancelled. */
+export interface CancelRequest {
+  reason: string;
+  /** The event (`<source>/<id>`) whose policy cancelled the run, when a timeline did. */
+  by?: string;
+}
+
+/** An event as the gateway hands it to the person's timeline at acceptance (the `accept` signal). */
+export interface TimelineAccept {
+  source: string;
+  id: string;
+  type: string;
+}
+
+/** One run a timeline entry starts: what the dispatch workflow decided, pinned for the run. */
+export interface TimelineRun {
+  flow: string;
+  workflowId: string;
+  hash: string;
+  summary: string;
+  input: RunFlowInput;
+}
+
+/** The dispatch decision of one event, handed to the person's timeline (the `decide` signal). */
+export interface TimelineDecision extends TimelineAccept {
+  runs: TimelineRun[];
+  /** What this event does to runs still pending for the person, by their event type. */
+  pending: Record<string, PendingAction>;
+}
+
+export type TimelineEntryState = 'accepted' | 'decided' | 'running' | 'done' | 'cancelled';
+
+/** One event on a person's timeline. */
+export interface TimelineEntry extends TimelineAccept {
+  /** Position in acceptance order on this person's timeline (1, 2, …; carried across runs). */
+  seq: number;
+  state: TimelineEntryState;
+  acceptedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  decision?: TimelineDecision;
+  /** Set when a later event's policy cancels or supersedes this one. */
+  cancel?: { action: 'cancel' | 'supersede'; by: string };
+  /** How each of its runs ended. */
+  outcomes?: Array<{ workflowId: string; status: string }>;
+}
+
+/** Input of `personTimeline`; what a continue-as-new carries over. */
+export interface TimelineInput {
+  personId: string;
+  /** The next sequence number to give. */
+  nextSeq?: number;
+  /** Entries not finished yet, in acceptance order. */
+  entries?: TimelineEntry[];
+  /** Keys (`<source>/<id>`) of recently finished entries: a duplicate of one is ignored. */
+  recent?: string[];
+  /** Entries this execution finishes before it continues as new (default 500). */
+  continueAfter?: number;
+}
+
+/** Answer of the timeline's `timeline` query (entries without their pinned run inputs). */
+export interface TimelineState {
+  personId: string;
+  entries: Array<Omit<TimelineEntry, 'decision'> & { runs: string[] }>;
+  recent: string[];
+  finishedInThisRun: number;
 }

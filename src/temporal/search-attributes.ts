@@ -32,4 +32,4 @@ export const SEARCH_ATTRIBUTES: ReadonlyArray<readonly [string, 'Keyword' | 'Key
 ];
 
 /** Values of IdflowStatus. */
-export type RunStatus = 'Running' | 'Waiting' | 'Parked' | 'Completed' | 'Failed';
+export type RunStatus = 'Running' | 'Waiting' | 'Parked' | 'Completed' | 'Failed' | 'Cancelled';

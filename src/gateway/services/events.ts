@@ -14,8 +14,8 @@ import type { Database } from '../../db/client';
 import { isDatabaseUnavailable } from '../../db/errors';
 import { findEvent, type EventRow } from '../../db/repos/events';
 import { canonicalJson } from '../../dsl/hash';
-import { dispatchWorkflowId, type IdentityEvent } from '../../model/event';
-import type { RunRef } from '../../temporal/contracts';
+import { dispatchWorkflowId, timelineWorkflowId, type IdentityEvent } from '../../model/event';
+import type { RunRef, TimelineAccept } from '../../temporal/contracts';
 import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/search-attributes';
 import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
@@ -113,10 +113,13 @@ export class EventService {
             { dispatchWorkflowId: workflowId },
           );
         }
+        // the first request may have stopped before the timeline had it: hand it over again
+        await this.toTimeline(event);
         return duplicate();
       }
       throw err;
     }
+    await this.toTimeline(event);
     return {
       status: 202,
       body: {
@@ -126,6 +129,28 @@ export class EventService {
         duplicate: false,
       },
     };
+  }
+
+  /**
+   * Gives the event its place on the person's timeline: the order of these signals is the order
+   * the person's events apply in. Starts the timeline when the person has none. The timeline
+   * ignores an event it already holds.
+   */
+  private async toTimeline(event: IdentityEvent): Promise<void> {
+    const accept: TimelineAccept = { source: event.source, id: event.id, type: event.type };
+    await this.temporalCall(
+      () =>
+        this.temporal.workflow.signalWithStart('personTimeline', {
+          taskQueue: this.taskQueue,
+          workflowId: timelineWorkflowId(this.taskQueue, event.subject.id),
+          args: [{ personId: event.subject.id }],
+          signal: 'accept',
+          signalArgs: [accept],
+          staticSummary: `Timeline of ${event.subject.id}`,
+          typedSearchAttributes: [{ key: IdflowSubject, value: event.subject.id }],
+        }),
+      START_DEADLINE_MS,
+    );
   }
 
   /** The event, its decision trace and the runs it started, with their current status. */
