@@ -1,7 +1,8 @@
 /**
  * The plan: desired access against what the targets hold, connector by connector. Removals
- * (entitlements first, then accounts disabled) come before additions (accounts created or
- * enabled and updated first, then entitlements). Only what idflow manages is touched: an
+ * (entitlements first, then accounts disabled — or deleted, for a terminated person on a
+ * connector that deletes on termination) come before additions (accounts created or enabled
+ * and updated first, then entitlements). Only what idflow manages is touched: an
  * entitlement no active role or grant names is counted and left alone. Pure and Node-free.
  */
 import type { JsonValue, RoleIR, SodRuleIR } from '../dsl/ir';
@@ -168,7 +169,13 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
       else removals.push(change);
     }
     const accountNeeded = account !== undefined || wanted.length > 0;
-    if (current?.enabled && scope.accounts && !accountNeeded) {
+    if (current && scope.accounts && !accountNeeded && deletes(desired, scope)) {
+      removals.push({
+        ...withTarget,
+        op: 'deleteAccount',
+        why: `the person is terminated and ${connector} deletes the accounts of terminated persons`,
+      });
+    } else if (current?.enabled && scope.accounts && !accountNeeded) {
       removals.push({
         ...withTarget,
         op: 'disableAccount',
@@ -242,6 +249,11 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
     problems,
   };
   return holdBack(plan, inputs);
+}
+
+/** A terminated person's account on a connector configured `accounts.onTermination: delete`. */
+function deletes(desired: DesiredState, scope: ManagedScope): boolean {
+  return desired.status === 'terminated' && scope.deleteOnTermination === true;
 }
 
 /** Desired entitlements with one entry per group however roles write it, sources merged. */

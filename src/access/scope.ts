@@ -48,6 +48,9 @@ export function managedScopes(
       connector: name,
       connectorType: connector.type,
       accounts: false,
+      ...(connector.accounts?.onTermination === 'delete'
+        ? { deleteOnTermination: true as const }
+        : {}),
       entitlements: [],
       keys: new Set<string>(),
     };

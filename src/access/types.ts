@@ -45,6 +45,8 @@ export interface ManagedScope {
   connectorType: string;
   /** Some active role requires an account here. */
   accounts: boolean;
+  /** The connector deletes a terminated person's account (`accounts.onTermination: delete`). */
+  deleteOnTermination?: true;
   /** Every entitlement some active role or grant names here. */
   entitlements: EntitlementRef[];
 }

@@ -36,7 +36,8 @@ export const idstore = defineConnectorType({
       result: z.object({ person: Person, created: z.boolean(), changed: z.boolean() }),
     },
     setStatus: {
-      description: "Sets a person's status (pending, active, suspended, disabled, terminated).",
+      description:
+        "Sets a person's status (pending, active, suspended, termination-pending, disabled, terminated).",
       args: z.strictObject({
         personId: PersonId,
         status: z.enum(PERSON_STATUSES),

@@ -15,6 +15,7 @@ import type {
   SodRuleIR,
 } from './ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from './shapes';
+import { connectorAccounts } from './schema';
 import { parseSource, type SourceDocument } from './source';
 import { checkStructure, type ParsedDocument } from './structure';
 import { compileCorrelation } from './compile/correlation';
@@ -102,10 +103,12 @@ export function compileSources(sources: readonly Source[]): CompileResult {
   const connectors = new Map<string, ConnectorIR>();
   for (const [name, { doc, repaired }] of defs.connectors) {
     if (repaired) continue;
+    const onTermination = connectorAccounts(doc)?.onTermination;
     connectors.set(name, {
       name,
       type: doc.type,
       config: (doc.config ?? {}) as Record<string, JsonValue>,
+      ...(onTermination ? { accounts: { onTermination } } : {}),
     });
   }
   // Roles before flows: a reconcile step's grace may keep only what some role grants.

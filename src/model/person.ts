@@ -4,10 +4,16 @@
  */
 import * as z from 'zod';
 
+/**
+ * A person's status. Only `active` holds access. `termination-pending` is a leaver past their
+ * last day and inside the grace period (accounts disabled, restorable); `terminated` is past it
+ * (accounts deleted where a connector says so).
+ */
 export const PERSON_STATUSES = [
   'pending',
   'active',
   'suspended',
+  'termination-pending',
   'disabled',
   'terminated',
 ] as const;

@@ -63,7 +63,7 @@ export async function updatePerson(
 
 export type { PersonStatus };
 
-/** Persons who may act as approvers: known, and not disabled, suspended or terminated. */
+/** Persons who may act as approvers: known, and active or pending (not leaving or gone). */
 export async function approverCandidates(
   db: Database,
   filter: { ids: string[]; groups: string[]; roles: string[] },
@@ -78,7 +78,10 @@ export async function approverCandidates(
     .select()
     .from(persons)
     .where(
-      and(or(...conditions), notInArray(persons.status, ['disabled', 'suspended', 'terminated'])),
+      and(
+        or(...conditions),
+        notInArray(persons.status, ['disabled', 'suspended', 'termination-pending', 'terminated']),
+      ),
     );
 }
 
