@@ -234,6 +234,15 @@ export interface FlowIR {
   steps: StepIR[];
 }
 
+/**
+ * What an event does to a run still pending for the same person (see `RuleIR.pending`):
+ * - `queue`: wait until the pending run ends, then run (the default);
+ * - `supersede`: cancel the pending run without restoring; this event's runs take its place;
+ * - `cancel`: cancel the pending run; this event's runs restore what it changed;
+ * - `alongside`: run now, next to the pending run, not ordered against it.
+ */
+export type PendingAction = 'queue' | 'supersede' | 'cancel' | 'alongside';
+
 export interface RuleIR {
   name: string;
   on: string[];
@@ -241,6 +250,11 @@ export interface RuleIR {
   run: string[];
   priority: number;
   fallback: boolean;
+  /**
+   * What this rule's event does to runs still pending for the person, by the pending run's
+   * event type or `*`; absent when the policy says nothing (so its hash stays as it was).
+   */
+  pending?: Record<string, PendingAction>;
 }
 
 export interface PolicyIR {
@@ -312,11 +326,6 @@ export interface ConnectorIR {
   type: string;
   /** Type-specific configuration; secrets appear only as `{ secretEnv: NAME }`. */
   config: Record<string, JsonValue>;
-  /**
-   * What reconcile does with a terminated person's accounts here (connectors that manage
-   * accounts only); absent: they are disabled.
-   */
-  accounts?: { onTermination: 'delete' | 'disable' };
 }
 
 /** A compiled definition with its content hash (sha256 over the canonical JSON of `ir`). */

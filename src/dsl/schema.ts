@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { CONNECTOR_TYPES } from '../connectors/registry';
 import { WEEKDAYS } from './business-time';
 import { DURATION_PATTERN } from './duration';
+import type { PendingAction } from './ir';
 
 export const API_VERSION = 'idflow/v1';
 
@@ -354,6 +355,26 @@ export const EventType = z
   .string()
   .regex(EVENT_TYPE_PATTERN, 'must be a dotted event type, like person.joiner');
 
+/** What an event may do to a run still pending for the person; `queue` when unsaid. */
+export const PENDING_ACTIONS = [
+  'queue',
+  'supersede',
+  'cancel',
+  'alongside',
+] as const satisfies readonly PendingAction[];
+
+/** A key of a rule's `pending`: the pending run's event type, or `*` for any other. */
+export const PENDING_KEY_PATTERN = new RegExp(
+  `^(?:\\*|${EVENT_TYPE_PATTERN.source.slice(1, -1)})$`,
+);
+
+const PendingKey = z
+  .string()
+  .regex(
+    PENDING_KEY_PATTERN,
+    "must be a dotted event type, like person.leaver, or '*' for every other event type",
+  );
+
 export const PolicyDocument = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Policy'),
@@ -368,25 +389,14 @@ export const PolicyDocument = z.strictObject({
         run: z.array(Name).min(1, 'needs at least one flow'),
         priority: z.int().optional(),
         fallback: z.boolean().optional(),
+        pending: z.record(PendingKey, z.enum(PENDING_ACTIONS)).optional().meta({
+          description:
+            'What this event does to runs still pending for the person, by their event type or *: queue (default), supersede, cancel or alongside.',
+        }),
       }),
     )
     .min(1, 'needs at least one rule'),
 });
-
-/**
- * What happens to the accounts of a connector that manages accounts (`ldap`, `scim`) once their
- * person is terminated: `disable` (the default) keeps them disabled, `delete` deletes them.
- * Only connector types whose accounts roles can grant take it; elsewhere it is an unknown key.
- */
-export const ConnectorAccounts = z
-  .strictObject({
-    onTermination: z.enum(['delete', 'disable']).optional().meta({
-      description:
-        "a terminated person's accounts here: disable (default) keeps them disabled; delete deletes them",
-    }),
-  })
-  .meta({ description: "what reconcile does with a person's accounts on this connector" });
-export type ConnectorAccounts = z.infer<typeof ConnectorAccounts>;
 
 const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
   z.strictObject({
@@ -395,7 +405,6 @@ const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
     metadata: Metadata,
     type: z.literal(spec.type),
     config: spec.config.optional(),
-    ...(spec.access?.accounts ? { accounts: ConnectorAccounts.optional() } : {}),
     timeout: Duration.optional(),
     retry: RetryPolicy.optional(),
   }),
@@ -478,11 +487,6 @@ export const DOCUMENT_SCHEMAS = {
 export type FlowDocument = z.infer<typeof FlowDocument>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
-
-/** The `accounts` setting of a Connector document, on the types that take one. */
-export function connectorAccounts(doc: ConnectorDocument): ConnectorAccounts | undefined {
-  return 'accounts' in doc ? (doc.accounts as ConnectorAccounts | undefined) : undefined;
-}
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
 export type RoleDocument = z.infer<typeof RoleDocument>;
 export type SodRuleDocument = z.infer<typeof SodRuleDocument>;

@@ -4,10 +4,12 @@
  *
  * Rules listening to the event's type are tried by priority (highest first), then by policy
  * name and position. A fallback rule runs only when no other rule of its own policy matched.
- * A flow chosen by several rules is started once.
+ * A flow chosen by several rules is started once. What the event does to runs still pending
+ * for the person merges the `pending` maps of the matched rules, the strongest action per key.
  */
 import { evaluateExpression, ExpressionError, type CelScope } from '../dsl/cel-runtime';
-import type { PolicyIR, RuleIR } from '../dsl/ir';
+import type { PendingAction, PolicyIR, RuleIR } from '../dsl/ir';
+import { mergePending } from './pending';
 
 export interface RuleTrace {
   policy: string;
@@ -24,6 +26,13 @@ export interface PolicyDecision {
   trace: RuleTrace[];
   /** Flows to start, in the order their rules matched, each once. */
   flows: string[];
+  /**
+   * What this event does to runs still pending for the person, by their event type or `*`:
+   * the `pending` maps of the matched rules merged, where several name the same key the
+   * strongest action winning (cancel > supersede > queue > alongside). Read it with
+   * `pendingAction`; empty when no matched rule says anything (every pending run: queue).
+   */
+  pending: Record<string, PendingAction>;
 }
 
 interface Candidate {
@@ -77,6 +86,7 @@ export function evaluatePolicies(
   );
   const matchedPolicies = new Map<string, string>();
   const flows: string[] = [];
+  const pending: Array<RuleIR['pending']> = [];
   for (const { policy, rule } of candidates) {
     const entry = {
       policy: policy.name,
@@ -104,6 +114,7 @@ export function evaluatePolicies(
     if (!rule.fallback && !matchedPolicies.has(policy.name))
       matchedPolicies.set(policy.name, rule.name);
     for (const flow of rule.run) if (!flows.includes(flow)) flows.push(flow);
+    pending.push(rule.pending);
   }
-  return { trace, flows };
+  return { trace, flows, pending: mergePending(pending) };
 }

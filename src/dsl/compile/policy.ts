@@ -1,6 +1,7 @@
 /**
- * Compiles a Policy: which flows run for which events. Conditions see the event (attributes
- * as a free-form map: no flow is chosen yet), the subject and `now`.
+ * Compiles a Policy: which flows run for which events, and what each event does to runs still
+ * pending for the person (`pending`, checked by the schema). Conditions see the event
+ * (attributes as a free-form map: no flow is chosen yet), the subject and `now`.
  */
 import type { CelTypes } from '../cel-check';
 import { suggest } from '../diagnostics';
@@ -61,6 +62,7 @@ export function compilePolicy(
         run: rule.run,
         priority: rule.priority ?? 0,
         fallback: rule.fallback ?? false,
+        ...(rule.pending && Object.keys(rule.pending).length ? { pending: rule.pending } : {}),
       };
     });
   });
