@@ -7,7 +7,6 @@
  * created when asked. Each runs in one transaction with its audit rows (ids and counts only)
  * and keeps its result under the step's key, so a retry or a replay acts once.
  */
-import { createHash } from 'node:crypto';
 import type { Database } from '../src/db/client';
 import { appendAudit, type AuditEntry } from '../src/db/repos/audit';
 import {
@@ -21,6 +20,7 @@ import {
 } from '../src/db/repos/correlation';
 import { findResult, storeResult } from '../src/db/repos/idempotency';
 import { insertPersonIfAbsent } from '../src/db/repos/persons';
+import { createdPersonIdOf, reviewIdOf } from '../src/model/review';
 import type {
   CorrelateInput,
   CorrelateResult,
@@ -30,20 +30,6 @@ import { databaseFailure } from './errors';
 
 /** At most this many candidates are listed on a review. */
 export const MAX_CANDIDATES = 20;
-
-function hash(text: string, length: number): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, length);
-}
-
-/** The review of one step run: the same id on every retry and replay. */
-export function reviewIdOf(workflowId: string, stepId: string): string {
-  return `rv-${hash(`${workflowId}\n${stepId}`, 24)}`;
-}
-
-/** The person a correlation creates for a record: derived from the record's source identity. */
-export function createdPersonIdOf(source: string, sourceId: string): string {
-  return `p-${hash(`${source}\n${sourceId}`, 20)}`;
-}
 
 async function once<T>(
   db: Database,

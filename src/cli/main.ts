@@ -10,6 +10,7 @@ import { registerDev } from './commands/dev';
 import { registerGateway } from './commands/gateway';
 import { registerPersons } from './commands/persons';
 import { registerPlan } from './commands/plan';
+import { registerReview } from './commands/review';
 import { registerRuns } from './commands/runs';
 import { registerSchema } from './commands/schema';
 import { registerTokens } from './commands/tokens';
@@ -35,6 +36,7 @@ registerRuns(program);
 registerConnectors(program);
 registerPersons(program);
 registerPlan(program);
+registerReview(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values

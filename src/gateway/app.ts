@@ -15,10 +15,12 @@ import { approvalRoutes } from './routes/approvals';
 import { eventRoutes } from './routes/events';
 import { HEALTH_PATHS, healthRoutes } from './routes/health';
 import { personRoutes } from './routes/persons';
+import { reviewRoutes } from './routes/reviews';
 import type { ApprovalService } from './services/approvals';
 import type { DependencyMonitor } from './services/dependencies';
 import type { EventService } from './services/events';
 import type { AccessPlanService, PersonService } from './services/persons';
+import type { ReviewService } from './services/reviews';
 import type { TokenService } from './services/tokens';
 
 export interface GatewayServices {
@@ -26,6 +28,8 @@ export interface GatewayServices {
   tokens: TokenService;
   approvals: ApprovalService;
   persons: PersonService;
+  /** Correlation reviews and orphan accounts. */
+  reviews: ReviewService;
   /** Access plan previews, computed on the worker. */
   plans: AccessPlanService;
   /** Slack interactions: the signature check and the route (absent when Slack is off). */
@@ -83,6 +87,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(eventRoutes(services.events));
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans));
+  app.use(reviewRoutes(services.reviews));
   app.use(notFoundHandler());
   app.use(services.dependencies.noteFailures());
   app.use(errorHandler(options.logger));

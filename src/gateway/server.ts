@@ -13,6 +13,7 @@ import { ApprovalService } from './services/approvals';
 import { DependencyMonitor, temporalProbe } from './services/dependencies';
 import { EventService } from './services/events';
 import { AccessPlanService, PersonService } from './services/persons';
+import { ReviewService } from './services/reviews';
 import { TokenService } from './services/tokens';
 
 export interface GatewayHandle {
@@ -42,6 +43,7 @@ export function createGatewayApp(
       tokens: new TokenService(db),
       approvals,
       persons: new PersonService(db),
+      reviews: new ReviewService(db, temporal, dependencies),
       plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
       dependencies,
       slack: slackRoutes({

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { PersonService } from '../../gateway/services/persons';
 import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { renderPerson } from '../access-view';
+import { registerPersonsLink } from './review';
 import { withDatabase } from '../runtime';
 
 export function registerPersons(program: Command): void {
@@ -28,4 +29,5 @@ export function registerPersons(program: Command): void {
         console.log(options.json ? JSON.stringify(view, null, 2) : renderPerson(view));
       });
     });
+  registerPersonsLink(persons);
 }

@@ -24,6 +24,8 @@ export const SCOPES = [
   'runs:operate',
   'approvals',
   'persons:read',
+  'review:read',
+  'review:write',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
