@@ -326,6 +326,11 @@ export interface ConnectorIR {
   type: string;
   /** Type-specific configuration; secrets appear only as `{ secretEnv: NAME }`. */
   config: Record<string, JsonValue>;
+  /**
+   * What reconcile does with a terminated person's accounts here (connectors that manage
+   * accounts only); absent: they are disabled.
+   */
+  accounts?: { onTermination: 'delete' | 'disable' };
 }
 
 /** A compiled definition with its content hash (sha256 over the canonical JSON of `ir`). */

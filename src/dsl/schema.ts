@@ -398,6 +398,21 @@ export const PolicyDocument = z.strictObject({
     .min(1, 'needs at least one rule'),
 });
 
+/**
+ * What happens to the accounts of a connector that manages accounts (`ldap`, `scim`) once their
+ * person is terminated: `disable` (the default) keeps them disabled, `delete` deletes them.
+ * Only connector types whose accounts roles can grant take it; elsewhere it is an unknown key.
+ */
+export const ConnectorAccounts = z
+  .strictObject({
+    onTermination: z.enum(['delete', 'disable']).optional().meta({
+      description:
+        "a terminated person's accounts here: disable (default) keeps them disabled; delete deletes them",
+    }),
+  })
+  .meta({ description: "what reconcile does with a person's accounts on this connector" });
+export type ConnectorAccounts = z.infer<typeof ConnectorAccounts>;
+
 const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
   z.strictObject({
     apiVersion: z.literal(API_VERSION),
@@ -405,6 +420,7 @@ const connectorOptions = Object.values(CONNECTOR_TYPES).map((spec) =>
     metadata: Metadata,
     type: z.literal(spec.type),
     config: spec.config.optional(),
+    ...(spec.access?.accounts ? { accounts: ConnectorAccounts.optional() } : {}),
     timeout: Duration.optional(),
     retry: RetryPolicy.optional(),
   }),
@@ -487,6 +503,11 @@ export const DOCUMENT_SCHEMAS = {
 export type FlowDocument = z.infer<typeof FlowDocument>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
+
+/** The `accounts` setting of a Connector document, on the types that take one. */
+export function connectorAccounts(doc: ConnectorDocument): ConnectorAccounts | undefined {
+  return 'accounts' in doc ? (doc.accounts as ConnectorAccounts | undefined) : undefined;
+}
 export type TemplateDocument = z.infer<typeof TemplateDocument>;
 export type RoleDocument = z.infer<typeof RoleDocument>;
 export type SodRuleDocument = z.infer<typeof SodRuleDocument>;

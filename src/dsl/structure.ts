@@ -4,6 +4,7 @@
  * offending key or value, with "did you mean" for near-miss names.
  */
 import type * as z from 'zod';
+import { CONNECTOR_TYPES } from '../connectors/registry';
 import { closest, didYouMean, listNames, show, type Diagnostic, type Path } from './diagnostics';
 import { MAX_STEP_NESTING } from './limits';
 import { durationRangeProblem, timestampProblem } from './literals';
@@ -199,6 +200,14 @@ class StructureReport {
     }
   }
 
+  /** Why a Connector document of a type without accounts cannot say what happens to them. */
+  private accountsHint(path: Path, key: PathKey): string {
+    const doc = this.sd.data as { kind?: unknown; type?: unknown } | null;
+    if (path.length > 0 || key !== 'accounts' || doc?.kind !== 'Connector') return '';
+    const types = Object.values(CONNECTOR_TYPES).filter((t) => t.access?.accounts);
+    return `: connector type '${show(doc.type)}' keeps no accounts; only connectors of type ${listNames(types.map((t) => t.type))} take accounts.onTermination`;
+  }
+
   issues(issues: readonly Issue[], base: Path): void {
     for (const issue of issues) this.issue(issue, [...base, ...(issue.path as PathKey[])]);
   }
@@ -214,7 +223,7 @@ class StructureReport {
           this.add(
             [...path, key],
             'unknown-field',
-            `unknown field '${key}' in ${this.place(path)}${didYouMean(key, allowed)}`,
+            `unknown field '${key}' in ${this.place(path)}${didYouMean(key, allowed)}${this.accountsHint(path, key)}`,
             true,
           );
         }
