@@ -97,10 +97,10 @@ test('ten events for one person posted at once apply one after another, in accep
   };
   const order = accepted.map((d) => noteOf(d.event));
   const person = await getPerson(h.db.db, personId);
-  expect(person?.attributes.note).toBe(order[9]);
+  expect((person?.attributes as { note?: number }).note).toBe(order[9]);
   for (let i = 0; i < order.length; i++) {
     const state = await h.client.workflow
-      .getHandle(runWorkflowId('it-note', personId, events[order[i] - 1]?.id as string))
+      .getHandle(runWorkflowId('it-note', personId, events[(order[i] ?? 0) - 1]?.id as string))
       .query<RunState>('state');
     const write = state.steps.find((s) => s.id === 'before');
     const seen = (write?.output as { person?: { attributes: { note?: number } } }).person
@@ -234,7 +234,8 @@ test('an alert runs alongside a pending leave; a note queues behind it', async (
   await post(alert);
   await post(note);
   expect(await finished(runWorkflowId('it-alert', personId, alert.id as string))).toBe('COMPLETED');
-  expect((await getPerson(h.db.db, personId))?.attributes.alerted).toBe(true);
+  const alerted = (await getPerson(h.db.db, personId))?.attributes as { alerted?: boolean };
+  expect(alerted.alerted).toBe(true);
 
   const timeline = await h.client.workflow
     .getHandle(timelineId(personId))

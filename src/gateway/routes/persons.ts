@@ -1,4 +1,7 @@
-/** `GET /v1/persons/:id` (a person and their access) and `GET /v1/persons/:id/plan` (a preview). */
+/**
+ * `GET /v1/persons/:id` (a person and their access), `GET /v1/persons/:id/plan` (a preview) and
+ * `GET /v1/persons/:id/timeline` (the person's events not finished yet, in order).
+ */
 import { Router, type Request } from 'express';
 import * as z from 'zod';
 import { Name } from '../../dsl/schema';
@@ -55,6 +58,10 @@ export function personRoutes(persons: PersonService, plans: AccessPlanService): 
     const query = PlanQuery.safeParse(req.query);
     if (!query.success) throw new ValidationProblem('query', fieldProblems(query.error));
     res.json(await plans.plan(id, [...new Set(query.data.connector)].sort()));
+  });
+
+  router.get('/v1/persons/:id/timeline', async (req, res) => {
+    res.json(await plans.timeline(readable(req, personId(req.params.id))));
   });
 
   return router;

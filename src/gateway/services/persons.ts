@@ -5,7 +5,7 @@
  * idflow's record of its last read of each target — not the truth, which only a plan (read live
  * on the worker) shows.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { desiredState } from '../../access/desired';
 import type { AccessGrant, AccessPlan, HeldRole } from '../../access/types';
 import type { Database } from '../../db/client';
@@ -13,7 +13,9 @@ import { accountsOf, activeGrants, type RecordedAccount } from '../../db/repos/a
 import { activeAccessDefinitions } from '../../db/repos/definitions';
 import { runsOfSubject, type SubjectRun } from '../../db/repos/events';
 import { getPerson, toPerson } from '../../db/repos/persons';
+import { timelineWorkflowId } from '../../model/event';
 import type { Person } from '../../model/person';
+import type { TimelineState } from '../../temporal/contracts';
 import {
   executePlanPerson,
   PLAN_TIMEOUT_MS,
@@ -123,6 +125,26 @@ export class AccessPlanService {
           },
         ),
       PLAN_TIMEOUT_MS + 5_000,
+    );
+  }
+
+  /**
+   * The person's timeline: the events not finished yet, in acceptance order, and the keys of
+   * the last finished ones. A person without a timeline (no event since the timeline began)
+   * has an empty one.
+   */
+  async timeline(personId: string): Promise<TimelineState> {
+    const handle = this.temporal.workflow.getHandle(timelineWorkflowId(this.taskQueue, personId));
+    return callTemporal(
+      this.temporal,
+      this.dependencies,
+      () =>
+        handle.query<TimelineState>('timeline').catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError)
+            return { personId, entries: [], recent: [], finishedInThisRun: 0 };
+          throw err;
+        }),
+      5_000,
     );
   }
 }
