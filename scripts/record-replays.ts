@@ -16,11 +16,13 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { insertPersonIfAbsent } from '../src/db/repos/persons';
+import { ReviewService } from '../src/gateway/services/reviews';
 import { SCIM_DEV_TOKEN, startTargets } from '../src/targets';
 import { LDAP_TARGET } from '../src/targets/slapd';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { RunState } from '../src/temporal/contracts';
+import { timelineWorkflowId } from '../src/model/event';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
 
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       'test/fixtures/runtime',
       'test/fixtures/approvals',
       'test/fixtures/access',
+      'test/fixtures/timeline',
     ],
     temporalAddress: server.address,
   });
@@ -208,6 +211,81 @@ async function main(): Promise<void> {
       } finally {
         await targets.stop();
       }
+    }
+
+    if (want('correlation')) {
+      // the correlate step: an HR record without a person id matches two persons by email,
+      // waits for a review, is resolved to one of them, and that person is reconciled
+      const targets = await startTargets(
+        join(ROOT, '.idflow', 'test', `record-replays-targets-${process.pid}`),
+        (m) => console.warn(m),
+      );
+      try {
+        for (const [id, givenName] of [
+          ['r-4001', 'Alex'],
+          ['r-4002', 'Sam'],
+        ] as const) {
+          await insertPersonIfAbsent(h.db.db, {
+            id,
+            givenName,
+            familyName: 'Twin',
+            email: 'twin@example.com',
+            status: 'active',
+            attributes: { username: `rtwin${id.slice(-1)}` },
+          });
+        }
+        const event = makeEvent('person.inbox-joiner', {
+          id: 'wd-R4000',
+          givenName: 'Alex',
+          familyName: 'Twin',
+          email: 'twin@example.com',
+        });
+        const res = await h.postEvent(event);
+        if (res.status !== 202) throw new Error(`correlation: ${res.status}`);
+        const runId = `flow/person-inbox-joiner/wd-R4000/${event.id as string}`;
+        recorded.push(['correlation', runId]);
+        const reviewId = await h.eventually(async () => {
+          const state = await h.client.workflow
+            .getHandle(runId)
+            .query<RunState>('state')
+            .catch(() => undefined);
+          return state?.waitingOn?.kind === 'review' ? state.waitingOn.reviewId : undefined;
+        });
+        await new ReviewService(h.db.db, h.client).resolve(
+          reviewId,
+          { personId: 'r-4002' },
+          'cli:record-replays',
+        );
+        await h.runOutcome(runId, 60_000);
+      } finally {
+        await targets.stop();
+      }
+    }
+
+    if (want('timeline')) {
+      // a person's timeline: a planned leave waits for its date, a return cancels it; the
+      // dispatches hand their decisions to the timeline, which starts and cancels the runs
+      const personId = 'r-5000';
+      const leave = makeEvent(
+        'test.leave',
+        { id: personId },
+        { effectiveAt: new Date(Date.now() + 60_000).toISOString() },
+      );
+      const leaveRun = await send('timeline-cancelled', leave, 'it-leave');
+      await h.eventually(async () => {
+        const state = await h.client.workflow
+          .getHandle(leaveRun)
+          .query<RunState>('state')
+          .catch(() => undefined);
+        return state?.waitingOn?.step === 'wait-for-date' ? true : undefined;
+      });
+      const back = makeEvent('test.back', { id: personId });
+      await h.runOutcome(await send('timeline-return', back, 'it-back'));
+      await h.client.workflow
+        .getHandle(leaveRun)
+        .result()
+        .catch(() => undefined);
+      recorded.push(['timeline', timelineWorkflowId(h.taskQueue, personId)]);
     }
 
     mkdirSync(OUT, { recursive: true });
