@@ -48,8 +48,11 @@ export const PERSON_TIMELINE_PATCH = 'person-timeline';
  * Hands a decision to the person's timeline: starts it when the person has none running,
  * signals it otherwise. A timeline that ended between the two is started again.
  */
-async function toTimeline(personId: string, decision: TimelineDecision): Promise<void> {
-  const workflowId = timelineWorkflowId(workflowInfo().taskQueue, personId);
+async function toTimeline(
+  workflowId: string,
+  personId: string,
+  decision: TimelineDecision,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await startChild(personTimeline, {
@@ -115,7 +118,16 @@ function notActive(name: string): RuleTrace {
   };
 }
 
-export async function dispatchEvent(event: IdentityEvent): Promise<DispatchResult> {
+/** What the gateway tells a dispatch besides the event. */
+export interface DispatchOptions {
+  /** The workflow id of the person's timeline (it names the deployment's task queue). */
+  timeline?: string;
+}
+
+export async function dispatchEvent(
+  event: IdentityEvent,
+  options: DispatchOptions = {},
+): Promise<DispatchResult> {
   const context = await recordEvent(event);
   const scope = {
     event: toCel(event, eventShape(ATTRIBUTES)),
@@ -139,7 +151,9 @@ export async function dispatchEvent(event: IdentityEvent): Promise<DispatchResul
         input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
       });
     }
-    await toTimeline(event.subject.id, {
+    const timeline =
+      options.timeline ?? timelineWorkflowId(workflowInfo().taskQueue, event.subject.id);
+    await toTimeline(timeline, event.subject.id, {
       source: event.source,
       id: event.id,
       type: event.type,

@@ -93,7 +93,7 @@ export class EventService {
           this.temporal.workflow.start('dispatchEvent', {
             taskQueue: this.taskQueue,
             workflowId,
-            args: [event],
+            args: [event, { timeline: timelineWorkflowId(this.taskQueue, event.subject.id) }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
             staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
             typedSearchAttributes: [
