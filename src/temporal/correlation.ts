@@ -3,10 +3,9 @@
  * the workflow sandbox imports this module.
  */
 
-/** One rule, its values computed by the run: each person field and the text it must equal. */
-export type EvaluatedRule =
-  | { name: string; values: Array<{ field: string; value: string }> }
-  | { name: string; skipped: 'absent' };
+import type { EvaluatedRule } from '../dsl/correlation-rules';
+
+export type { EvaluatedRule };
 
 /** What `correlateRecord` runs: the rules in order, after the record's explicit link. */
 export interface CorrelateInput {

@@ -12,18 +12,11 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { ExpressionError, evaluateExpression, stringify, toCel } from '../../src/dsl/cel-runtime';
+import { stringify } from '../../src/dsl/cel-runtime';
+import { evaluateRules } from '../../src/dsl/correlation-rules';
 import type { CorrelateStepIR, JsonValue } from '../../src/dsl/ir';
-import {
-  ACCOUNT_RECORD_SHAPE,
-  CORRELATE_OUTPUT_SHAPE,
-  PERSON_RECORD_SHAPE,
-} from '../../src/dsl/shapes';
-import type {
-  CorrelateResult,
-  EvaluatedRule,
-  ReviewResolution,
-} from '../../src/temporal/correlation';
+import { CORRELATE_OUTPUT_SHAPE } from '../../src/dsl/shapes';
+import type { CorrelateResult, ReviewResolution } from '../../src/temporal/correlation';
 import { reviewUpdate } from '../review';
 import { stepFailure, type FlowRun } from '../run';
 import { callWithParking } from './call';
@@ -81,26 +74,6 @@ function text(value: JsonValue): string | undefined {
   return s === '' ? undefined : s;
 }
 
-function evaluateRules(run: FlowRun, step: CorrelateStepIR, record: JsonValue): EvaluatedRule[] {
-  const shape = step.correlation.for === 'person' ? PERSON_RECORD_SHAPE : ACCOUNT_RECORD_SHAPE;
-  const scope = { record: toCel(record, shape) };
-  return step.correlation.rules.map((rule): EvaluatedRule => {
-    const values: Array<{ field: string; value: string }> = [];
-    for (const { field, expr } of rule.fields) {
-      let value: string | undefined;
-      try {
-        value = text(evaluateExpression(expr, scope, run.evaluation()));
-      } catch (err) {
-        // a field the record does not carry: the rule has nothing to match on
-        if (!(err instanceof ExpressionError)) throw err;
-      }
-      if (value === undefined) return { name: rule.name, skipped: 'absent' };
-      values.push({ field, value });
-    }
-    return { name: rule.name, values };
-  });
-}
-
 export async function runCorrelate(run: FlowRun, step: CorrelateStepIR): Promise<void> {
   const record = run.begin(step);
   const data = run.render(step.record, step);
@@ -123,7 +96,7 @@ export async function runCorrelate(run: FlowRun, step: CorrelateStepIR): Promise
   const input = {
     correlation: step.correlation.name,
     for: kind,
-    rules: evaluateRules(run, step, data),
+    rules: evaluateRules(step.correlation, data, run.evaluation()),
     link,
     onNoMatch: step.onNoMatch,
     runId: run.workflowId,

@@ -84,6 +84,9 @@ export function registerValidate(program: Command): void {
           // the access model is optional: counted once there is some
           ...(result.roles.size ? [n(result.roles.size, 'role', 'roles')] : []),
           ...(result.sodRules.size ? [n(result.sodRules.size, 'SoD rule', 'SoD rules')] : []),
+          ...(result.correlations.size
+            ? [n(result.correlations.size, 'correlation', 'correlations')]
+            : []),
         ].join(', ');
         console.error(
           diagnostics.length

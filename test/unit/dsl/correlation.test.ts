@@ -4,7 +4,8 @@
  * a review, parsed with every problem's field path whatever a client sends.
  */
 import * as fc from 'fast-check';
-import type { CorrelateStepIR } from '../../../src/dsl/ir';
+import { evaluateRules } from '../../../src/dsl/correlation-rules';
+import type { CorrelateStepIR, CorrelationIR } from '../../../src/dsl/ir';
 import { createdPersonIdOf, parseResolution, reviewIdOf } from '../../../src/model/review';
 import { isPersonId } from '../../../src/model/person';
 import { compileText, formatted } from '../../support/definitions';
@@ -146,5 +147,52 @@ describe('the resolution body', () => {
     });
     expect(parseResolution({})).toMatchObject({ ok: false, problems: [{ path: '/personId' }] });
     expect(parseResolution([])).toMatchObject({ ok: false, problems: [{ path: '' }] });
+  });
+});
+
+describe('rule evaluation', () => {
+  const hr = compileText(CORRELATIONS).correlations.get('hr')?.ir as CorrelationIR;
+  const accountsIr = compileText(CORRELATIONS).correlations.get('found')?.ir as CorrelationIR;
+
+  test('each rule gives the values of its fields, in order', () => {
+    expect(
+      evaluateRules(hr, {
+        id: 'wd-1',
+        employeeId: 'E1',
+        familyName: "O'Brien",
+        attributes: { dob: '1990-01-02' },
+      }),
+    ).toEqual([
+      { name: 'employee-id', values: [{ field: 'employeeId', value: 'E1' }] },
+      {
+        name: 'name-and-birth',
+        values: [
+          { field: 'familyName', value: "o'brien" },
+          { field: 'attributes.dateOfBirth', value: '1990-01-02' },
+        ],
+      },
+    ]);
+  });
+
+  test('a rule whose value the record lacks or leaves empty is skipped', () => {
+    expect(evaluateRules(hr, { id: 'wd-2', employeeId: '', familyName: 'Lee' })).toEqual([
+      { name: 'employee-id', skipped: 'absent' },
+      { name: 'name-and-birth', skipped: 'absent' },
+    ]);
+    expect(
+      evaluateRules(accountsIr, { connector: 'ldap', accountId: 'x', attributes: {} }),
+    ).toEqual([{ name: 'owner', skipped: 'absent' }]);
+  });
+
+  test('values are taken as they are: no pattern characters are special here', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (employeeId) => {
+        expect(evaluateRules(hr, { id: 'x', employeeId })[0]).toEqual({
+          name: 'employee-id',
+          values: [{ field: 'employeeId', value: employeeId }],
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
