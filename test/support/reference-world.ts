@@ -20,11 +20,13 @@ export interface ReferenceWorld {
 
 /**
  * Starts the targets and writes the definitions; `extra` documents (YAML text) go to
- * `<definitions>/it/<name>.yaml`. The caller stops `targets`.
+ * `<definitions>/it/<name>.yaml`; with `slackApiUrl` the slack connector posts there (a
+ * FakeSlack). The caller stops `targets`.
  */
 export async function referenceWorld(
   name: string,
   extra: Record<string, string> = {},
+  options: { slackApiUrl?: string } = {},
 ): Promise<ReferenceWorld> {
   const ports = { ldap: await freePort(), scim: await freePort(), smtp: await freePort() };
   const dataDir = join(ROOT, '.idflow', 'test', `${name}-${randomBytes(4).toString('hex')}`);
@@ -44,7 +46,11 @@ export async function referenceWorld(
       readFileSync(path, 'utf8')
         .replace('127.0.0.1:3389', `127.0.0.1:${ports.ldap}`)
         .replace('127.0.0.1:8090', `127.0.0.1:${ports.scim}`)
-        .replace('port: 2525', `port: ${ports.smtp}`),
+        .replace('port: 2525', `port: ${ports.smtp}`)
+        .replace(
+          /^( {2}botToken: .*)$/m,
+          options.slackApiUrl ? `$1\n  apiUrl: ${options.slackApiUrl}` : '$1',
+        ),
     );
   }
   mkdirSync(join(defs, 'it'));

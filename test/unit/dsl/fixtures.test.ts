@@ -62,14 +62,32 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
   expect(formatted(result)).toEqual([]);
   expect([...result.flows.keys()].sort()).toEqual([
     'account-inbox-provision',
+    'account-takeover',
     'joiner-standard',
     'leaver-contractor',
     'leaver-standard',
+    'location-change',
     'mailbox-discovered',
     'mover-standard',
     'person-inbox-joiner',
+    'preleaver-notification',
+    'reactivation',
+    'secondary-location-added',
+    'secondary-location-removed',
   ]);
-  expect([...result.policies.keys()].sort()).toEqual(['inboxes', 'joiners', 'leavers', 'movers']);
+  expect([...result.policies.keys()].sort()).toEqual([
+    'inboxes',
+    'joiners',
+    'leavers',
+    'locations',
+    'movers',
+    'preleavers',
+    'reactivations',
+    'security',
+  ]);
+  // a terminated person's CRM user is deleted, their directory account kept disabled
+  expect(result.connectors.get('crm')?.accounts).toEqual({ onTermination: 'delete' });
+  expect(result.connectors.get('corp-directory')?.accounts).toEqual({ onTermination: 'disable' });
   expect([...result.correlations.keys()].sort()).toEqual(['accounts', 'hr-records']);
   expect(result.connectors.get('identity-store')?.type).toBe('idstore');
 });
