@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       'test/fixtures/runtime',
       'test/fixtures/approvals',
       'test/fixtures/access',
+      'test/fixtures/parallel',
       'test/fixtures/timeline',
     ],
     temporalAddress: server.address,
@@ -211,6 +212,25 @@ async function main(): Promise<void> {
       } finally {
         await targets.stop();
       }
+    }
+
+    if (want('parallel')) {
+      // parallel steps: two branches that wait side by side and complete, and a failFast step
+      // whose failing branch cancels the other (a timer cancelled in a cancellation scope)
+      await h.runOutcome(
+        await send(
+          'parallel',
+          makeEvent('test.parallel-waits', { id: 'r-4001', givenName: 'Pat' }),
+          'it-parallel-waits',
+        ),
+      );
+      await h.runOutcome(
+        await send(
+          'parallel-fail-fast',
+          makeEvent('test.parallel-fail-fast', { id: 'r-4002', givenName: 'Pat' }),
+          'it-parallel-fail-fast',
+        ),
+      );
     }
 
     if (want('correlation')) {

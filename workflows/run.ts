@@ -73,12 +73,18 @@ export class FlowRun {
   private readonly steps: StepRecord[] = [];
   private status: RunStatus = 'Running';
   private currentStep?: string;
-  private waitingOn?: WaitingOn;
+  /**
+   * What the run waits on, by step, in the order the waits began: one at most, but for the
+   * branches of a parallel step, which may wait at once. Details are the Web UI's lines.
+   */
+  private readonly waits = new Map<string, { on: WaitingOn; details: string }>();
+  /** The innermost parallel branch (`<step>/<branch>`) of each step inside one. */
+  private readonly branchOf = new Map<string, string>();
   private stepsExecuted = 0;
   private automatedMs = 0;
   private automatedSince: number;
-  /** An operator's decision on the parked step, set by the `operator` update. */
-  private operatorAction?: OperatorAction;
+  /** Operators' decisions on parked steps, by step, set by the `operator` update. */
+  private readonly operatorActions = new Map<string, OperatorAction>();
   /** Approval tasks of this run, open and closed. */
   readonly approvals: ApprovalTask[] = [];
   /** Work that goes on beside the steps (a grace period's removal), awaited before the run ends. */
@@ -139,8 +145,40 @@ export class FlowRun {
       status: 'running',
       startedAt: new Date().toISOString(),
     };
+    const branch = this.branchOf.get(step.id);
+    if (branch !== undefined) record.branch = branch;
     this.steps.push(record);
     return record;
+  }
+
+  /** Marks `stepIds` as steps of branch `label` (`<parallel step>/<branch>`) in their records. */
+  enterBranch(label: string, stepIds: readonly string[]): void {
+    for (const id of stepIds) this.branchOf.set(id, label);
+  }
+
+  /** Whether `stepId` runs inside a branch of a parallel step. */
+  inBranch(stepId: string): boolean {
+    return this.branchOf.has(stepId);
+  }
+
+  /**
+   * A cancelled branch's steps: those still running or parked end `cancelled`, and whatever
+   * they waited on is no longer waited on.
+   */
+  cancelSteps(stepIds: ReadonlySet<string>): void {
+    const at = new Date().toISOString();
+    for (const record of this.steps) {
+      if (!stepIds.has(record.id) || !['running', 'parked'].includes(record.status)) continue;
+      Object.assign(record, { status: 'cancelled', finishedAt: at });
+      if (record.branches) {
+        for (const b of record.branches)
+          if (b.status === 'running') Object.assign(b, { status: 'cancelled', finishedAt: at });
+      }
+    }
+    for (const id of stepIds) {
+      this.operatorActions.delete(id);
+      if (this.waits.has(id)) this.resume(id);
+    }
   }
 
   finishStep(
@@ -185,38 +223,67 @@ export class FlowRun {
         `Waiting until ${next.until} at step \`${next.step}\`: a grace period ends`,
       );
       const err = await next.done;
-      this.resume();
+      this.resume(next.step);
       first ??= err;
     }
     if (first !== undefined) throw first;
   }
 
-  /** Marks the run as waiting (timer or operator); time spent waiting is not automated time. */
-  wait(on: WaitingOn, details: string): void {
-    this.automatedMs += Date.now() - this.automatedSince;
-    this.waitingOn = on;
-    this.setStatus(on.kind === 'operator' ? 'Parked' : 'Waiting');
-    setCurrentDetails(details);
+  /**
+   * What the run waits on (outside parallel steps, the one wait): the first step parked for an
+   * operator if any, since that needs someone; else the first wait that began.
+   */
+  private get waitingOn(): WaitingOn | undefined {
+    const ons = [...this.waits.values()].map((w) => w.on);
+    return ons.find((on) => on.kind === 'operator') ?? ons[0];
   }
 
-  /** Marks the run as waiting on an approval, or updates what it waits on. */
+  /** Parked while any step waits on an operator, else waiting while any step waits. */
+  private waitingStatus(): RunStatus {
+    const ons = [...this.waits.values()].map((w) => w.on);
+    return ons.some((on) => on.kind === 'operator') ? 'Parked' : 'Waiting';
+  }
+
+  private showWaits(): void {
+    setCurrentDetails([...this.waits.values()].map((w) => w.details).join('\n\n'));
+  }
+
+  /**
+   * Marks the run as waiting at `on.step` (timer, approval, operator); time spent waiting is
+   * not automated time. Branches of a parallel step may wait at once: each wait is kept.
+   */
+  wait(on: WaitingOn, details: string): void {
+    if (this.waits.size === 0) this.automatedMs += Date.now() - this.automatedSince;
+    this.waits.set(on.step, { on, details });
+    this.setStatus(this.waitingStatus());
+    this.showWaits();
+  }
+
+  /** Marks the run as waiting on an approval, or updates what that step waits on. */
   waitForApproval(on: WaitingOn, details: string): void {
-    if (this.waitingOn) {
-      this.waitingOn = on;
-      setCurrentDetails(details);
+    if (this.waits.has(on.step)) {
+      this.waits.set(on.step, { on, details });
+      this.showWaits();
     } else {
       this.wait(on, details);
     }
   }
 
-  /** An approval task closed: the run goes on, and nobody is pending on it any more. */
-  approvalClosed(): void {
-    this.resume();
+  /** An approval task closed: the step goes on, and nobody is pending on it any more. */
+  approvalClosed(step?: string): void {
+    this.resume(step);
     this.publishPendingApprovers();
   }
 
-  resume(): void {
-    this.waitingOn = undefined;
+  /** The wait at `step` is over (every wait, without a step); the run runs when none is left. */
+  resume(step?: string): void {
+    if (step === undefined) this.waits.clear();
+    else this.waits.delete(step);
+    if (this.waits.size > 0) {
+      this.setStatus(this.waitingStatus());
+      this.showWaits();
+      return;
+    }
     this.automatedSince = Date.now();
     this.setStatus('Running');
     setCurrentDetails('');
@@ -224,19 +291,25 @@ export class FlowRun {
 
   /** Refuses operator actions that do not fit: the run must be parked on that step. */
   validateOperator(action: OperatorAction): void {
-    const parked = this.waitingOn?.kind === 'operator' ? this.waitingOn.step : undefined;
-    if (!parked)
+    const parked = [...this.waits.values()]
+      .filter((w) => w.on.kind === 'operator')
+      .map((w) => w.on.step);
+    if (parked.length === 0)
       throw new Error(`the run is not parked (status ${this.status}); nothing to ${action.action}`);
-    if (parked !== action.step)
-      throw new Error(`the run is parked on step '${parked}', not '${action.step}'`);
-    if (this.operatorAction)
-      throw new Error(
-        `an operator already chose to ${this.operatorAction.action} step '${parked}'`,
-      );
+    if (!parked.includes(action.step)) {
+      const where =
+        parked.length === 1
+          ? `step '${parked[0]}'`
+          : `steps ${parked.map((s) => `'${s}'`).join(', ')}`;
+      throw new Error(`the run is parked on ${where}, not '${action.step}'`);
+    }
+    const chosen = this.operatorActions.get(action.step);
+    if (chosen)
+      throw new Error(`an operator already chose to ${chosen.action} step '${action.step}'`);
   }
 
   acceptOperator(action: OperatorAction): void {
-    this.operatorAction = action;
+    this.operatorActions.set(action.step, action);
   }
 
   /** Parks the run on `step` until an operator retries, skips or aborts it. */
@@ -248,10 +321,10 @@ export class FlowRun {
       { kind: 'operator', step: step.id, since: new Date().toISOString(), error },
       `**Parked** at step \`${step.id}\` (${step.title}): ${error.type}: ${error.message}. Retry, skip or abort it with \`idflow runs\`.`,
     );
-    await condition(() => this.operatorAction !== undefined);
-    const action = this.operatorAction as OperatorAction;
-    this.operatorAction = undefined;
-    this.resume();
+    await condition(() => this.operatorActions.has(step.id));
+    const action = this.operatorActions.get(step.id) as OperatorAction;
+    this.operatorActions.delete(step.id);
+    this.resume(step.id);
     return action;
   }
 
@@ -331,7 +404,7 @@ export class FlowRun {
 
   /** Automated time so far (waits excluded), and whether it went over the execution budget. */
   budget(): { automatedMs: number; budgetMs: number; exceeded: boolean } {
-    const automatedMs = this.automatedMs + (this.waitingOn ? 0 : Date.now() - this.automatedSince);
+    const automatedMs = this.automatedMs + (this.waits.size ? 0 : Date.now() - this.automatedSince);
     const budgetMs = this.input.ir.executionBudgetMs;
     return { automatedMs, budgetMs, exceeded: automatedMs > budgetMs };
   }
@@ -362,7 +435,10 @@ export class FlowRun {
       status: this.status,
       ...(this.currentStep ? { currentStep: this.currentStep } : {}),
       ...(this.waitingOn ? { waitingOn: this.waitingOn } : {}),
-      steps: this.steps.map((s) => ({ ...s })),
+      ...(this.waits.size > 1 ? { waiting: [...this.waits.values()].map((w) => w.on) } : {}),
+      steps: this.steps.map((s) =>
+        s.branches ? { ...s, branches: s.branches.map((b) => ({ ...b })) } : { ...s },
+      ),
       approvals: this.approvals.map((a) => structuredCloneTask(a)),
       vars: { ...this.vars },
       stepsExecuted: this.stepsExecuted,

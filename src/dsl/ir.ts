@@ -74,6 +74,24 @@ export interface SwitchStepIR extends StepBaseIR {
   default: StepIR[];
 }
 
+/** One branch of a `parallel` step: a list of steps that runs beside the other branches. */
+export interface ParallelBranchIR {
+  id: string;
+  title: string;
+  steps: StepIR[];
+}
+
+/**
+ * `parallel`: branches that run at the same time. The step completes when every branch has;
+ * it fails when any branch fails, after waiting for the others, or at once with `failFast`,
+ * which cancels the branches still running.
+ */
+export interface ParallelStepIR extends StepBaseIR {
+  kind: 'parallel';
+  failFast: boolean;
+  branches: ParallelBranchIR[];
+}
+
 export interface SetStepIR extends StepBaseIR {
   kind: 'set';
   values: Record<string, ValueIR>;
@@ -197,6 +215,7 @@ export type StepIR =
   | ActionStepIR
   | IfStepIR
   | SwitchStepIR
+  | ParallelStepIR
   | SetStepIR
   | WaitStepIR
   | NotifyStepIR

@@ -28,6 +28,7 @@ export const STEP_KINDS = [
   'action',
   'if',
   'switch',
+  'parallel',
   'set',
   'wait',
   'notify',
@@ -145,6 +146,23 @@ export const SwitchStep: z.ZodType<SwitchStep> = z.strictObject({
       )
       .min(1, 'needs at least one case'),
     default: StepList.optional(),
+  }),
+});
+
+export const ParallelStep: z.ZodType<ParallelStep> = z.strictObject({
+  ...stepBase,
+  parallel: z.strictObject({
+    failFast: z.boolean().optional(),
+    branches: z
+      .array(
+        z.strictObject({
+          id: StepId,
+          title: z.string().min(1).optional(),
+          description: z.string().optional(),
+          steps: StepList,
+        }),
+      )
+      .min(1, 'needs at least one branch'),
   }),
 });
 
@@ -314,6 +332,7 @@ export const Step: z.ZodType<Step> = z
     ActionStep,
     IfStep,
     SwitchStep,
+    ParallelStep,
     SetStep,
     WaitStep,
     NotifyStep,
@@ -518,6 +537,7 @@ export type Step =
   | ActionStep
   | IfStep
   | SwitchStep
+  | ParallelStep
   | SetStep
   | WaitStep
   | NotifyStep
@@ -548,6 +568,13 @@ export interface SwitchStep extends StepFields {
     default?: Step[];
   };
 }
+/** Written by hand because it nests steps; the schema above is checked against it. */
+export interface ParallelStep extends StepFields {
+  parallel: {
+    failFast?: boolean;
+    branches: Array<{ id: string; title?: string; description?: string; steps: Step[] }>;
+  };
+}
 export type SetStep = z.infer<typeof SetStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
 export type NotifyStep = z.infer<typeof NotifyStep>;
@@ -559,6 +586,7 @@ export function stepKind(step: Step): StepKindName {
   if ('action' in step) return 'action';
   if ('if' in step) return 'if';
   if ('switch' in step) return 'switch';
+  if ('parallel' in step) return 'parallel';
   if ('set' in step) return 'set';
   if ('wait' in step) return 'wait';
   if ('notify' in step) return 'notify';

@@ -77,7 +77,19 @@ export interface RunOutcome {
   budgetExceeded?: { automatedMs: number; budgetMs: number };
 }
 
-export type StepStatus = 'running' | 'completed' | 'failed' | 'skipped' | 'parked';
+export type StepStatus = 'running' | 'completed' | 'failed' | 'skipped' | 'parked' | 'cancelled';
+
+/** One branch of a `parallel` step, as the step's record shows it. */
+export interface BranchRecord {
+  id: string;
+  title: string;
+  /** `cancelled`: a sibling failed under `failFast`, or the run was cancelled. */
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  startedAt: string;
+  finishedAt?: string;
+  /** Why the branch failed: the step that failed in it, and its error. */
+  error?: { step?: string; type: string; message: string };
+}
 
 export interface StepRecord {
   id: string;
@@ -88,6 +100,13 @@ export interface StepRecord {
   finishedAt?: string;
   output?: JsonValue;
   error?: { type: string; message: string; attempts?: number };
+  /**
+   * Steps inside a branch of a `parallel` step: `<parallel step id>/<branch id>` of the
+   * innermost branch. Absent for steps outside any parallel step.
+   */
+  branch?: string;
+  /** A `parallel` step: each branch and how it stands. */
+  branches?: BranchRecord[];
 }
 
 /** A person who may decide an approval, as resolved from the identity store. */
@@ -194,6 +213,12 @@ export interface RunState {
   status: RunStatus;
   currentStep?: string;
   waitingOn?: WaitingOn;
+  /**
+   * Every wait in progress, when there are several at once (branches of a parallel step
+   * waiting on approvals, timers or operators), in the order they began; `waitingOn` is the
+   * first step parked for an operator, else the first of them.
+   */
+  waiting?: WaitingOn[];
   steps: StepRecord[];
   approvals: ApprovalTask[];
   vars: Record<string, JsonValue>;

@@ -279,7 +279,7 @@ async function openAndWait(
       await notify(run, step, task, 'reminded', undecided);
     }
   }
-  run.approvalClosed();
+  run.approvalClosed(step.id);
   await writeTask(run, task, task.status);
   return task;
 }

@@ -3,7 +3,12 @@
  * naming the step; failures that used up every retry park the run until an operator retries,
  * skips or aborts the step. Nothing fails silently.
  */
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { StepIR } from '../../src/dsl/ir';
 import type { StepRecord } from '../../src/temporal/contracts';
 import { stepFailure, type CallOptions, type FlowRun } from '../run';
@@ -58,6 +63,8 @@ export async function callWithParking<T>(
     try {
       return { done: true, value: await call() };
     } catch (err) {
+      // a parallel branch cancelled (failFast) stops here: its step is cancelled, not parked
+      if (run.inBranch(step.id) && isCancellation(err)) throw err;
       const failure = classify(err);
       if (!failure) throw err;
       const error = { type: failure.type, message: failure.message };

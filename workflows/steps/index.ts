@@ -7,6 +7,7 @@ import { chooseIf, chooseSwitch } from './branch';
 import { runCorrelate } from './correlate';
 import { runFail } from './fail';
 import { runNotify } from './notify';
+import { runParallel } from './parallel';
 import { runReconcile } from './reconcile';
 import { runSet } from './set';
 import { runWait } from './wait';
@@ -23,6 +24,8 @@ async function runStep(run: FlowRun, step: StepIR): Promise<void> {
       return runSteps(run, chooseIf(run, step));
     case 'switch':
       return runSteps(run, chooseSwitch(run, step));
+    case 'parallel':
+      return runParallel(run, step);
     case 'set':
       return runSet(run, step);
     case 'wait':

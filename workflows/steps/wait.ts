@@ -25,7 +25,7 @@ export async function runWait(run: FlowRun, step: WaitStepIR): Promise<void> {
       `Waiting until ${until} (${formatDuration(ms)}) at step \`${step.id}\` (${step.title})`,
     );
     await sleep(ms);
-    run.resume();
+    run.resume(step.id);
   }
   run.finishStep(record, 'completed', { output: { waitedMs: ms } });
 }

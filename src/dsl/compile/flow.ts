@@ -164,6 +164,11 @@ export class FlowCompiler {
         );
         if (step.switch.default) this.collect(step.switch.default, [...at, 'switch', 'default']);
       }
+      if ('parallel' in step) {
+        step.parallel.branches.forEach((b, j) =>
+          this.collect(b.steps, [...at, 'parallel', 'branches', j, 'steps']),
+        );
+      }
     });
   }
 

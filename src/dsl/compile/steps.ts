@@ -17,6 +17,7 @@ import {
   type FailStep,
   type IfStep,
   type NotifyStep,
+  type ParallelStep,
   type ReconcileStep,
   type SetStep,
   type Step,
@@ -27,6 +28,7 @@ import { compileApproval } from './approval';
 import { compileCorrelate } from './correlation';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
+import { compileParallel } from './parallel';
 import { compileReconcile } from './reconcile';
 import { isBroken } from './report';
 import { ms, retryOf } from './retry';
@@ -367,6 +369,8 @@ export function compileStep(fc: FlowCompiler, step: Step, path: Path, state: Flo
       return ifStep(fc, step as IfStep, path, state);
     case 'switch':
       return switchStep(fc, step as SwitchStep, path, state);
+    case 'parallel':
+      return compileParallel(fc, step as ParallelStep, path, state);
     case 'set':
       return setStep(fc, step as SetStep, path, state);
     case 'wait':
