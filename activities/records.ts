@@ -22,7 +22,7 @@ export interface TimelineRecord {
   /** The timeline's workflow id. */
   timeline: string;
   personId: string;
-  what: 'accepted' | 'started' | 'finished' | 'cancelled';
+  what: 'accepted' | 'started' | 'finished' | 'cancelled' | 'abandoned';
   seq: number;
   source: string;
   eventId: string;
@@ -145,7 +145,12 @@ export function createRecordActivities({ db }: RecordDeps) {
           actor: 'idflow:timeline',
           action: `timeline.${entry.what}`,
           target: `person:${entry.personId}`,
-          outcome: entry.what === 'cancelled' ? 'cancelled' : 'ok',
+          outcome:
+            entry.what === 'cancelled'
+              ? 'cancelled'
+              : entry.what === 'abandoned'
+                ? 'flagged'
+                : 'ok',
           detail: {
             seq: entry.seq,
             event: key,

@@ -53,6 +53,13 @@ export const timelineQuery = defineQuery<TimelineState>('timeline');
 /** Keys of finished entries kept for recognising duplicates. */
 const RECENT_KEYS = 200;
 const CONTINUE_AFTER = 500;
+/**
+ * How long an accepted event may hold the timeline without a decision. A dispatch decides
+ * within a second; one that never does (failed, or terminated by an operator) must not block
+ * the person for good. Past this the event stops holding the timeline (`timeline.abandoned`);
+ * should its decision come after all, it takes its place at the end.
+ */
+const DECISION_TIMEOUT_MS = 60 * 60_000;
 
 const { recordTimeline } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -70,6 +77,9 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   const entries: TimelineEntry[] = [...(input.entries ?? [])];
   const recent: string[] = [...(input.recent ?? [])];
   const continueAfter = input.continueAfter ?? CONTINUE_AFTER;
+  const decisionTimeoutMs = input.decisionTimeoutMs ?? DECISION_TIMEOUT_MS;
+  /** Keys of events abandoned for want of a decision: a late decision still counts. */
+  const abandoned = new Set<string>(input.abandoned ?? []);
   let finished = 0;
   /** Transitions to audit, in the order they happened; written by the main loop. */
   const journal: Array<Parameters<typeof recordTimeline>[0]> = [];
@@ -77,7 +87,10 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   const find = (key: string) => entries.find((e) => keyOf(e) === key);
   const known = (key: string) => find(key) !== undefined || recent.includes(key);
 
-  const note = (entry: TimelineEntry, what: 'accepted' | 'started' | 'finished' | 'cancelled') =>
+  const note = (
+    entry: TimelineEntry,
+    what: 'accepted' | 'started' | 'finished' | 'cancelled' | 'abandoned',
+  ) =>
     journal.push({
       timeline: workflowInfo().workflowId,
       personId,
@@ -135,6 +148,13 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   };
 
   const decide = (decision: TimelineDecision) => {
+    const key = keyOf(decision);
+    if (abandoned.delete(key)) {
+      const at = recent.indexOf(key);
+      if (at >= 0) recent.splice(at, 1);
+      const held = find(key);
+      if (held) entries.splice(entries.indexOf(held), 1);
+    }
     const entry = accept(decision);
     if (!entry || entry.decision || !unfinished(entry)) return; // a duplicate
     entry.decision = decision;
@@ -218,12 +238,23 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   const due = () => finished >= continueAfter || workflowInfo().continueAsNewSuggested;
 
   for (;;) {
-    await condition(
-      () =>
-        journal.length > 0 ||
-        entries.some((e) => !unfinished(e) || startable(e)) ||
-        (due() && idle()),
-    );
+    const undecided = entries.find((e) => e.state === 'accepted');
+    const ready = () =>
+      journal.length > 0 ||
+      entries.some((e) => !unfinished(e) || startable(e)) ||
+      (due() && idle());
+    if (undecided) {
+      const waited = Date.now() - Date.parse(undecided.acceptedAt);
+      const decided = await condition(ready, Math.max(1, decisionTimeoutMs - waited));
+      if (!decided && undecided.state === 'accepted') {
+        abandoned.add(keyOf(undecided));
+        undecided.state = 'cancelled';
+        undecided.finishedAt = new Date().toISOString();
+        note(undecided, 'abandoned');
+      }
+    } else {
+      await condition(ready);
+    }
     // finished and cancelled entries leave the timeline; their keys stay for a while
     for (let i = 0; i < entries.length;) {
       const entry = entries[i] as TimelineEntry;
@@ -250,6 +281,8 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
         entries,
         recent,
         continueAfter,
+        decisionTimeoutMs,
+        abandoned: [...abandoned],
       });
     }
   }

@@ -323,6 +323,10 @@ export interface TimelineInput {
   recent?: string[];
   /** Entries this execution finishes before it continues as new (default 500). */
   continueAfter?: number;
+  /** How long an accepted event may wait for its decision before it stops holding the timeline. */
+  decisionTimeoutMs?: number;
+  /** Keys of events abandoned for want of a decision (a late decision still counts). */
+  abandoned?: string[];
 }
 
 /** Answer of the timeline's `timeline` query (entries without their pinned run inputs). */

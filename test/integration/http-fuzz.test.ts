@@ -329,6 +329,7 @@ const ROUTES = [
   'DELETE /v1/delegations/:id',
   'GET /v1/persons/:id',
   'GET /v1/persons/:id/plan',
+  'GET /v1/persons/:id/timeline',
   'GET /v1/review',
   'GET /v1/review/:id',
   'POST /v1/review/:id',

@@ -31,6 +31,14 @@ async function timelineAudit(personId: string): Promise<Audit[]> {
   return listAudit(h.db.db, { runId: timelineId(personId) });
 }
 
+/** The timeline's audit rows once `count` events have finished on it. */
+async function settledAudit(personId: string, count: number): Promise<Audit[]> {
+  return h.eventually(async () => {
+    const rows = await timelineAudit(personId);
+    return rows.filter((r) => r.action === 'timeline.finished').length >= count ? rows : undefined;
+  });
+}
+
 const detail = (row: Audit) => row.detail as { seq: number; event: string; type: string };
 
 async function post(event: Record<string, unknown>): Promise<void> {
@@ -78,10 +86,7 @@ test('ten events for one person posted at once apply one after another, in accep
   const runs = events.map((e) => runWorkflowId('it-note', personId, e.id as string));
   for (const run of runs) expect(await finished(run)).toBe('COMPLETED');
 
-  const audit = await h.eventually(async () => {
-    const rows = await timelineAudit(personId);
-    return rows.filter((r) => r.action === 'timeline.finished').length === 10 ? rows : undefined;
-  });
+  const audit = await settledAudit(personId, 10);
   const accepted = audit.filter((r) => r.action === 'timeline.accepted').map(detail);
   expect(accepted.map((d) => d.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   // started and finished strictly in acceptance order, never two at once
@@ -256,7 +261,7 @@ test('the same event sent twice takes one place on the timeline', async () => {
   expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
   expect(await finished(runWorkflowId('it-note', personId, event.id as string))).toBe('COMPLETED');
   expect((await h.postEvent(event)).status).toBe(200);
-  const audit = await timelineAudit(personId);
+  const audit = await settledAudit(personId, 1);
   expect(audit.filter((a) => a.action === 'timeline.accepted')).toHaveLength(1);
   expect(audit.filter((a) => a.action === 'timeline.started')).toHaveLength(1);
 });
@@ -290,7 +295,7 @@ test('a worker killed while a leave is pending and an event queued: after restar
 
   expect(await finished(leaveRun)).toBe('COMPLETED');
   expect(await finished(noteRun)).toBe('COMPLETED');
-  const audit = await timelineAudit(personId);
+  const audit = await settledAudit(personId, 2);
   expect(
     audit
       .filter((a) => a.action === 'timeline.started' || a.action === 'timeline.finished')
@@ -306,3 +311,53 @@ test('a worker killed while a leave is pending and an event queued: after restar
   expect(changes.filter((a) => a.action === 'run.completed')).toHaveLength(2);
   expect(await personStatus(personId)).toBe('terminated');
 }, 60_000);
+
+test('an accepted event whose decision never comes stops holding the timeline after the decision timeout', async () => {
+  const personId = 'p-ghost';
+  await h.client.workflow.start('personTimeline', {
+    taskQueue: h.taskQueue,
+    workflowId: timelineId(personId),
+    args: [{ personId, decisionTimeoutMs: 2_000 }],
+  });
+  // accepted, but its dispatch never decides (a dispatch that failed before it could)
+  await h.client.workflow
+    .getHandle(timelineId(personId))
+    .signal('accept', { source: 'test-hr', id: 'ghost-1', type: 'test.note' });
+  const note = makeEvent('test.note', { id: personId }, { attributes: { n: 1 } });
+  await post(note);
+  expect(await finished(runWorkflowId('it-note', personId, note.id as string))).toBe('COMPLETED');
+  const audit = await settledAudit(personId, 1);
+  expect(audit.map((a) => `${a.action}:${detail(a).event}`)).toEqual([
+    'timeline.accepted:test-hr/ghost-1',
+    `timeline.accepted:test-hr/${note.id as string}`,
+    'timeline.abandoned:test-hr/ghost-1',
+    `timeline.started:test-hr/${note.id as string}`,
+    `timeline.finished:test-hr/${note.id as string}`,
+  ]);
+});
+
+test('a timeline continues as new after its share of events and keeps the order across', async () => {
+  const personId = 'p-long';
+  const first = await h.client.workflow.start('personTimeline', {
+    taskQueue: h.taskQueue,
+    workflowId: timelineId(personId),
+    args: [{ personId, continueAfter: 2 }],
+  });
+  const events = Array.from({ length: 5 }, (_, i) =>
+    makeEvent('test.note', { id: personId }, { attributes: { n: i + 1 } }),
+  );
+  for (const e of events) await post(e);
+  for (const e of events)
+    expect(await finished(runWorkflowId('it-note', personId, e.id as string))).toBe('COMPLETED');
+  const current = await h.client.workflow.getHandle(timelineId(personId)).describe();
+  expect(current.runId).not.toBe(first.firstExecutionRunId);
+  expect(
+    (await h.client.workflow.getHandle(timelineId(personId), first.firstExecutionRunId).describe())
+      .status.name,
+  ).toBe('CONTINUED_AS_NEW');
+  const audit = await timelineAudit(personId);
+  expect(audit.filter((a) => a.action === 'timeline.started').map((a) => detail(a).seq)).toEqual([
+    1, 2, 3, 4, 5,
+  ]);
+  expect((await getPerson(h.db.db, personId))?.attributes).toMatchObject({ note: 5, seen: '4' });
+});
