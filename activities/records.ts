@@ -135,13 +135,14 @@ export function createRecordActivities({ db }: RecordDeps) {
     },
 
     /**
-     * Audits a step of an event on a person's timeline: accepted (with its place in acceptance
-     * order), started (its runs), cancelled or superseded (by which event), finished.
+     * Audits steps of events on a person's timeline, in order: accepted (with its place in
+     * acceptance order), started (its runs), cancelled or superseded (by which event), abandoned
+     * (no decision came), finished.
      */
-    async recordTimeline(entry: TimelineRecord): Promise<void> {
-      const key = `${entry.source}/${entry.eventId}`;
-      await recording('recordTimeline', () =>
-        appendAudit(db, {
+    async recordTimeline(entries: TimelineRecord[]): Promise<void> {
+      const rows = entries.map((entry): AuditEntry => {
+        const key = `${entry.source}/${entry.eventId}`;
+        return {
           actor: 'idflow:timeline',
           action: `timeline.${entry.what}`,
           target: `person:${entry.personId}`,
@@ -161,8 +162,9 @@ export function createRecordActivities({ db }: RecordDeps) {
           },
           runId: entry.timeline,
           dedupeKey: `timeline.${entry.what}:${entry.personId}/${key}`,
-        }),
-      );
+        };
+      });
+      if (rows.length > 0) await recording('recordTimeline', () => appendAudit(db, rows));
     },
 
     /** Audits how a run ended (and whether it overran its execution budget). */

@@ -82,7 +82,7 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   const abandoned = new Set<string>(input.abandoned ?? []);
   let finished = 0;
   /** Transitions to audit, in the order they happened; written by the main loop. */
-  const journal: Array<Parameters<typeof recordTimeline>[0]> = [];
+  const journal: Parameters<typeof recordTimeline>[0] = [];
 
   const find = (key: string) => entries.find((e) => keyOf(e) === key);
   const known = (key: string) => find(key) !== undefined || recent.includes(key);
@@ -268,7 +268,8 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
     }
     if (recent.length > RECENT_KEYS) recent.splice(0, recent.length - RECENT_KEYS);
     for (const entry of entries) if (startable(entry)) start(entry);
-    while (journal.length > 0) await recordTimeline(journal.shift() as (typeof journal)[0]);
+    // one write for every transition since the last: audit rows in the order they happened
+    if (journal.length > 0) await recordTimeline(journal.splice(0));
     const status = entries.length > 0 ? 'Running' : 'Waiting';
     if (status !== published) {
       upsertSearchAttributes([{ key: IdflowStatus, value: status }]);
