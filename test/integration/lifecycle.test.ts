@@ -45,6 +45,14 @@ beforeAll(async () => {
     env: { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_API_URL: slack.url },
   });
   await h.start();
+  // who decides whether a suspended person is re-enabled
+  await insertPersonIfAbsent(h.db.db, {
+    id: 'p-sec',
+    displayName: 'Sid Security',
+    email: 'sid@example.com',
+    status: 'active',
+    attributes: { groups: ['security-responders'] },
+  });
   const boss = await send('person.joiner', {
     id: 'p-boss',
     givenName: 'Bea',
@@ -265,13 +273,6 @@ test('a contractor leaves without grace: terminated at once, the CRM user delete
 });
 
 test('a suspected account takeover: suspended, every account disabled, security told by mail and in Slack, re-enabled when security approves', async () => {
-  await insertPersonIfAbsent(h.db.db, {
-    id: 'p-sec',
-    displayName: 'Sid Security',
-    email: 'sid@example.com',
-    status: 'active',
-    attributes: { groups: ['security-responders'] },
-  });
   await joined(sales('p-tom', 'Tom', 'Taken'), 'ttaken');
   const mailsBefore = targets.smtp.messages.length;
   const posts = slack.of('chat.postMessage').length;
@@ -282,6 +283,15 @@ test('a suspected account takeover: suspended, every account disabled, security 
   );
   const waiting = await stateWhen(run.runId, (s) => s.waitingOn?.kind === 'approval');
   expect(waiting.waitingOn).toMatchObject({ step: 're-enable' });
+  // accounts disabled beside the alerts, in one parallel step
+  const contain = waiting.steps.find((x) => x.id === 'contain') as unknown as {
+    branches: Array<{ id: string; status: string }>;
+  };
+  expect(contain.branches.map((b) => [b.id, b.status])).toEqual([
+    ['accounts', 'completed'],
+    ['mail', 'completed'],
+    ['slack', 'completed'],
+  ]);
   expect(await status('p-tom')).toBe('suspended');
   expect(await entriesOf('p-tom')).toEqual([{ uid: 'ttaken', enabled: false }]);
   expect(crmUsers('p-tom')).toEqual([{ userName: 'ttaken', active: false }]);
@@ -304,4 +314,22 @@ test('a suspected account takeover: suspended, every account disabled, security 
   expect(await entriesOf('p-tom')).toEqual([{ uid: 'ttaken', enabled: true }]);
   expect(await groupsOf('ttaken')).toEqual(SALES_GROUPS);
   expect(crmUsers('p-tom')).toEqual([{ userName: 'ttaken', active: true }]);
+});
+
+test('a suspected account takeover security rejects: the person stays suspended, the accounts disabled', async () => {
+  await joined(sales('p-rex', 'Rex', 'Rejected'), 'rrejected');
+  const run = await send('account.takeover-suspected', { id: 'p-rex' });
+  await stateWhen(run.runId, (s) => s.waitingOn?.kind === 'approval');
+  await h.client.workflow.getHandle(run.runId).executeUpdate('decide', {
+    args: [
+      { step: 're-enable', decision: 'reject', by: 'p-sec', onBehalfOf: 'p-sec', channel: 'api' },
+    ],
+  });
+  expect(await run.outcome()).toMatchObject({ ok: true });
+  expect(await status('p-rex')).toBe('suspended');
+  expect(await entriesOf('p-rex')).toEqual([{ uid: 'rrejected', enabled: false }]);
+  expect(await groupsOf('rrejected')).toEqual([]);
+  expect(crmUsers('p-rex')).toEqual([{ userName: 'rrejected', active: false }]);
+  const steps = (await state(run.runId)).steps.map((x) => x.id);
+  expect(steps).not.toContain('reactivate');
 });
