@@ -146,7 +146,7 @@ export async function runCorrelate(run: FlowRun, step: CorrelateStepIR): Promise
         `**Waiting for review** ${found.reviewId} at step \`${step.id}\` (${step.title}): rule '${found.rule}' matched ${found.candidates.length} persons. Choose one with \`idflow persons link ${found.reviewId} <person-id>\`.`,
       );
       await condition(() => review.resolution !== undefined);
-      run.resume();
+      run.resume(step.id);
       const settled = await settleReview.executeWithOptions(
         { summary: `${step.id}: review resolved` },
         [
