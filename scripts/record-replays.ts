@@ -308,6 +308,50 @@ async function main(): Promise<void> {
       recorded.push(['timeline', timelineWorkflowId(h.taskQueue, personId)]);
     }
 
+    if (want('planned-leaver')) {
+      // the reference leaver of a last day ahead, second-scale through its inputs: the wait for
+      // the notice day, the manager's notice, the wait for the last day, termination-pending and
+      // reconcile, the grace period, termination and reconcile again (the CRM user deleted)
+      const targets = await startTargets(
+        join(ROOT, '.idflow', 'test', `record-replays-leaver-${process.pid}`),
+        (m) => console.warn(m),
+      );
+      try {
+        const hire = async (subject: Record<string, unknown>) => {
+          const event = makeEvent('person.joiner', subject, { effectiveAt: past });
+          if ((await h.postEvent(event)).status !== 202) throw new Error('planned-leaver: joiner');
+          await h.runOutcome(
+            `flow/joiner-standard/${subject.id as string}/${event.id as string}`,
+            60_000,
+          );
+        };
+        await hire({
+          id: 'r-6000',
+          givenName: 'Mia',
+          familyName: 'Manager',
+          email: 'mia@example.com',
+        });
+        await hire({
+          id: 'r-6001',
+          givenName: 'Pat',
+          familyName: 'Planned',
+          department: 'Sales',
+          managerId: 'r-6000',
+        });
+        const leaver = makeEvent(
+          'person.leaver',
+          { id: 'r-6001', employmentType: 'employee' },
+          {
+            effectiveAt: new Date(Date.now() + 8_000).toISOString(),
+            attributes: { noticePeriod: '4s', gracePeriod: '3s' },
+          },
+        );
+        await h.runOutcome(await send('planned-leaver', leaver, 'leaver-standard'), 60_000);
+      } finally {
+        await targets.stop();
+      }
+    }
+
     mkdirSync(OUT, { recursive: true });
     const cli = findTemporalCli(process.env.TEMPORAL_CLI);
     for (const [name, workflowId] of recorded) {
