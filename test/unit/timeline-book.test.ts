@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import type { PendingAction } from '../../src/dsl/ir';
 import type { TimelineDecision, TimelineEntry } from '../../src/temporal/contracts';
-import { keyOf, RECENT_KEYS, TimelineBook } from '../../src/timeline/book';
+import { keyOf, RECENT_KEYS, type TimelineCarry, TimelineBook } from '../../src/timeline/book';
 
 const AT = '2026-12-06T00:00:00.000Z';
 
@@ -265,4 +265,184 @@ test('property: an event starts only after every earlier event it does not run a
     }),
     { numRuns: 300 },
   );
+});
+
+/** The entry a book holds for an id (the object its methods take). */
+const held = (book: TimelineBook, id: string): TimelineEntry =>
+  (book as unknown as { entries: TimelineEntry[] }).entries.find(
+    (e) => e.id === id,
+  ) as TimelineEntry;
+
+test('a decision stops only events accepted before it, never itself nor what came after', () => {
+  const book = new TimelineBook();
+  book.accept({ source: 'hr', id: 'a', type: 't' }, AT);
+  book.accept({ source: 'hr', id: 'b', type: 't' }, AT);
+  expect(book.decide(decision('a', 't', { '*': 'cancel' }), AT)).toEqual([]);
+  expect(book.decide(decision('c', 't', { '*': 'cancel' }), AT)).toEqual([]);
+  expect(book.snapshot('p').entries.map((e) => [e.id, e.state, e.cancel?.by])).toEqual([
+    ['a', 'cancelled', 'hr/c'],
+    ['b', 'cancelled', 'hr/c'],
+    ['c', 'decided', undefined],
+  ]);
+  expect(book.notes.filter((n) => n.what === 'cancelled').map((n) => n.entry.id)).toEqual([
+    'a',
+    'b',
+  ]);
+});
+
+test('an event already finished or already stopped gets no second stop', () => {
+  const book = new TimelineBook();
+  book.decide(decision('done', 't'), AT);
+  book.decide(decision('run', 't', { t: 'alongside' }), AT);
+  step(book);
+  book.finish(held(book, 'done'), [], AT); // finished, not swept yet
+  const first = book.decide(decision('x', 'u', { t: 'supersede' }), AT);
+  expect(first.map((o) => [o.entry.id, o.action, o.reason])).toEqual([
+    ['run', 'supersede', 'superseded by u hr/x'],
+  ]);
+  expect(book.decide(decision('y', 'u', { '*': 'cancel' }), AT).map((o) => o.entry.id)).toEqual([]);
+  expect(held(book, 'done')).toMatchObject({ state: 'done' });
+  expect(held(book, 'done').cancel).toBeUndefined();
+  expect(held(book, 'run')).toMatchObject({ state: 'running', cancel: { by: 'hr/x' } });
+  expect(held(book, 'x')).toMatchObject({ state: 'cancelled', cancel: { by: 'hr/y' } });
+});
+
+test.each<[PendingAction, string]>([
+  ['cancel', 'cancelled by person.reactivation hr/r'],
+  ['supersede', 'superseded by person.reactivation hr/r'],
+])('a running event stopped by %s is told why', (action, reason) => {
+  const book = new TimelineBook();
+  book.decide(decision('l', 'person.leaver'), AT);
+  step(book);
+  const [order] = book.decide(decision('r', 'person.reactivation', { '*': action }), AT);
+  expect(order).toMatchObject({ action, reason, entry: { id: 'l' }, by: { id: 'r' } });
+});
+
+test('a late decision that comes before the abandoned event is cleared away still takes its place at the end', () => {
+  const book = new TimelineBook();
+  book.decide(decision('old', 't', {}, 0), AT);
+  step(book);
+  book.finish(held(book, 'old'), [], AT);
+  book.sweep();
+  book.accept({ source: 'hr', id: 'ghost', type: 't' }, AT);
+  book.decide(decision('next', 't', { '*': 'alongside' }), AT);
+  book.abandon(held(book, 'ghost'), AT);
+  book.decide(decision('ghost', 't'), AT); // not swept in between
+  expect(book.snapshot('p').entries.map((e) => [e.id, e.seq, e.state])).toEqual([
+    ['next', 3, 'decided'],
+    ['ghost', 4, 'decided'],
+  ]);
+  expect(book.snapshot('p').recent).toEqual(['hr/old']);
+  expect(book.accept({ source: 'hr', id: 'old', type: 't' }, AT)).toBeUndefined();
+});
+
+test('a book carried over still knows what it abandoned and what it finished', () => {
+  const book = new TimelineBook();
+  book.decide(decision('old', 't', {}, 0), AT);
+  step(book);
+  book.finish(held(book, 'old'), [], AT);
+  book.accept({ source: 'hr', id: 'ghost', type: 't' }, AT);
+  book.abandon(held(book, 'ghost'), AT);
+  book.sweep();
+  const carried = JSON.parse(JSON.stringify(book.carry())) as TimelineCarry;
+  expect(carried).toEqual({
+    nextSeq: 3,
+    entries: [],
+    recent: ['hr/old', 'hr/ghost'],
+    abandoned: ['hr/ghost'],
+  });
+  const next = new TimelineBook(carried);
+  expect(next.accept({ source: 'hr', id: 'old', type: 't' }, AT)).toBeUndefined();
+  next.decide(decision('ghost', 't'), AT);
+  expect(next.snapshot('p').entries.map((e) => [e.id, e.seq, e.state])).toEqual([
+    ['ghost', 3, 'decided'],
+  ]);
+  expect(next.snapshot('p').recent).toEqual(['hr/old']);
+});
+
+test('a new book carries nothing', () => {
+  expect(new TimelineBook().carry()).toEqual({
+    nextSeq: 1,
+    entries: [],
+    recent: [],
+    abandoned: [],
+  });
+});
+
+test('the snapshot names the runs of decided events and none for undecided ones', () => {
+  const book = new TimelineBook();
+  book.accept({ source: 'hr', id: 'u', type: 't' }, AT);
+  book.decide(decision('d', 't', {}, 2), AT);
+  expect(book.snapshot('p').entries.map((e) => [e.id, e.runs])).toEqual([
+    ['u', []],
+    ['d', ['flow/f0/p/d', 'flow/f1/p/d']],
+  ]);
+  expect(book.snapshot('p').entries[1]).not.toHaveProperty('decision');
+});
+
+test('an entry the book does not hold never starts', () => {
+  const other = new TimelineBook();
+  other.decide(decision('a', 't'), AT);
+  const book = new TimelineBook();
+  expect(book.startable(held(other, 'a'))).toBe(false);
+  expect(other.startable(held(other, 'a'))).toBe(true);
+});
+
+test.each<
+  [string, (book: TimelineBook) => void, { due: boolean; busy: boolean; running: boolean }]
+>([
+  ['empty', () => undefined, { due: false, busy: false, running: false }],
+  [
+    'accepted only',
+    (b) => b.accept({ source: 'hr', id: 'a', type: 't' }, AT),
+    { due: false, busy: true, running: false },
+  ],
+  ['decided', (b) => b.decide(decision('a', 't'), AT), { due: true, busy: true, running: false }],
+  [
+    'decided behind an undecided one',
+    (b) => {
+      b.accept({ source: 'hr', id: 'a', type: 't' }, AT);
+      b.decide(decision('b', 't'), AT);
+    },
+    { due: false, busy: true, running: false },
+  ],
+  [
+    'running',
+    (b) => {
+      b.decide(decision('a', 't'), AT);
+      b.start(held(b, 'a'), AT);
+    },
+    { due: false, busy: true, running: true },
+  ],
+  [
+    'finished, not cleared away',
+    (b) => {
+      b.decide(decision('a', 't'), AT);
+      b.start(held(b, 'a'), AT);
+      b.finish(held(b, 'a'), [], AT);
+    },
+    { due: true, busy: true, running: false },
+  ],
+  [
+    'abandoned, not cleared away',
+    (b) => {
+      b.accept({ source: 'hr', id: 'a', type: 't' }, AT);
+      b.abandon(held(b, 'a'), AT);
+    },
+    { due: true, busy: true, running: false },
+  ],
+  [
+    'finished and cleared away',
+    (b) => {
+      b.decide(decision('a', 't'), AT);
+      b.start(held(b, 'a'), AT);
+      b.finish(held(b, 'a'), [], AT);
+      b.sweep();
+    },
+    { due: false, busy: false, running: false },
+  ],
+])('a book %s: due, busy and running say so', (_, setup, expected) => {
+  const book = new TimelineBook();
+  setup(book);
+  expect({ due: book.due(), busy: book.busy(), running: book.running() }).toEqual(expected);
 });
