@@ -257,8 +257,9 @@ class Dev {
       `the run of ${id} to end`,
       async () => {
         const { body } = await this.event('it', id);
+        // a run the person's timeline has not started yet is NOT_FOUND: not ended either
         const status = body.runs?.[0]?.status;
-        return status && status !== 'RUNNING' && status !== 'UNKNOWN' ? status : undefined;
+        return status && !['RUNNING', 'UNKNOWN', 'NOT_FOUND'].includes(status) ? status : undefined;
       },
       timeoutMs,
     );
@@ -411,6 +412,7 @@ test("the README's quick start, pasted as written into a fresh directory, emails
     'all-staff',
     'deployers',
     'engineering',
+    'site-london',
     'vpn-users',
   ]);
   expect(await scimUsers(ports.scim, 'p-1001')).toEqual([]);
