@@ -36,6 +36,8 @@ kind: Policy
 metadata: { name: it-adv }
 rules:
   - { on: [it.adv-reconcile], run: [it-adv-reconcile] }
+  # the person's access reconciled while an earlier reconcile waits on its approval
+  - { on: [it.adv-leave], run: [it-adv-reconcile], pending: { it.adv-reconcile: alongside } }
   - { on: [it.adv-grant], run: [it-adv-grant] }
   - { on: [it.adv-grant-until], run: [it-adv-grant-until] }
 ---
@@ -182,6 +184,7 @@ async function send(
         'person.joiner': 'joiner-standard',
         'person.mover': 'mover-standard',
         'person.leaver': 'leaver-standard',
+        'it.adv-leave': 'it-adv-reconcile',
       } as Record<string, string>
     )[type] ?? type.replace('it.', 'it-');
   const runId = `flow/${name}/${subject.id as string}/${event.id as string}`;
@@ -338,11 +341,12 @@ test('an SoD-approved grant is not carried out for a person terminated while it 
   expect(waiting.waitingOn).toMatchObject({ step: 'access-sod-it-adv-audit-sales' });
   expect(await groupsOfPerson('p-adv-stale')).not.toContain('adv-audit');
 
-  // the person leaves meanwhile: status terminated, their access reconciled away
+  // the person leaves meanwhile: status terminated, their access reconciled away (by an event
+  // whose policy runs it alongside the waiting reconcile; by default it would queue behind it)
   await h.db.db.execute(
     sql.raw(`update persons set status = 'terminated' where id = 'p-adv-stale'`),
   );
-  const leave = await send('it.adv-reconcile', { id: 'p-adv-stale' });
+  const leave = await send('it.adv-leave', { id: 'p-adv-stale' });
   expect(await leave.outcome()).toMatchObject({ ok: true });
   expect(await groupsOfPerson('p-adv-stale')).toEqual([]);
 
