@@ -4,11 +4,14 @@
  * event's policy cancels, supersedes or runs alongside what is still pending; a worker killed
  * while a timeline holds a pending run and a queued event loses neither.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { listAudit } from '../../src/db/repos/audit';
 import { getPerson } from '../../src/db/repos/persons';
 import { runWorkflowId, timelineWorkflowId } from '../../src/model/event';
 import type { RunState, TimelineState } from '../../src/temporal/contracts';
-import { Harness, makeEvent } from '../support/harness';
+import { Harness, makeEvent, ROOT } from '../support/harness';
 
 let h: Harness;
 
@@ -248,6 +251,26 @@ test('an alert runs alongside a pending leave; a note queues behind it', async (
   expect(timeline.entries.map((e) => [e.type, e.state])).toEqual([
     ['test.leave', 'running'],
     ['test.note', 'decided'],
+  ]);
+  // the same through the API and the CLI
+  const api = await h.request('GET', `/v1/persons/${personId}/timeline`);
+  expect(api.status).toBe(200);
+  expect((api.body as unknown as TimelineState).entries.map((e) => e.seq)).toEqual(
+    timeline.entries.map((e) => e.seq),
+  );
+  const cli = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'bin', 'idflow.js'), 'persons', 'timeline', personId],
+    { env: h.env() },
+  );
+  expect(
+    cli.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t').slice(1, 3)),
+  ).toEqual([
+    ['running', 'test.leave'],
+    ['decided', 'test.note'],
   ]);
   await h.client.workflow.getHandle(leaveRun).cancel();
   expect(await finished(leaveRun)).toBe('CANCELLED');

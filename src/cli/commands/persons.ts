@@ -2,13 +2,35 @@
  * `idflow persons show <id>`: a person, the roles they hold and why, their accounts and
  * entitlements as idflow last read them, their explicit grants and recent runs. Reads the
  * database only; the live state of the targets is what `idflow plan person` shows.
+ * `idflow persons timeline <id>`: the person's events not finished yet, in order (asks the
+ * person's timeline workflow through Temporal).
  */
 import type { Command } from 'commander';
-import { PersonService } from '../../gateway/services/persons';
+import { AccessPlanService, PersonService } from '../../gateway/services/persons';
+import { createTemporalClient } from '../../temporal/client';
+import type { TimelineState } from '../../temporal/contracts';
 import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { renderPerson } from '../access-view';
 import { registerPersonsLink } from './review';
 import { withDatabase } from '../runtime';
+
+function renderTimeline(t: TimelineState): string {
+  if (t.entries.length === 0) return `${t.personId}: nothing pending`;
+  return t.entries
+    .map((e) =>
+      [
+        `#${e.seq}`,
+        e.state,
+        e.type,
+        `${e.source}/${e.id}`,
+        e.cancel ? `${e.cancel.action} by ${e.cancel.by}` : '',
+        e.runs.join(','),
+      ]
+        .filter(Boolean)
+        .join('\t'),
+    )
+    .join('\n');
+}
 
 export function registerPersons(program: Command): void {
   const persons = program
@@ -27,6 +49,28 @@ export function registerPersons(program: Command): void {
       await withDatabase(async (db) => {
         const view = await new PersonService(db).show(id);
         console.log(options.json ? JSON.stringify(view, null, 2) : renderPerson(view));
+      });
+    });
+  persons
+    .command('timeline')
+    .description("the person's events not finished yet, in the order idflow accepted them")
+    .argument('<person-id>')
+    .option('--json', 'print the data as JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      if (!isPersonId(id))
+        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      await withDatabase(async (db, config) => {
+        const temporal = createTemporalClient(config);
+        try {
+          const timeline = await new AccessPlanService(
+            db,
+            temporal.client,
+            config.temporal.taskQueue,
+          ).timeline(id);
+          console.log(options.json ? JSON.stringify(timeline, null, 2) : renderTimeline(timeline));
+        } finally {
+          await temporal.close();
+        }
       });
     });
   registerPersonsLink(persons);
