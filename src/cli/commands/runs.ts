@@ -13,7 +13,14 @@ import type { RunStatus } from '../../temporal/search-attributes';
 import { equals, isSet, visibilityQuery } from '../../temporal/visibility';
 import { cliActor, configOrExit, withDatabase } from '../runtime';
 
-const STATUSES: readonly RunStatus[] = ['Running', 'Waiting', 'Parked', 'Completed', 'Failed'];
+const STATUSES: readonly RunStatus[] = [
+  'Running',
+  'Waiting',
+  'Parked',
+  'Completed',
+  'Failed',
+  'Cancelled',
+];
 
 /** The visibility query of `runs list`: each option checked against its grammar, then escaped. */
 export function runsQuery(options: { flow?: string; subject?: string; status?: string }): string {
