@@ -8,18 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client as LdapClient } from 'ldapts';
 import { getPerson, insertPersonIfAbsent } from '../../src/db/repos/persons';
 import type { RunState } from '../../src/temporal/contracts';
 import type { Targets } from '../../src/targets';
-import { LDAP_TARGET } from '../../src/targets/slapd';
+import { directoryReader } from '../support/directory';
 import { FakeSlack } from '../support/fake-slack';
 import { Harness, ROOT } from '../support/harness';
 import { referenceWorld } from '../support/reference-world';
 
-const BASE = LDAP_TARGET.baseDn;
-const PEOPLE = `ou=people,${BASE}`;
-const GROUPS = `ou=groups,${BASE}`;
 const SLACK_TOKEN = 'xoxb-catalogue-test';
 const ADA = 'p-1001';
 
@@ -61,41 +57,10 @@ function stateWhen(runId: string, ready: (s: RunState) => boolean): Promise<RunS
   }, 60_000);
 }
 
-async function ldap<T>(fn: (client: LdapClient) => Promise<T>): Promise<T> {
-  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
-  try {
-    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
-    return await fn(client);
-  } finally {
-    await client.unbind();
-  }
-}
-
-async function groupsOf(uid: string): Promise<string[]> {
-  return ldap(async (c) => {
-    const { searchEntries } = await c.search(GROUPS, {
-      scope: 'sub',
-      filter: `(member=uid=${uid},${PEOPLE})`,
-      attributes: ['cn'],
-    });
-    return searchEntries.map((e) => String(e.cn)).sort();
-  });
-}
+const { entriesOf, groupsOf } = directoryReader(() => targets);
 
 /** Ada's directory entries (by owner), with uid and whether enabled. */
-async function adaEntries() {
-  return ldap(async (c) => {
-    const { searchEntries } = await c.search(PEOPLE, {
-      scope: 'sub',
-      filter: `(employeeNumber=${ADA})`,
-      attributes: ['uid', 'userAccountControl'],
-    });
-    return searchEntries.map((e) => ({
-      uid: String(e.uid),
-      enabled: (Number(e.userAccountControl) & 2) === 0,
-    }));
-  });
-}
+const adaEntries = () => entriesOf(ADA);
 
 const ada = () => getPerson(h.db.db, ADA);
 const secondaryLocations = (person: { attributes: unknown } | undefined) =>

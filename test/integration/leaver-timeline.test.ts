@@ -5,18 +5,14 @@
  * leaver is in its grace period cancels it and the joiner enables the same account again with
  * its groups. Dates and grace periods are second-scale (the leaver's noticePeriod/gracePeriod).
  */
-import { Client as LdapClient } from 'ldapts';
 import { listAudit } from '../../src/db/repos/audit';
 import { getPerson } from '../../src/db/repos/persons';
 import { runWorkflowId } from '../../src/model/event';
 import type { RunState } from '../../src/temporal/contracts';
 import type { Targets } from '../../src/targets';
-import { LDAP_TARGET } from '../../src/targets/slapd';
+import { directoryReader } from '../support/directory';
 import { Harness, makeEvent } from '../support/harness';
 import { referenceWorld } from '../support/reference-world';
-
-const PEOPLE = `ou=people,${LDAP_TARGET.baseDn}`;
-const GROUPS = `ou=groups,${LDAP_TARGET.baseDn}`;
 
 let targets: Targets;
 let h: Harness;
@@ -71,39 +67,12 @@ async function waitingAt(runId: string, step: string): Promise<RunState> {
   }, 60_000);
 }
 
-async function ldap<T>(fn: (client: LdapClient) => Promise<T>): Promise<T> {
-  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
-  try {
-    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
-    return await fn(client);
-  } finally {
-    await client.unbind();
-  }
-}
+const dir = directoryReader(() => targets);
 
 /** The person's directory entries (by owner): uid, enabled, groups. */
 async function directory(personId: string) {
-  return ldap(async (c) => {
-    const { searchEntries } = await c.search(PEOPLE, {
-      scope: 'sub',
-      filter: `(employeeNumber=${personId})`,
-      attributes: ['uid', 'userAccountControl'],
-    });
-    return Promise.all(
-      searchEntries.map(async (e) => {
-        const { searchEntries: groups } = await c.search(GROUPS, {
-          scope: 'sub',
-          filter: `(member=${e.dn})`,
-          attributes: ['cn'],
-        });
-        return {
-          uid: String(e.uid),
-          enabled: (Number(e.userAccountControl) & 2) === 0,
-          groups: groups.map((g) => String(g.cn)).sort(),
-        };
-      }),
-    );
-  });
+  const entries = await dir.entriesOf(personId);
+  return Promise.all(entries.map(async (e) => ({ ...e, groups: await dir.groupsOf(e.uid) })));
 }
 
 const status = async (id: string) => (await getPerson(h.db.db, id))?.status;

@@ -8,19 +8,15 @@
  * takeover suspends, disables, alerts security by mail and Slack, and re-enables on approval.
  * Dates and durations are second-scale through the leaver's noticePeriod and gracePeriod.
  */
-import { Client as LdapClient } from 'ldapts';
 import { accountsOf } from '../../src/db/repos/access';
 import { getPerson, insertPersonIfAbsent } from '../../src/db/repos/persons';
 import type { RunState } from '../../src/temporal/contracts';
 import type { Targets } from '../../src/targets';
-import { LDAP_TARGET } from '../../src/targets/slapd';
+import { directoryReader } from '../support/directory';
 import { FakeSlack } from '../support/fake-slack';
 import { Harness, makeEvent } from '../support/harness';
 import { referenceWorld } from '../support/reference-world';
 
-const BASE = LDAP_TARGET.baseDn;
-const PEOPLE = `ou=people,${BASE}`;
-const GROUPS = `ou=groups,${BASE}`;
 const SLACK_TOKEN = 'xoxb-lifecycle-test';
 
 let targets: Targets;
@@ -100,41 +96,7 @@ function stateWhen(runId: string, ready: (s: RunState) => boolean): Promise<RunS
 const completed = (id: string) => (s: RunState) =>
   s.steps.some((x) => x.id === id && x.status === 'completed');
 
-async function ldap<T>(fn: (client: LdapClient) => Promise<T>): Promise<T> {
-  const client = new LdapClient({ url: targets.slapd?.url ?? '' });
-  try {
-    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
-    return await fn(client);
-  } finally {
-    await client.unbind();
-  }
-}
-
-/** The directory entries that belong to the person (employeeNumber), with uid and state. */
-async function entriesOf(personId: string) {
-  return ldap(async (c) => {
-    const { searchEntries } = await c.search(PEOPLE, {
-      scope: 'sub',
-      filter: `(employeeNumber=${personId})`,
-      attributes: ['uid', 'userAccountControl'],
-    });
-    return searchEntries.map((e) => ({
-      uid: String(e.uid),
-      enabled: (Number(e.userAccountControl) & 2) === 0,
-    }));
-  });
-}
-
-async function groupsOf(uid: string): Promise<string[]> {
-  return ldap(async (c) => {
-    const { searchEntries } = await c.search(GROUPS, {
-      scope: 'sub',
-      filter: `(member=uid=${uid},${PEOPLE})`,
-      attributes: ['cn'],
-    });
-    return searchEntries.map((e) => String(e.cn)).sort();
-  });
-}
+const { entriesOf, groupsOf } = directoryReader(() => targets);
 
 /** The person's CRM users (externalId), with their name and state. */
 function crmUsers(personId: string) {
