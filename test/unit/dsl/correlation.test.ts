@@ -5,7 +5,7 @@
  */
 import * as fc from 'fast-check';
 import { evaluateRules } from '../../../src/dsl/correlation-rules';
-import type { CorrelateStepIR, CorrelationIR } from '../../../src/dsl/ir';
+import type { CorrelateStepIR, CorrelationIR, JsonValue } from '../../../src/dsl/ir';
 import { createdPersonIdOf, parseResolution, reviewIdOf } from '../../../src/model/review';
 import { isPersonId } from '../../../src/model/person';
 import { compileText, formatted } from '../../support/definitions';
@@ -194,5 +194,345 @@ describe('rule evaluation', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** A flow `f` with one step `match` correlating with `correlate` (YAML flow mapping). */
+function flowWith(correlate: string, after = ''): string {
+  return `apiVersion: idflow/v1
+kind: Flow
+metadata: { name: f }
+steps:
+  - id: match
+    correlate: ${correlate}
+${after}`;
+}
+
+const problems = (text: string) =>
+  compileText(text).diagnostics.map((d) => [d.code, d.pointer, d.message]);
+
+describe('the correlate step: its defaults and what it is told', () => {
+  test.each([
+    [
+      'the defaults',
+      `{ using: hr, record: '\${subject}' }`,
+      { title: 'match', onNoMatch: 'fail', timeoutMs: 10_000, retry: { maximumAttempts: 10 } },
+    ],
+    [
+      'a title, a timeout, a retry and onNoMatch',
+      `{ using: hr, record: '\${subject}', onNoMatch: create, timeout: 3s, retry: { maxAttempts: 2 } }\n    title: Find the person`,
+      {
+        title: 'Find the person',
+        onNoMatch: 'create',
+        timeoutMs: 3_000,
+        retry: { maximumAttempts: 2, initialIntervalMs: 1_000 },
+      },
+    ],
+    [
+      'an account correlation told to fail',
+      `{ using: found, record: { connector: ldap, accountId: x }, onNoMatch: fail }`,
+      { onNoMatch: 'fail' },
+    ],
+  ])('%s', (_, correlate, expected) => {
+    expect(stepOf(flowWith(correlate))).toMatchObject(expected);
+  });
+
+  test('an explicit link is taken as written, for a person correlation too', () => {
+    const step = stepOf(
+      flowWith(
+        `{ using: hr, record: '\${subject}', link: { source: workday, id: '\${subject.employeeId}' } }`,
+      ),
+    );
+    expect(step.link).toEqual({ source: { lit: 'workday' }, id: { expr: 'subject.employeeId' } });
+  });
+
+  test('what the step found is readable after it', () => {
+    const text = `${CORRELATIONS}---\n${flowWith(
+      `{ using: hr, record: '\${subject}' }`,
+      `  - id: after\n    set: { who: '\${steps.match.output.personId}' }\n`,
+    )}`;
+    expect(formatted(compileText(text))).toEqual([]);
+  });
+});
+
+describe('the correlate step: what is refused, where and why', () => {
+  test.each([
+    [
+      'an unknown correlation, with a suggestion',
+      `${CORRELATIONS}---\n${flowWith(`{ using: hrr, record: '\${subject}' }`)}`,
+      [
+        [
+          'unknown-correlation',
+          '/steps/0/correlate/using',
+          "no correlation named 'hrr'; did you mean 'hr'?",
+        ],
+      ],
+    ],
+    [
+      'an unknown correlation, with the names there are',
+      `${CORRELATIONS}---\n${flowWith(`{ using: zzz, record: '\${subject}' }`)}`,
+      [
+        [
+          'unknown-correlation',
+          '/steps/0/correlate/using',
+          "no correlation named 'zzz'; correlations: hr, found",
+        ],
+      ],
+    ],
+    [
+      'an unknown correlation when there is none',
+      flowWith(`{ using: hr, record: '\${subject}' }`),
+      [
+        [
+          'unknown-correlation',
+          '/steps/0/correlate/using',
+          "no correlation named 'hr' (no Correlation documents are defined)",
+        ],
+      ],
+    ],
+    [
+      'a record that is not a map',
+      `${CORRELATIONS}---\n${flowWith(`{ using: hr, record: '\${subject.id}' }`)}`,
+      [
+        [
+          'bad-record',
+          '/steps/0/correlate/record',
+          'record is the record to correlate (a map, like ${subject}), but this gives string',
+        ],
+      ],
+    ],
+    [
+      'an account that would create a person',
+      `${CORRELATIONS}---\n${flowWith(`{ using: found, record: '\${subject}', onNoMatch: create }`)}`,
+      [
+        [
+          'create-for-account',
+          '/steps/0/correlate/onNoMatch',
+          "correlation 'found' matches accounts; an account matching nobody is an orphan, never a new person: use orphan or fail",
+        ],
+      ],
+    ],
+    [
+      'a link whose parts are not text',
+      `${CORRELATIONS}---\n${flowWith(
+        `{ using: hr, record: '\${subject}', link: { source: '\${1 + 1}', id: '\${has(subject.email)}' } }`,
+      )}`,
+      [
+        ['bad-link', '/steps/0/correlate/link/source', 'link source is text, but this gives int'],
+        ['bad-link', '/steps/0/correlate/link/id', 'link id is text, but this gives bool'],
+      ],
+    ],
+  ])('%s', (_, text, expected) => {
+    const result = compileText(text);
+    expect(result.diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual(expected);
+    expect(result.flows.has('f')).toBe(false);
+  });
+
+  test.each([
+    ['the record', `record: '\${subject.nope}'`, ['/steps/0/correlate/record']],
+    [
+      'both parts of a link',
+      `record: '\${subject}', link: { source: '\${subject.nope}', id: '\${subject.nix}' }`,
+      ['/steps/0/correlate/link/source', '/steps/0/correlate/link/id'],
+    ],
+    [
+      'the id of a link',
+      `record: '\${subject}', link: { source: workday, id: '\${subject.nix}' }`,
+      ['/steps/0/correlate/link/id'],
+    ],
+  ])('an expression that does not check in %s is reported there', (_, fields, pointers) => {
+    const result = compileText(`${CORRELATIONS}---\n${flowWith(`{ using: hr, ${fields} }`)}`);
+    expect(result.diagnostics.map((d) => [d.code, d.pointer])).toEqual(
+      pointers.map((p) => ['cel-type', p]),
+    );
+    expect(result.flows.has('f')).toBe(false);
+  });
+
+  test('a record of any type (dyn) is taken: it is checked when the step runs', () => {
+    expect(stepOf(flowWith(`{ using: hr, record: '\${dyn(subject)}' }`)).record).toEqual({
+      expr: 'dyn(subject)',
+    });
+  });
+
+  test('a step after a refused one is still checked', () => {
+    const text = flowWith(
+      `{ using: nothing, record: '\${subject}' }`,
+      `  - id: after\n    set: { who: '\${steps.match.output.nobody}' }\n`,
+    );
+    expect(problems(text).map(([code, pointer]) => [code, pointer])).toEqual([
+      ['unknown-correlation', '/steps/0/correlate/using'],
+      ['cel-type', '/steps/1/set/who'],
+    ]);
+  });
+
+  test('a correlation with errors of its own is reported there only, and flows using it are not compiled', () => {
+    const text = `apiVersion: idflow/v1
+kind: Correlation
+metadata: { name: hr }
+for: person
+rules:
+  - name: r
+    fields: { nickname: record.givenName }
+---
+${flowWith(`{ using: hr, record: '\${subject}' }`)}`;
+    const result = compileText(text);
+    expect(result.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['unknown-person-field', '/rules/0/fields/nickname'],
+    ]);
+    expect(result.correlations.has('hr')).toBe(false);
+    expect(result.flows.has('f')).toBe(false);
+  });
+
+  test('a correlation broken beyond repair is reported there only, and flows using it are not compiled', () => {
+    const text = `apiVersion: idflow/v1
+kind: Correlation
+metadata: { name: hr }
+rules: nothing
+---
+${flowWith(`{ using: hr, record: '\${subject}' }`)}`;
+    const result = compileText(text);
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+    expect(result.diagnostics.every((d) => !d.pointer?.startsWith('/steps'))).toBe(true);
+    expect(result.diagnostics.map((d) => d.code)).not.toContain('unknown-correlation');
+    expect(result.flows.has('f')).toBe(false);
+  });
+});
+
+function correlation(rules: string, head = ''): string {
+  return `apiVersion: idflow/v1
+kind: Correlation
+metadata: { name: c${head} }
+for: person
+rules:
+${rules}`;
+}
+
+describe('the Correlation document', () => {
+  test.each([
+    [
+      'a rule name used twice',
+      `  - name: a\n    fields: { id: record.id }\n  - name: b\n    fields: { id: record.id }\n  - name: b\n    fields: { email: record.email }`,
+      [['duplicate-rule', '/rules/2/name', "rule 2 of this correlation is named 'b' already"]],
+    ],
+    [
+      'a field a person does not have',
+      `  - name: a\n    fields: { employeeNumber: record.employeeId }`,
+      [
+        [
+          'unknown-person-field',
+          '/rules/0/fields/employeeNumber',
+          "a person has no field 'employeeNumber' to match on; match on id, employeeId, email, givenName, familyName, displayName, managerId, department, title, jobCode, location, employmentType or attributes.<name>",
+        ],
+      ],
+    ],
+    [
+      'a value that is not text',
+      `  - name: a\n    fields: { email: record.validFrom }`,
+      [
+        [
+          'bad-correlation-value',
+          '/rules/0/fields/email',
+          "person field 'email' is compared with text, but this gives timestamp; convert it, like string(…)",
+        ],
+      ],
+    ],
+    [
+      'a value that does not check',
+      `  - name: a\n    fields: { familyName: record.surname }`,
+      [['cel-type', '/rules/0/fields/familyName', "PersonRecord has no field 'surname'"]],
+    ],
+  ])('%s is refused where it is written', (_, rules, expected) => {
+    const result = compileText(correlation(rules));
+    expect(result.diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual(expected);
+    expect(result.correlations.has('c')).toBe(false);
+  });
+
+  test('an unknown field is shown at its key, a bad value at its value', () => {
+    const result = compileText(
+      correlation(
+        `  - name: a\n    fields: { employeeNumber: record.employeeId, email: record.validFrom }`,
+      ),
+    );
+    expect(formatted(result).map((line) => line.split(': error')[0])).toEqual([
+      'test.yaml:7:15',
+      'test.yaml:7:57',
+    ]);
+  });
+
+  test.each([
+    ['its name, without title or description', '', { title: 'c' }, undefined],
+    [
+      'its title and the metadata description',
+      ', title: The c, description: from metadata',
+      { title: 'The c', description: 'from metadata' },
+      undefined,
+    ],
+    [
+      'the description of the document over the metadata one',
+      ', description: from metadata',
+      { title: 'c', description: 'from the document' },
+      'from the document',
+    ],
+  ])('the IR carries %s', (_, head, expected, description) => {
+    const text = correlation(`  - name: a\n    fields: { id: record.id }`, head).replace(
+      'for: person',
+      description === undefined ? 'for: person' : `description: ${description}\nfor: person`,
+    );
+    const result = compileText(text);
+    expect(formatted(result)).toEqual([]);
+    const ir = result.correlations.get('c')?.ir as CorrelationIR;
+    expect(ir).toMatchObject({ name: 'c', for: 'person', ...expected });
+    if (!('description' in expected)) expect(ir).not.toHaveProperty('description');
+    expect(result.correlations.get('c')?.hash).toMatch(/\S/);
+  });
+});
+
+describe('rule evaluation: values as text', () => {
+  const badges = compileText(
+    correlation(`  - name: badge\n    fields: { attributes.badge: record.attributes.badge }`),
+  ).correlations.get('c')?.ir as CorrelationIR;
+
+  test.each<[string, JsonValue, string | undefined]>([
+    ['text', 'B-7', 'B-7'],
+    ['an integer', 42, '42'],
+    ['a fraction', 1.5, '1.5'],
+    ['a boolean', false, 'false'],
+    ['a list', [1, 'x'], '[1,"x"]'],
+    ['a map', { a: 1 }, '{"a":1}'],
+    ['empty text', '', undefined],
+    ['null', null, undefined],
+  ])('a record whose value is %s', (_, badge, value) => {
+    expect(evaluateRules(badges, { id: 'x', attributes: { badge } })).toEqual([
+      value === undefined
+        ? { name: 'badge', skipped: 'absent' }
+        : { name: 'badge', values: [{ field: 'attributes.badge', value }] },
+    ]);
+  });
+
+  test("a person record's timestamps are read as timestamps", () => {
+    const started = compileText(
+      correlation(`  - name: start\n    fields: { attributes.start: dyn(record.validFrom) }`),
+    );
+    expect(formatted(started)).toEqual([]);
+    const ir = started.correlations.get('c')?.ir as CorrelationIR;
+    expect(evaluateRules(ir, { id: 'x', validFrom: '2026-01-01T02:00:00+02:00' })).toEqual([
+      { name: 'start', values: [{ field: 'attributes.start', value: '2026-01-01T00:00:00.000Z' }] },
+    ]);
+  });
+
+  test('a failure that is not the expression’s own is not taken for an absent value', () => {
+    jest.isolateModules(() => {
+      jest.doMock('../../../src/dsl/cel-runtime', () => ({
+        ...jest.requireActual<object>('../../../src/dsl/cel-runtime'),
+        evaluateExpression: () => {
+          throw new RangeError('out of stack');
+        },
+      }));
+      const { evaluateRules: isolated } = jest.requireActual<{
+        evaluateRules: typeof evaluateRules;
+      }>('../../../src/dsl/correlation-rules');
+      expect(() => isolated(badges, { id: 'x', attributes: { badge: 'B-7' } })).toThrow(RangeError);
+    });
+    jest.dontMock('../../../src/dsl/cel-runtime');
   });
 });
