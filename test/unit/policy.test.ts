@@ -86,3 +86,76 @@ test('rules for other event types are traced as not listening', () => {
     'listens to person.leaver, not person.joiner',
   ]);
 });
+
+test('the trace says why each rule matched', () => {
+  const p = policy('p', [
+    rule('always', {}),
+    rule('when', { when: 'subject.id == "p-1"', on: ['person.leaver', 'person.mover'] }),
+    rule('fallback', { fallback: true }),
+  ]);
+  const d = evaluatePolicies([p], 'person.leaver', scope({}));
+  expect(d.trace.map((t) => [t.rule, t.matched, t.reason])).toEqual([
+    ['always', true, 'no condition'],
+    ['when', true, 'condition \'subject.id == "p-1"\' is true'],
+    ['fallback', false, "fallback not needed: rule 'always' matched"],
+  ]);
+});
+
+test('a fallback that runs says so; every fallback of a policy runs when nothing else matched', () => {
+  const p = policy('p', [
+    rule('never', { when: 'false' }),
+    rule('first', { fallback: true, run: ['a'] }),
+    rule('second', { fallback: true, run: ['b'] }),
+  ]);
+  const d = evaluatePolicies([p], 'person.leaver', scope({}));
+  expect(d.flows).toEqual(['a', 'b']);
+  expect(d.trace.filter((t) => t.fallback).map((t) => [t.rule, t.matched, t.reason])).toEqual([
+    ['first', true, 'no other rule matched; no condition'],
+    ['second', true, 'no other rule matched; no condition'],
+  ]);
+});
+
+test('a fallback is tried after the other rules of its policy, whatever its priority or place', () => {
+  const p = policy('p', [
+    rule('fallback', { fallback: true, priority: 10, run: ['fallback-flow'] }),
+    rule('plain', { run: ['plain-flow'] }),
+  ]);
+  const d = evaluatePolicies([p], 'person.leaver', scope({}));
+  expect(d.flows).toEqual(['plain-flow']);
+  expect(d.trace.map((t) => t.rule)).toEqual(['plain', 'fallback']);
+});
+
+test.each([
+  ['in the order given', ['alpha', 'zeta']],
+  ['in reverse', ['zeta', 'alpha']],
+])(
+  'rules of equal priority run by policy name, then by place, with the policies %s',
+  (_, names) => {
+    const byName: Record<string, PolicyIR> = {
+      alpha: policy('alpha', [
+        rule('a1', { run: ['a1'] }),
+        rule('a2', { run: ['a2'] }),
+        rule('a3', { run: ['a3'] }),
+        rule('a-other', { on: ['person.joiner', 'person.mover'] }),
+      ]),
+      zeta: policy('zeta', [
+        rule('z1', { run: ['z1'] }),
+        rule('z-other', { on: ['person.joiner'] }),
+      ]),
+    };
+    const d = evaluatePolicies(
+      names.map((n) => byName[n] as PolicyIR),
+      'person.leaver',
+      scope({}),
+    );
+    expect(d.flows).toEqual(['a1', 'a2', 'a3', 'z1']);
+    expect(d.trace.map((t) => [t.rule, t.matched, t.reason])).toEqual([
+      ['a-other', false, 'listens to person.joiner, person.mover, not person.leaver'],
+      ['z-other', false, 'listens to person.joiner, not person.leaver'],
+      ['a1', true, 'no condition'],
+      ['a2', true, 'no condition'],
+      ['a3', true, 'no condition'],
+      ['z1', true, 'no condition'],
+    ]);
+  },
+);
