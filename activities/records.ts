@@ -32,6 +32,17 @@ export interface TimelineRecord {
   outcomes?: Array<{ workflowId: string; status: string }>;
 }
 
+/**
+ * The audit outcome of a timeline step: an event abandoned, or finished with a run that did not
+ * complete or was not started (its dispatch failed, its run id was taken), is flagged.
+ */
+function timelineOutcome(entry: TimelineRecord): string {
+  if (entry.what === 'cancelled') return 'cancelled';
+  if (entry.what === 'abandoned') return 'flagged';
+  const settled = ['Completed', 'Cancelled'];
+  return entry.outcomes?.some((o) => !settled.includes(o.status)) ? 'flagged' : 'ok';
+}
+
 export interface RecordDeps {
   db: Database;
 }
@@ -146,12 +157,7 @@ export function createRecordActivities({ db }: RecordDeps) {
           actor: 'idflow:timeline',
           action: `timeline.${entry.what}`,
           target: `person:${entry.personId}`,
-          outcome:
-            entry.what === 'cancelled'
-              ? 'cancelled'
-              : entry.what === 'abandoned'
-                ? 'flagged'
-                : 'ok',
+          outcome: timelineOutcome(entry),
           detail: {
             seq: entry.seq,
             event: key,
@@ -161,7 +167,7 @@ export function createRecordActivities({ db }: RecordDeps) {
             ...(entry.outcomes ? { outcomes: entry.outcomes } : {}),
           },
           runId: entry.timeline,
-          dedupeKey: `timeline.${entry.what}:${entry.personId}/${key}`,
+          dedupeKey: `timeline.${entry.what}:${entry.personId}/${key}/${entry.seq}`,
         };
       });
       if (rows.length > 0) await recording('recordTimeline', () => appendAudit(db, rows));

@@ -130,8 +130,42 @@ async function main(): Promise<void> {
       );
       return EVENTS / seconds;
     };
+    const { sources } = await loadSources([
+      join(ROOT, 'definitions'),
+      join(ROOT, 'bench/definitions/timeline.yaml'),
+    ]);
+    const compiled = compileSources(sources);
+    const touch = compiled.flows.get('bench-touch');
+    const disable = compiled.flows.get('bench-disable');
+    if (!touch || !disable) throw new Error('the bench flows did not compile');
+
     const distinct = await measure(`${EVENTS} persons`, (i) => `bt-${tag}-${i}`);
     const one = await measure('one person', () => `bt-${tag}-one`);
+    // the floor: the same runs started by the client, no gateway, dispatch or timeline
+    const floorStart = Date.now();
+    await pool(
+      Array.from({ length: EVENTS }, (_, i) => i),
+      CONCURRENCY,
+      async (i) => {
+        const id = `bt-${tag}-floor-${i}`;
+        const input: RunFlowInput = {
+          ir: touch.ir,
+          hash: touch.hash,
+          event: makeEvent('bench.touch', { id }) as never,
+          subject: { id },
+        };
+        const handle = await h.client.workflow.start('runFlow', {
+          taskQueue: h.taskQueue,
+          workflowId: `bench-touch-floor-${tag}-${i}`,
+          args: [input],
+        });
+        await handle.result();
+      },
+    );
+    const floorSeconds = (Date.now() - floorStart) / 1000;
+    console.log(
+      `   ${'runs alone (floor)'.padEnd(22)} ${(EVENTS / floorSeconds).toFixed(1)} events/s (${floorSeconds.toFixed(1)} s: the same runs started by the client, ${CONCURRENCY} at a time)`,
+    );
     console.log(`   ordering costs ×${(distinct / one).toFixed(1)} in throughput for one person`);
 
     // 2. Possible Account Takeover, 202 → first account disabled
@@ -154,12 +188,6 @@ async function main(): Promise<void> {
       );
       if (!outcome.ok) throw new Error(`joiner ${subject.id} failed: ${outcome.message}`);
     });
-    const { sources } = await loadSources([
-      join(ROOT, 'definitions'),
-      join(ROOT, 'bench/definitions/timeline.yaml'),
-    ]);
-    const disable = compileSources(sources).flows.get('bench-disable');
-    if (!disable) throw new Error('bench-disable did not compile');
 
     const firstDisable = async (runId: string): Promise<Date> =>
       h.eventually(async () => {

@@ -23,6 +23,7 @@ import type { SubjectSnapshot } from '../src/model/person';
 import { evaluatePolicies, type RuleTrace } from '../src/policy/evaluate';
 import type {
   DispatchResult,
+  EventContext,
   RunRef,
   TimelineDecision,
   TimelineRun,
@@ -128,7 +129,24 @@ export async function dispatchEvent(
   event: IdentityEvent,
   options: DispatchOptions = {},
 ): Promise<DispatchResult> {
-  const context = await recordEvent(event);
+  const timeline =
+    options.timeline ?? timelineWorkflowId(workflowInfo().taskQueue, event.subject.id);
+  let context: EventContext;
+  try {
+    context = await recordEvent(event);
+  } catch (err) {
+    // the event keeps no place it cannot use: the timeline lets the person's next events go on
+    if (patched(PERSON_TIMELINE_PATCH))
+      await toTimeline(timeline, event.subject.id, {
+        source: event.source,
+        id: event.id,
+        type: event.type,
+        runs: [],
+        pending: {},
+        failed: true,
+      });
+    throw err;
+  }
   const scope = {
     event: toCel(event, eventShape(ATTRIBUTES)),
     subject: toCel(context.subject, PERSON_SHAPE),
@@ -151,8 +169,6 @@ export async function dispatchEvent(
         input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
       });
     }
-    const timeline =
-      options.timeline ?? timelineWorkflowId(workflowInfo().taskQueue, event.subject.id);
     await toTimeline(timeline, event.subject.id, {
       source: event.source,
       id: event.id,

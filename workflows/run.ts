@@ -4,6 +4,7 @@
  * activity proxies with each step's timeout and retry policy.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   type ActivityInterfaceFor,
   type LocalActivityInterfaceFor,
@@ -415,6 +416,9 @@ export class FlowRun {
   ): ActivityInterfaceFor<Activities> | LocalActivityInterfaceFor<Activities> {
     const common = {
       startToCloseTimeout: options.timeoutMs,
+      // a cancelled run ends only once a change already on its way to a target has landed, so
+      // the event that cancelled it never acts before that change does
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: {
         maximumAttempts: options.retry.maximumAttempts,
         initialInterval: options.retry.initialIntervalMs,

@@ -1,6 +1,6 @@
 /**
- * `personTimeline`: one per person, id `person/<task queue>/<person id>`. It applies the person's events in the
- * order idflow accepted them: the gateway hands it each event at acceptance (`accept`), the
+ * `personTimeline`: one per person, id `person/<task queue>/<person id>`. It applies the
+ * person's events in the order idflow accepted them: the gateway hands it each event at acceptance (`accept`), the
  * event's dispatch workflow hands it the decision (`decide`: the runs to start, pinned), and the
  * timeline starts an event's runs only once every earlier event of the person has finished,
  * unless the later event's policy says otherwise for that event type (`pending:` on the rule):
@@ -12,6 +12,7 @@
  * it has not finished.
  */
 import {
+  CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
   condition,
@@ -51,14 +52,15 @@ export const acceptSignal = defineSignal<[TimelineAccept]>('accept');
 export const decideSignal = defineSignal<[TimelineDecision]>('decide');
 export const timelineQuery = defineQuery<TimelineState>('timeline');
 
-const CONTINUE_AFTER = 500;
+const CONTINUE_AFTER = 100;
 /**
  * How long an accepted event may hold the timeline without a decision. A dispatch decides
- * within a second; one that never does (failed, or terminated by an operator) must not block
- * the person for good. Past this the event stops holding the timeline (`timeline.abandoned`);
- * should its decision come after all, it takes its place at the end.
+ * within a second, and one that fails says so (a decision with no runs); one that never does
+ * (terminated by an operator) must not block the person for good. Past this the event stops
+ * holding the timeline (`timeline.abandoned`); should its decision come after all, it takes its
+ * place at the end. Long, so that a dispatch backlog or a database outage does not reorder.
  */
-const DECISION_TIMEOUT_MS = 60 * 60_000;
+const DECISION_TIMEOUT_MS = 24 * 60 * 60_000;
 
 const { recordTimeline } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -67,30 +69,42 @@ const { recordTimeline } = proxyLocalActivities<Activities>({
 
 const nowIso = () => new Date().toISOString();
 
-/** Starts one run of an event as a child and waits for it; how it ended, in one word. */
+/** Runs being started: resolved true once started, false when the start was refused. */
+const starting = new Map<string, Promise<boolean>>();
+
+/**
+ * Starts one run of an event as a child and waits for it; how it ended, in one word. Started
+ * in a scope an operator's cancellation of the timeline does not reach: runs end on their own.
+ */
 async function runOne(
   run: TimelineRun,
   personId: string,
   eventType: string,
 ): Promise<{ workflowId: string; status: string }> {
+  let started!: (ok: boolean) => void;
+  starting.set(run.workflowId, new Promise<boolean>((resolve) => (started = resolve)));
   try {
-    const child = await startChild(runFlow, {
-      workflowId: run.workflowId,
-      args: [run.input],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: run.summary,
-      typedSearchAttributes: [
-        { key: IdflowFlow, value: run.flow },
-        { key: IdflowSubject, value: personId },
-        { key: IdflowEventType, value: eventType },
-        { key: IdflowStatus, value: 'Running' },
-        { key: IdflowDefinitionHash, value: run.hash },
-      ],
-    });
-    await child.result();
+    const child = await CancellationScope.nonCancellable(() =>
+      startChild(runFlow, {
+        workflowId: run.workflowId,
+        args: [run.input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: run.summary,
+        typedSearchAttributes: [
+          { key: IdflowFlow, value: run.flow },
+          { key: IdflowSubject, value: personId },
+          { key: IdflowEventType, value: eventType },
+          { key: IdflowStatus, value: 'Running' },
+          { key: IdflowDefinitionHash, value: run.hash },
+        ],
+      }),
+    );
+    started(true);
+    await CancellationScope.nonCancellable(() => child.result());
     return { workflowId: run.workflowId, status: 'Completed' };
   } catch (err) {
+    started(false);
     if (err instanceof WorkflowExecutionAlreadyStartedError)
       return { workflowId: run.workflowId, status: 'AlreadyStarted' };
     if (err instanceof ChildWorkflowFailure)
@@ -99,17 +113,26 @@ async function runOne(
         status: err.cause instanceof CancelledFailure ? 'Cancelled' : 'Failed',
       };
     throw err;
+  } finally {
+    starting.delete(run.workflowId);
   }
 }
 
-/** Asks each run of a stopped event to stop: the reason first, then Temporal's cancellation. */
+/**
+ * Asks each run of a stopped event to stop: the reason first, then Temporal's cancellation. A
+ * run still being started is asked once it has started.
+ */
 function stopRuns(order: StopOrder): void {
   for (const run of order.entry.decision?.runs ?? []) {
-    const handle = getExternalWorkflowHandle(run.workflowId);
-    void handle
-      .signal(cancelRunSignal, { reason: order.reason, by: keyOf(order.by) })
-      .then(() => handle.cancel())
-      .catch(() => undefined); // the run has ended already: nothing to stop
+    void (starting.get(run.workflowId) ?? Promise.resolve(true)).then(async (started) => {
+      if (!started) return;
+      const handle = getExternalWorkflowHandle(run.workflowId);
+      // the run may have ended already: nothing to stop, nothing to tell
+      await handle
+        .signal(cancelRunSignal, { reason: order.reason, by: keyOf(order.by) })
+        .catch(() => undefined);
+      await handle.cancel().catch(() => undefined);
+    });
   }
 }
 
@@ -126,6 +149,12 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
 
   const start = (entry: TimelineEntry) => {
     book.start(entry, nowIso());
+    if (entry.decision?.failed) {
+      // its dispatch failed before deciding: nothing to run, the place is given up at once
+      const dispatch = `event/${entry.source}/${entry.id}`;
+      book.finish(entry, [{ workflowId: dispatch, status: 'DispatchFailed' }], nowIso());
+      return;
+    }
     const runs = entry.decision?.runs ?? [];
     void Promise.all(runs.map((run) => runOne(run, personId, entry.type))).then((outcomes) =>
       book.finish(entry, outcomes, nowIso()),

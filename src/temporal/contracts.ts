@@ -293,6 +293,8 @@ export interface TimelineDecision extends TimelineAccept {
   runs: TimelineRun[];
   /** What this event does to runs still pending for the person, by their event type. */
   pending: Record<string, PendingAction>;
+  /** The dispatch failed before it could decide: the event starts nothing and holds no place. */
+  failed?: boolean;
 }
 
 export type TimelineEntryState = 'accepted' | 'decided' | 'running' | 'done' | 'cancelled';

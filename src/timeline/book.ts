@@ -113,6 +113,7 @@ export class TimelineBook {
     const entry = this.accept(decision, at);
     if (!entry || entry.decision || !unfinished(entry)) return []; // a duplicate, or stopped
     entry.decision = decision;
+    entry.type = decision.type; // the dispatch's event is the event; an accept only held its place
     entry.state = entry.state === 'accepted' ? 'decided' : entry.state;
     const orders: StopOrder[] = [];
     for (const earlier of this.entries) {
@@ -179,6 +180,10 @@ export class TimelineBook {
   abandon(entry: TimelineEntry, at: string): void {
     if (entry.state !== 'accepted') return;
     this.abandoned.add(keyOf(entry));
+    if (this.abandoned.size > RECENT_KEYS) {
+      const [oldest] = this.abandoned;
+      if (oldest !== undefined) this.abandoned.delete(oldest);
+    }
     entry.state = 'cancelled';
     entry.finishedAt = at;
     this.note('abandoned', entry);

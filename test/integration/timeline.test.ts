@@ -81,7 +81,7 @@ async function personStatus(id: string): Promise<string | undefined> {
 }
 
 test('ten events for one person posted at once apply one after another, in acceptance order', async () => {
-  const personId = 'p-order';
+  const personId = 'tl-order';
   const events = Array.from({ length: 10 }, (_, i) =>
     makeEvent('test.note', { id: personId }, { attributes: { n: i + 1 } }),
   );
@@ -119,7 +119,7 @@ test('ten events for one person posted at once apply one after another, in accep
 
 test("ten persons' events run at the same time", async () => {
   const events = Array.from({ length: 10 }, (_, i) =>
-    makeEvent('test.note', { id: `p-many-${i}` }, { attributes: { n: 1 } }),
+    makeEvent('test.note', { id: `tl-many-${i}` }, { attributes: { n: 1 } }),
   );
   await Promise.all(events.map(post));
   for (const e of events)
@@ -138,7 +138,7 @@ test("ten persons' events run at the same time", async () => {
 });
 
 test('a return cancels a planned leave still waiting for its date: the run ends Cancelled with the reason', async () => {
-  const personId = 'p-return-early';
+  const personId = 'tl-return-early';
   const leave = makeEvent(
     'test.leave',
     { id: personId },
@@ -165,7 +165,7 @@ test('a return cancels a planned leave still waiting for its date: the run ends 
 });
 
 test('a return during the grace period cancels the leave before termination', async () => {
-  const personId = 'p-return-grace';
+  const personId = 'tl-return-grace';
   const leave = makeEvent(
     'test.leave',
     { id: personId },
@@ -184,7 +184,7 @@ test('a return during the grace period cancels the leave before termination', as
 });
 
 test('a new leave date supersedes the pending one, earlier or later', async () => {
-  const personId = 'p-moved';
+  const personId = 'tl-moved';
   const first = makeEvent(
     'test.leave',
     { id: personId },
@@ -227,7 +227,7 @@ test('a new leave date supersedes the pending one, earlier or later', async () =
 }, 60_000);
 
 test('an alert runs alongside a pending leave; a note queues behind it', async () => {
-  const personId = 'p-alongside';
+  const personId = 'tl-alongside';
   const leave = makeEvent(
     'test.leave',
     { id: personId },
@@ -278,7 +278,7 @@ test('an alert runs alongside a pending leave; a note queues behind it', async (
 });
 
 test('the same event sent twice takes one place on the timeline', async () => {
-  const personId = 'p-dup';
+  const personId = 'tl-dup';
   const event = makeEvent('test.note', { id: personId }, { attributes: { n: 1 } });
   const answers = await Promise.all([h.postEvent(event), h.postEvent(event), h.postEvent(event)]);
   expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
@@ -290,7 +290,7 @@ test('the same event sent twice takes one place on the timeline', async () => {
 });
 
 test('a worker killed while a leave is pending and an event queued: after restart both apply once, in order', async () => {
-  const personId = 'p-killed';
+  const personId = 'tl-killed';
   const leave = makeEvent(
     'test.leave',
     { id: personId },
@@ -336,7 +336,7 @@ test('a worker killed while a leave is pending and an event queued: after restar
 }, 60_000);
 
 test('an accepted event whose decision never comes stops holding the timeline after the decision timeout', async () => {
-  const personId = 'p-ghost';
+  const personId = 'tl-ghost';
   await h.client.workflow.start('personTimeline', {
     taskQueue: h.taskQueue,
     workflowId: timelineId(personId),
@@ -360,7 +360,7 @@ test('an accepted event whose decision never comes stops holding the timeline af
 });
 
 test('a timeline continues as new after its share of events and keeps the order across', async () => {
-  const personId = 'p-long';
+  const personId = 'tl-long';
   const first = await h.client.workflow.start('personTimeline', {
     taskQueue: h.taskQueue,
     workflowId: timelineId(personId),
@@ -372,8 +372,11 @@ test('a timeline continues as new after its share of events and keeps the order 
   for (const e of events) await post(e);
   for (const e of events)
     expect(await finished(runWorkflowId('it-note', personId, e.id as string))).toBe('COMPLETED');
-  const current = await h.client.workflow.getHandle(timelineId(personId)).describe();
-  expect(current.runId).not.toBe(first.firstExecutionRunId);
+  // it continues as new once its last event has finished and been written down
+  await h.eventually(async () => {
+    const current = await h.client.workflow.getHandle(timelineId(personId)).describe();
+    return current.runId !== first.firstExecutionRunId ? true : undefined;
+  });
   expect(
     (await h.client.workflow.getHandle(timelineId(personId), first.firstExecutionRunId).describe())
       .status.name,
@@ -383,4 +386,52 @@ test('a timeline continues as new after its share of events and keeps the order 
     1, 2, 3, 4, 5,
   ]);
   expect((await getPerson(h.db.db, personId))?.attributes).toMatchObject({ note: 5, seen: '4' });
+});
+
+test('a dispatch whose person has no timeline (the gateway stopped before it signalled) starts one', async () => {
+  const personId = 'tl-no-gateway';
+  const event = makeEvent('test.note', { id: personId }, { attributes: { n: 3 } });
+  await h.client.workflow.start('dispatchEvent', {
+    taskQueue: h.taskQueue,
+    workflowId: `event/test-hr/${event.id as string}`,
+    args: [event, { timeline: timelineId(personId) }],
+  });
+  expect(await finished(runWorkflowId('it-note', personId, event.id as string))).toBe('COMPLETED');
+  const audit = await settledAudit(personId, 1);
+  expect(audit.map((a) => a.action)).toEqual([
+    'timeline.accepted',
+    'timeline.started',
+    'timeline.finished',
+  ]);
+});
+
+test('an event whose dispatch failed gives up its place at once, flagged in the audit', async () => {
+  const personId = 'tl-dispatch-failed';
+  const timeline = h.client.workflow.getHandle(timelineId(personId));
+  await h.client.workflow.start('personTimeline', {
+    taskQueue: h.taskQueue,
+    workflowId: timelineId(personId),
+    args: [{ personId }],
+  });
+  await timeline.signal('accept', { source: 'test-hr', id: 'broken-1', type: 'test.note' });
+  const note = makeEvent('test.note', { id: personId }, { attributes: { n: 1 } });
+  await post(note);
+  // the failed dispatch's decision: no runs
+  await timeline.signal('decide', {
+    source: 'test-hr',
+    id: 'broken-1',
+    type: 'test.note',
+    runs: [],
+    pending: {},
+    failed: true,
+  });
+  expect(await finished(runWorkflowId('it-note', personId, note.id as string))).toBe('COMPLETED');
+  const audit = await settledAudit(personId, 2);
+  const broken = audit.find(
+    (a) => a.action === 'timeline.finished' && detail(a).event === 'test-hr/broken-1',
+  );
+  expect(broken).toMatchObject({
+    outcome: 'flagged',
+    detail: { outcomes: [{ workflowId: 'event/test-hr/broken-1', status: 'DispatchFailed' }] },
+  });
 });

@@ -446,3 +446,29 @@ test.each<
   setup(book);
   expect({ due: book.due(), busy: book.busy(), running: book.running() }).toEqual(expected);
 });
+
+test("the decision's event type is the entry's, whatever the accept said", () => {
+  const book = new TimelineBook();
+  book.accept({ source: 'hr', id: 'a', type: 'person.mover' }, AT);
+  book.decide(decision('a', 'person.leaver'), AT);
+  expect(book.snapshot('p').entries[0]?.type).toBe('person.leaver');
+  // so a later reactivation's cancel of leavers reaches it
+  const orders = book.decide(
+    decision('b', 'person.reactivation', { 'person.leaver': 'cancel' }),
+    AT,
+  );
+  expect(orders).toEqual([]);
+  expect(book.snapshot('p').entries[0]).toMatchObject({ state: 'cancelled' });
+});
+
+test('abandoned keys are bounded like recent ones', () => {
+  const book = new TimelineBook();
+  for (let i = 0; i < RECENT_KEYS + 5; i++) {
+    book.accept({ source: 'hr', id: `g${i}`, type: 't' }, AT);
+    book.abandon(book.undecided() as TimelineEntry, AT);
+    book.sweep();
+  }
+  const { abandoned } = book.carry();
+  expect(abandoned).toHaveLength(RECENT_KEYS);
+  expect(abandoned[0]).toBe('hr/g5');
+});

@@ -85,6 +85,9 @@ export class EventService {
           { dispatchWorkflowId: workflowId },
         );
       }
+      // accepted before, perhaps without its place on the timeline (the first request stopped
+      // between its two calls): until its dispatch has decided, the place is held again
+      if (!existing.decidedAt) await this.toTimeline(event);
       return duplicate((existing.runs as RunRef[] | null) ?? []);
     }
     try {
@@ -114,7 +117,8 @@ export class EventService {
           );
         }
         // the first request may have stopped before the timeline had it: hand it over again
-        await this.toTimeline(event);
+        // (only the event as it was first sent: another one's type or person takes no place)
+        if (first !== undefined) await this.toTimeline(event);
         return duplicate();
       }
       throw err;
