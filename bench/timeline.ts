@@ -6,7 +6,8 @@
  *  1. the cost of ordering: EVENTS events (default 1,000) of a one-step flow for EVENTS distinct
  *     persons, against the same number of events for one person (which the timeline applies one
  *     after another), all posted CONCURRENCY at a time: events per second from the first post
- *     to the last run completed;
+ *     to the last run completed; side by side, the same runs started by the client alone (no
+ *     gateway, dispatch or timeline), the floor;
  *  2. Possible Account Takeover: from the gateway's 202 to the person's first account disabled
  *     (the audit row of the connector op, written once the target said yes), p50/p99 over RUNS
  *     runs (default 50), one at a time, for persons the reference joiner provisioned; side by
