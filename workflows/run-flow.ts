@@ -121,10 +121,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
   }
   // a cancelled run still closes its books: its approval tasks, its outcome, its status
   await CancellationScope.nonCancellable(async () => {
-    if (cancelled) {
-      outcome.status = 'Cancelled';
-      outcome.cancelled = cancelRequest ?? { reason: 'cancelled in Temporal' };
-    } else {
+    if (!cancelled) {
       try {
         // grace periods end even when a later step failed: access kept for a while is still removed
         await run.settle();
@@ -135,9 +132,15 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
           outcome.error = failureOf(err);
         }
       }
-      if (cancelled) {
-        outcome.status = 'Cancelled';
-        outcome.cancelled = cancelRequest ?? { reason: 'cancelled in Temporal' };
+    }
+    if (cancelled) {
+      outcome.status = 'Cancelled';
+      outcome.cancelled = cancelRequest ?? { reason: 'cancelled in Temporal' };
+      try {
+        // what a grace period still kept goes now: a cancelled run leaves no access behind
+        await run.finishDeferredNow();
+      } catch (err) {
+        outcome.error = failureOf(err);
       }
     }
     await closeAbandonedTasks(run);

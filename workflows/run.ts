@@ -93,6 +93,10 @@ export class FlowRun {
     step: string;
     until: string;
     done: Promise<Error | undefined>;
+    /** Whether the work has completed (not failed, not cancelled). */
+    completed: boolean;
+    /** The same work without its wait, for a run cancelled before it is done. */
+    now?: () => Promise<void>;
   }> = [];
 
   constructor(
@@ -207,18 +211,44 @@ export class FlowRun {
    * Lets `work` go on beside the following steps (it may wait on timers); the run ends only
    * once it has. Its failure fails the run when the run settles.
    */
-  defer(step: string, until: string, work: Promise<void>): void {
-    const done = work.then(
-      () => undefined,
-      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-    );
-    this.deferred.push({ step, until, done });
+  defer(step: string, until: string, work: Promise<void>, now?: () => Promise<void>): void {
+    const entry: (typeof this.deferred)[number] = {
+      step,
+      until,
+      completed: false,
+      done: work.then(
+        () => {
+          entry.completed = true;
+          return undefined;
+        },
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      ),
+      ...(now ? { now } : {}),
+    };
+    this.deferred.push(entry);
+  }
+
+  /**
+   * A cancelled run: deferred work that had not finished is done now, without its wait (a
+   * grace period's removal), so nothing it would have taken away stays. Throws the first failure.
+   */
+  async finishDeferredNow(): Promise<void> {
+    let first: Error | undefined;
+    for (const next of this.deferred) {
+      if (next.completed || !next.now) continue;
+      try {
+        await next.now();
+      } catch (err) {
+        first ??= err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    if (first !== undefined) throw first;
   }
 
   /** Waits for deferred work, in the order it was deferred; throws the first failure. */
   async settle(): Promise<void> {
     let first: Error | undefined;
-    for (let next = this.deferred.shift(); next; next = this.deferred.shift()) {
+    for (const next of this.deferred) {
       this.wait(
         { kind: 'timer', step: next.step, until: next.until },
         `Waiting until ${next.until} at step \`${next.step}\`: a grace period ends`,

@@ -374,6 +374,30 @@ test('the grace option keeps a named entitlement until its timer fires', async (
   expect(output(done, 'access-grace')).toMatchObject({ removed: 1 });
 });
 
+test('a run cancelled during its grace period removes what the grace period kept, at once', async () => {
+  const run = await send('person.joiner', {
+    ...ada,
+    id: 'p-gwen',
+    givenName: 'Gwen',
+    familyName: 'Graceless',
+  });
+  expect(await run.outcome()).toMatchObject({ ok: true });
+  const leave = await send('it.leave-with-grace', { id: 'p-gwen' });
+  await stateWhen(leave.runId, (s) => s.steps.some((x) => x.id === 'after'));
+  expect(await groupsOf('ggraceless')).toEqual(['vpn-users']);
+  const cancelledAt = Date.now();
+  await h.client.workflow.getHandle(leave.runId).cancel();
+  await h.eventually(async () => {
+    const d = await h.client.workflow.getHandle(leave.runId).describe();
+    return d.status.name === 'CANCELLED' ? true : undefined;
+  });
+  expect(Date.now() - cancelledAt).toBeLessThan(4_000); // before the 4 s grace period is over
+  expect(await groupsOf('ggraceless')).toEqual([]);
+  const done = await state(leave.runId);
+  expect(done.status).toBe('Cancelled');
+  expect(output(done, 'access-grace')).toMatchObject({ removed: 1 });
+});
+
 test('SoD block: a grant completing a pair is refused with a reason naming both sides', async () => {
   const run = await send('person.joiner', {
     ...ada,

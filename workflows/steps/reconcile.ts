@@ -163,20 +163,28 @@ export async function runReconcile(run: FlowRun, step: ReconcileStepIR): Promise
     blocked: refused.map((h) => ({ rule: h.rule, reason: h.reason })),
   });
   if (step.grace && plan.kept.length > 0) {
-    const until = new Date(Date.now() + step.grace.forMs).toISOString();
-    run.defer(`${step.id}-grace`, until, graceRemoval(run, step, person, plan.kept));
+    const grace = step.grace;
+    const until = new Date(Date.now() + grace.forMs).toISOString();
+    const over = `grace period of ${formatDuration(grace.forMs)} over`;
+    run.defer(
+      `${step.id}-grace`,
+      until,
+      sleep(grace.forMs).then(() => endGrace(run, step, person, plan.kept, over)),
+      // a run cancelled during the grace period leaves nothing behind: the kept access goes now
+      () =>
+        endGrace(run, step, person, plan.kept, 'the run was cancelled: the grace period ends now'),
+    );
   }
 }
 
-/** After the grace period: the kept entitlements go, if nothing grants them again meanwhile. */
-async function graceRemoval(
+/** The end of a grace period: the kept entitlements go, if nothing grants them again meanwhile. */
+async function endGrace(
   run: FlowRun,
   step: ReconcileStepIR,
   person: string,
   kept: Change[],
+  why: string,
 ): Promise<void> {
-  const grace = step.grace as NonNullable<ReconcileStepIR['grace']>;
-  await sleep(grace.forMs);
   const graceStep = {
     ...step,
     id: `${step.id}-grace`,
@@ -184,7 +192,7 @@ async function graceRemoval(
   };
   const r = new Reconciler(run, graceStep, person);
   const record = run.begin(graceStep);
-  const plan = await r.plan(record, false, `grace period of ${formatDuration(grace.forMs)} over`);
+  const plan = await r.plan(record, false, why);
   if (!plan) return;
   if (plan.problems.length > 0) {
     // access is never taken away on a plan that could not be worked out
