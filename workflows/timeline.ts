@@ -70,13 +70,14 @@ const { recordTimeline } = proxyLocalActivities<Activities>({
 const nowIso = () => new Date().toISOString();
 
 /** Runs being started: resolved true once started, false when the start was refused. */
-const starting = new Map<string, Promise<boolean>>();
+type Starting = Map<string, Promise<boolean>>;
 
 /**
  * Starts one run of an event as a child and waits for it; how it ended, in one word. Started
  * in a scope an operator's cancellation of the timeline does not reach: runs end on their own.
  */
 async function runOne(
+  starting: Starting,
   run: TimelineRun,
   personId: string,
   eventType: string,
@@ -122,7 +123,7 @@ async function runOne(
  * Asks each run of a stopped event to stop: the reason first, then Temporal's cancellation. A
  * run still being started is asked once it has started.
  */
-function stopRuns(order: StopOrder): void {
+function stopRuns(starting: Starting, order: StopOrder): void {
   for (const run of order.entry.decision?.runs ?? []) {
     void (starting.get(run.workflowId) ?? Promise.resolve(true)).then(async (started) => {
       if (!started) return;
@@ -141,10 +142,14 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
   const continueAfter = input.continueAfter ?? CONTINUE_AFTER;
   const decisionTimeoutMs = input.decisionTimeoutMs ?? DECISION_TIMEOUT_MS;
   const book = new TimelineBook(input);
+  // kept per timeline: workflow state never lives at module level
+  const starting: Starting = new Map();
   const timeline = workflowInfo().workflowId;
 
   setHandler(acceptSignal, (event) => void book.accept(event, nowIso()));
-  setHandler(decideSignal, (decision) => book.decide(decision, nowIso()).forEach(stopRuns));
+  setHandler(decideSignal, (decision) =>
+    book.decide(decision, nowIso()).forEach((order) => stopRuns(starting, order)),
+  );
   setHandler(timelineQuery, () => book.snapshot(personId));
 
   const start = (entry: TimelineEntry) => {
@@ -156,8 +161,8 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
       return;
     }
     const runs = entry.decision?.runs ?? [];
-    void Promise.all(runs.map((run) => runOne(run, personId, entry.type))).then((outcomes) =>
-      book.finish(entry, outcomes, nowIso()),
+    void Promise.all(runs.map((run) => runOne(starting, run, personId, entry.type))).then(
+      (outcomes) => book.finish(entry, outcomes, nowIso()),
     );
   };
 
