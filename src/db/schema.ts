@@ -280,10 +280,24 @@ export const accounts = pgTable(
     lastReadAt: ts('last_read_at').notNull(),
     /** When anything but `last_read_at` last changed. */
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    /**
+     * When the account last signed in, as the target or an identity provider last reported
+     * it (null: never, or not known). Dormant-account reviews read it.
+     */
+    lastLoginAt: ts('last_login_at'),
+    /** When the account's password last changed, as last reported (null: never, or not known). */
+    passwordChangedAt: ts('password_changed_at'),
+    /**
+     * When `last_login_at` and `password_changed_at` were last read from the target or
+     * reported by an event: how old those two are (null: never read).
+     */
+    activityReadAt: ts('activity_read_at'),
   },
   (t) => [
     uniqueIndex('accounts_person_connector_idx').on(t.personId, t.connector),
     index('accounts_connector_name_idx').on(t.connector, t.accountName),
+    // a scan of one connector's accounts in id order (keyset pages over a whole connector)
+    index('accounts_connector_id_idx').on(t.connector, t.id),
     check('accounts_status_check', sql`${t.status} in ('enabled', 'disabled', 'deleted')`),
   ],
 );
