@@ -17,7 +17,9 @@ import { createConnectorActivities } from './connectors';
 import { createCorrelationActivities } from './correlation';
 import { activityFailure, errorName } from './errors';
 import { createNotifyActivities } from './notify';
+import { createPopulationActivities } from './population';
 import { createRecordActivities } from './records';
+import { createScheduleActivities } from './schedules';
 
 export interface ActivityDeps {
   db: Database;
@@ -64,6 +66,8 @@ export function createActivities(deps: ActivityDeps) {
       ...createApprovalTaskActivities(deps),
       ...createAccessActivities(deps),
       ...createCorrelationActivities(deps),
+      ...createScheduleActivities(deps),
+      ...createPopulationActivities(deps),
     },
     deps.logger,
   );

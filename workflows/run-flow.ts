@@ -30,6 +30,7 @@ import { FlowRun } from './run';
 import { runSteps } from './steps';
 import { closeAbandonedTasks } from './steps/approval';
 import { handleReviews } from './steps/correlate';
+import { forEachProgressSignal } from './steps/for-each';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
@@ -90,6 +91,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     validator: (request: DecisionRequest) => run.validateDecision(request),
   });
   handleReviews(run);
+  setHandler(forEachProgressSignal, (progress) => run.progress(progress));
   let cancelRequest: CancelRequest | undefined;
   setHandler(cancelRunSignal, (request: CancelRequest) => {
     cancelRequest ??= request;

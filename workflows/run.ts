@@ -25,11 +25,12 @@ import {
   type EvaluationOptions,
 } from '../src/dsl/cel-runtime';
 import type { JsonValue, StepIR, ValueIR } from '../src/dsl/ir';
-import { PERSON_SHAPE } from '../src/dsl/shapes';
+import { PERSON_SHAPE, type Shape } from '../src/dsl/shapes';
 import type {
   ApprovalDecision,
   ApprovalTask,
   DecisionRequest,
+  ForEachProgress,
   OperatorAction,
   RunFlowInput,
   RunState,
@@ -68,9 +69,29 @@ export function stepFailure(step: StepIR, type: string, message: string): Applic
  */
 export const CODE_POINT_STRINGS_PATCH = 'cel-code-point-strings';
 
+/**
+ * One item of a `forEach` step, run by a batch workflow: its steps see the item under `name`,
+ * never park (an item that fails is counted by the step), and act under keys of their own.
+ */
+export interface ItemMode {
+  name: string;
+  shape: Shape;
+  key: string;
+  value: JsonValue;
+  /** The forEach step's id. */
+  step: string;
+  /** The run the item belongs to. */
+  runId: string;
+}
+
+/** What an operator may do to a step the blast-radius guard parked, and nothing else may. */
+export const BLAST_RADIUS_EXCEEDED = 'BlastRadiusExceeded';
+
 export class FlowRun {
   readonly scope: CelScope;
   readonly vars: Record<string, JsonValue> = {};
+  /** Outputs of the steps run so far, as JSON with their shapes (what forEach items start from). */
+  readonly outputs: Record<string, { value: JsonValue; shape: Shape }> = {};
   private readonly steps: StepRecord[] = [];
   private status: RunStatus = 'Running';
   private currentStep?: string;
@@ -101,7 +122,9 @@ export class FlowRun {
 
   constructor(
     readonly input: RunFlowInput,
-    attributes: Record<string, JsonValue>,
+    /** The event's attributes with the flow's input defaults applied. */
+    readonly attributes: Record<string, JsonValue>,
+    readonly item?: ItemMode,
   ) {
     const { ir, event, subject } = input;
     this.scope = {
@@ -109,12 +132,28 @@ export class FlowRun {
       subject: toCel(subject, PERSON_SHAPE),
       vars: {},
       steps: {},
+      ...(item ? { [item.name]: toCel(item.value, item.shape) } : {}),
     };
     this.automatedSince = Date.now();
   }
 
   get workflowId(): string {
     return workflowInfo().workflowId;
+  }
+
+  /** The run this is (for a forEach item: the run the item belongs to). */
+  get runId(): string {
+    return this.item ? this.item.runId : this.workflowId;
+  }
+
+  /**
+   * The idempotency key of a step's side effect: `<run>:<step>`, and for a forEach item
+   * `<run>:<forEach step>[<item key>]/<step>`, so every item acts once and apart from the others.
+   */
+  keyFor(stepId: string): string {
+    return this.item
+      ? `${this.item.runId}:${this.item.step}[${this.item.key}]/${stepId}`
+      : `${this.workflowId}:${stepId}`;
   }
 
   /** How this run evaluates expressions at this point of its history. */
@@ -195,7 +234,8 @@ export class FlowRun {
     if (this.currentStep === record.id) this.currentStep = undefined;
   }
 
-  setOutput(stepId: string, output: JsonValue, shape: Parameters<typeof toCel>[1]): void {
+  setOutput(stepId: string, output: JsonValue, shape: Shape): void {
+    this.outputs[stepId] = { value: output, shape };
     (this.scope.steps as Record<string, unknown>)[stepId] = { output: toCel(output, shape) };
   }
 
@@ -320,11 +360,15 @@ export class FlowRun {
     setCurrentDetails('');
   }
 
-  /** Refuses operator actions that do not fit: the run must be parked on that step. */
+  /**
+   * Refuses operator actions that do not fit: the run must be parked on that step, and only a
+   * step the blast-radius guard parked can be approved.
+   */
   validateOperator(action: OperatorAction): void {
-    const parked = [...this.waits.values()]
-      .filter((w) => w.on.kind === 'operator')
-      .map((w) => w.on.step);
+    const operatorWaits = [...this.waits.values()]
+      .map((w) => w.on)
+      .filter((on) => on.kind === 'operator');
+    const parked = operatorWaits.map((on) => on.step);
     if (parked.length === 0)
       throw new Error(`the run is not parked (status ${this.status}); nothing to ${action.action}`);
     if (!parked.includes(action.step)) {
@@ -337,6 +381,12 @@ export class FlowRun {
     const chosen = this.operatorActions.get(action.step);
     if (chosen)
       throw new Error(`an operator already chose to ${chosen.action} step '${action.step}'`);
+    const wait = operatorWaits.find((on) => on.step === action.step);
+    if (action.action === 'approve' && wait?.error.type !== BLAST_RADIUS_EXCEEDED) {
+      throw new Error(
+        `step '${action.step}' is parked on ${wait?.error.type ?? 'an error'}, not on the blast-radius guard; retry, skip or abort it`,
+      );
+    }
   }
 
   acceptOperator(action: OperatorAction): void {
@@ -348,6 +398,11 @@ export class FlowRun {
     step: StepIR,
     error: { type: string; message: string; attempts?: number },
   ): Promise<OperatorAction> {
+    if (this.item) {
+      // a forEach item does not park: the step counts it as failed and goes on with the others
+      const after = error.attempts ? ` (after ${error.attempts} attempts)` : '';
+      throw stepFailure(step, error.type, `${error.type}: ${error.message}${after}`);
+    }
     this.wait(
       { kind: 'operator', step: step.id, since: new Date().toISOString(), error },
       `**Parked** at step \`${step.id}\` (${step.title}): ${error.type}: ${error.message}. Retry, skip or abort it with \`idflow runs\`.`,
@@ -357,6 +412,28 @@ export class FlowRun {
     this.operatorActions.delete(step.id);
     this.resume(step.id);
     return action;
+  }
+
+  /** How far a forEach step has got: its record's output, and the Web UI's details. */
+  progress(p: ForEachProgress): void {
+    const record = [...this.steps].reverse().find((s) => s.id === p.step);
+    if (!record || record.status !== 'running') return;
+    record.output = {
+      scanned: p.scanned,
+      total: p.total,
+      completed: p.completed,
+      failed: p.failed,
+      batches: p.batches,
+    };
+    const done = p.completed + p.failed;
+    this.showProgress(
+      `Step \`${p.step}\`: ${done} of ${p.total} items done so far (${p.failed} failed), ${p.scanned} read, in ${p.batches} batches`,
+    );
+  }
+
+  /** Shows how a long step is getting on, in the Web UI, while the run waits on nothing else. */
+  showProgress(details: string): void {
+    if (this.waits.size === 0 && !this.item) setCurrentDetails(details);
   }
 
   /** The open approval task of `step`, for a decision. */
@@ -428,7 +505,7 @@ export class FlowRun {
   }
 
   setStatus(status: RunStatus): void {
-    if (status === this.status) return;
+    if (status === this.status || this.item) return;
     this.status = status;
     upsertSearchAttributes([{ key: IdflowStatus, value: status }]);
   }

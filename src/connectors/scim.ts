@@ -117,11 +117,13 @@ export const scim = defineConnectorType({
       result: z.object({ user: User }),
     },
     deactivateUser: {
+      effect: 'disable',
       description: 'Sets active: false; already inactive is success.',
       args: z.strictObject({ id: ScimId }),
       result: z.object({ changed: z.boolean() }),
     },
     deleteUser: {
+      effect: 'delete',
       description: 'Deletes a user; already absent is success (deleted: false).',
       args: z.strictObject({ id: ScimId }),
       result: z.object({ deleted: z.boolean() }),

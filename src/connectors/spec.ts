@@ -14,6 +14,11 @@ export interface OpSpec {
   /** True for ops that only read: no audit row. Every other op's outcome is audited. */
   readOnly?: boolean;
   /**
+   * What the op takes away from a person, when it does: `disable` (an account or a person is
+   * disabled) or `delete`. Ops with an effect count against a run's blast radius.
+   */
+  effect?: 'disable' | 'delete';
+  /**
    * The arguments under one connector's configuration, when they depend on it (an op that must
    * name the account's owner where the connector declares how owners are recorded). The
    * compiler checks actions and the activity checks calls against this; without it, `args`.

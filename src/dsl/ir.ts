@@ -6,6 +6,9 @@
  */
 import type { BusinessCalendar } from './business-time';
 import type { ObjectShape, Shape } from './shapes';
+import type { ScheduleIR } from './schedule-ir';
+
+export type { ScheduleIR } from './schedule-ir';
 
 /** Bumped when the IR changes incompatibly; the interpreter refuses versions it does not know. */
 export const IR_VERSION = 1;
@@ -209,7 +212,53 @@ export interface CorrelateStepIR extends StepBaseIR {
   retry: RetryIR;
 }
 
+/**
+ * How many persons or accounts one run may disable or delete before it parks for an operator:
+ * `max` items, or `maxPercent` of the population the step goes over; either trips it.
+ */
+export interface BlastRadiusIR {
+  max?: number;
+  maxPercent?: number;
+}
+
+/**
+ * What a `forEach` step goes over: persons or accounts of the identity store (a CEL filter over
+ * each, read page by page when the step runs), or a list value computed at the step.
+ */
+export type PopulationIR =
+  | { kind: 'persons'; where?: string }
+  | { kind: 'accounts'; connector?: string; where?: string }
+  | { kind: 'items'; items: ValueIR };
+
+/**
+ * `forEach`: runs `steps` once per item, `concurrency` items at a time, in batches of
+ * `batchSize` items, each batch a child workflow (so no history grows with the population).
+ * An item whose steps fail is counted and collected, not fatal, unless more than `maxFailures`
+ * fail. `collect`, evaluated per item after its steps, gives the rows of the step's output.
+ */
+export interface ForEachStepIR extends StepBaseIR {
+  kind: 'forEach';
+  over: PopulationIR;
+  /** The variable the item is bound to in expressions (`account`, `person`, `item`). */
+  as: string;
+  itemShape: Shape;
+  concurrency: number;
+  batchSize: number;
+  maxFailures?: number;
+  collect?: ValueIR;
+  /**
+   * Set when the item steps may disable or delete (the op effects they name): the limit the
+   * step checks, before it changes anything, against how many items it would act on.
+   */
+  guard?: BlastRadiusIR & { effects: string[] };
+  steps: StepIR[];
+  /** Timeout and retry policy of the population reads. */
+  timeoutMs: number;
+  retry: RetryIR;
+}
+
 export type StepIR =
+  | ForEachStepIR
   | CorrelateStepIR
   | ReconcileStepIR
   | ActionStepIR
@@ -251,6 +300,8 @@ export interface FlowIR {
   executionBudgetMs: number;
   stepBudget: number;
   steps: StepIR[];
+  /** When the flow runs on its own (Temporal Schedules); absent when it has none. */
+  schedules?: ScheduleIR[];
 }
 
 /**

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { CONNECTOR_TYPES } from '../connectors/registry';
 import { WEEKDAYS } from './business-time';
 import { DURATION_PATTERN } from './duration';
+import { OVERLAP_POLICIES, SCHEDULE_EVERY } from './schedule-ir';
 import type { PendingAction } from './ir';
 
 export const API_VERSION = 'idflow/v1';
@@ -36,6 +37,7 @@ export const STEP_KINDS = [
   'approval',
   'reconcile',
   'correlate',
+  'forEach',
 ] as const;
 export type StepKindName = (typeof STEP_KINDS)[number];
 
@@ -326,6 +328,45 @@ export const CorrelateStep = z.strictObject({
   }),
 });
 
+/**
+ * How many persons or accounts one run may disable or delete before it parks for an operator:
+ * a count, a percentage of the population the step goes over, or both (either trips it).
+ */
+export const BlastRadius = z
+  .strictObject({
+    max: z.int().min(0).optional(),
+    maxPercent: z.number().min(0).max(100).optional(),
+  })
+  .refine((b) => b.max !== undefined || b.maxPercent !== undefined, 'needs max, maxPercent or both')
+  .meta({
+    description:
+      'Most persons or accounts one run may disable or delete before it parks for review: a count, a percentage of the population, or both.',
+  });
+
+/** `forEach`: a list of steps for every person, account or list item, in batches. */
+export const ForEachStep: z.ZodType<ForEachStep> = z.strictObject({
+  ...stepBase,
+  forEach: z
+    .strictObject({
+      persons: z.strictObject({ where: Expression.optional() }).optional(),
+      accounts: z
+        .strictObject({ connector: Name.optional(), where: Expression.optional() })
+        .optional(),
+      items: ValueTemplate.optional(),
+      as: Identifier.optional(),
+      concurrency: z.int().min(1).max(100).optional(),
+      batchSize: z.int().min(1).max(1000).optional(),
+      maxFailures: z.int().min(0).optional(),
+      collect: ValueTemplate.optional(),
+      blastRadius: BlastRadius.optional(),
+      steps: StepList,
+    })
+    .refine(
+      (f) => [f.persons, f.accounts, f.items].filter((over) => over !== undefined).length === 1,
+      'needs exactly one of persons, accounts and items: what the steps run for',
+    ),
+});
+
 /** Union options in STEP_KINDS order: the structural check relies on it. */
 export const Step: z.ZodType<Step> = z
   .union([
@@ -340,11 +381,55 @@ export const Step: z.ZodType<Step> = z
     ApprovalStep,
     ReconcileStep,
     CorrelateStep,
+    ForEachStep,
   ])
   .meta({
     id: 'Step',
     description: 'One step: an id, an optional title, and exactly one of the step kinds.',
   });
+
+/** A schedule's start or end: a date (in the schedule's time zone) or a timestamp with a zone. */
+const ScheduleBound = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/,
+    'must be a date, like 2027-03-01, or a timestamp with a time zone, like 2027-03-01T09:00:00Z',
+  );
+
+/**
+ * When a flow runs on its own: one entry of a Flow's `schedules`. Which fields apply depends on
+ * `every`; the compiler refuses the ones that do not (see compile/schedule.ts).
+ */
+export const FlowSchedule = z.strictObject({
+  id: Name,
+  title: z.string().min(1).optional(),
+  every: z.enum(SCHEDULE_EVERY),
+  at: ClockTime.optional().meta({
+    description: 'Time of day, HH:MM (once, daily, weekly, monthly).',
+  }),
+  minute: z.int().min(0).max(59).optional().meta({ description: 'Minute past the hour (hourly).' }),
+  days: z.array(z.enum(WEEKDAYS)).min(1).optional().meta({ description: 'Weekdays (weekly).' }),
+  dayOfMonth: z
+    .union([z.int().min(1).max(31), z.literal('last')])
+    .optional()
+    .meta({ description: 'Day of the month, 1-31 or last (monthly).' }),
+  date: z.iso
+    .date('must be a date, YYYY-MM-DD, like 2027-03-01')
+    .optional()
+    .meta({ description: 'The day, YYYY-MM-DD (once).' }),
+  cron: z.string().min(1).optional().meta({
+    description: 'Five fields: minute hour day-of-month month day-of-week (every: cron).',
+  }),
+  timezone: z.string().min(1).optional().meta({ description: 'IANA time zone; UTC by default.' }),
+  start: ScheduleBound.optional(),
+  end: ScheduleBound.optional(),
+  jitter: Duration.optional(),
+  overlap: z.enum(OVERLAP_POLICIES).optional(),
+  inputs: z.record(Identifier, z.unknown()).optional().meta({
+    description: "Literal values for the flow's inputs: the run's event attributes.",
+  }),
+  paused: z.boolean().optional(),
+});
 
 export const InputType = z.enum(['string', 'int', 'double', 'bool', 'timestamp', 'list', 'map']);
 
@@ -367,6 +452,8 @@ export const FlowDocument = z.strictObject({
     .optional(),
   executionBudget: Duration.optional(),
   stepBudget: z.int().min(1).max(100_000).optional(),
+  schedules: z.array(FlowSchedule).min(1, 'needs at least one schedule').optional(),
+  blastRadius: BlastRadius.optional(),
   steps: StepList,
 });
 
@@ -520,6 +607,7 @@ export const DOCUMENT_SCHEMAS = {
 } as const satisfies Record<DocumentKind, z.ZodType>;
 
 export type FlowDocument = z.infer<typeof FlowDocument>;
+export type FlowSchedule = z.infer<typeof FlowSchedule>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type ConnectorDocument = z.infer<typeof ConnectorDocument>;
 
@@ -544,7 +632,8 @@ export type Step =
   | FailStep
   | ApprovalStep
   | ReconcileStep
-  | CorrelateStep;
+  | CorrelateStep
+  | ForEachStep;
 export type CorrelateStep = z.infer<typeof CorrelateStep>;
 export type ApprovalStep = z.infer<typeof ApprovalStep>;
 export type ApprovalBody = z.infer<typeof ApprovalBody>;
@@ -575,6 +664,22 @@ export interface ParallelStep extends StepFields {
     branches: Array<{ id: string; title?: string; description?: string; steps: Step[] }>;
   };
 }
+/** Written by hand because it nests steps; the schema above is checked against it. */
+export interface ForEachStep extends StepFields {
+  forEach: {
+    persons?: { where?: string };
+    accounts?: { connector?: string; where?: string };
+    items?: unknown;
+    as?: string;
+    concurrency?: number;
+    batchSize?: number;
+    maxFailures?: number;
+    collect?: unknown;
+    blastRadius?: BlastRadius;
+    steps: Step[];
+  };
+}
+export type BlastRadius = z.infer<typeof BlastRadius>;
 export type SetStep = z.infer<typeof SetStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
 export type NotifyStep = z.infer<typeof NotifyStep>;
@@ -593,5 +698,6 @@ export function stepKind(step: Step): StepKindName {
   if ('approval' in step) return 'approval';
   if ('reconcile' in step) return 'reconcile';
   if ('correlate' in step) return 'correlate';
+  if ('forEach' in step) return 'forEach';
   return 'fail';
 }

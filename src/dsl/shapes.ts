@@ -187,3 +187,56 @@ export const CORRELATE_OUTPUT_SHAPE: ObjectShape = {
     reviewId: 'string',
   },
 };
+
+/** A `forEach` item over persons: a person as the identity store keeps them. */
+export const PERSON_ITEM_SHAPE: ObjectShape = {
+  object: 'StoredPerson',
+  fields: { ...PERSON_FIELDS, createdAt: 'timestamp', updatedAt: 'timestamp' },
+};
+
+/**
+ * A `forEach` item over accounts: idflow's record of one account on one connector (see the
+ * `accounts` table), with its owner. `lastLoginAt` and `passwordChangedAt` are absent when
+ * neither the directory nor an identity provider has said (test with `has(...)`).
+ */
+export const ACCOUNT_ITEM_SHAPE: ObjectShape = {
+  object: 'Account',
+  fields: {
+    id: 'string',
+    personId: 'string',
+    connector: 'string',
+    name: 'string',
+    targetId: 'string',
+    status: 'string',
+    lastLoginAt: 'timestamp',
+    passwordChangedAt: 'timestamp',
+    lastReadAt: 'timestamp',
+    person: { object: 'AccountOwner', fields: PERSON_FIELDS },
+  },
+};
+
+/**
+ * `steps.<id>.output` of a forEach step: how many items it went over (`total`) out of how many
+ * it read (`scanned`), how many completed or failed, the first failures (item key, step, error),
+ * the rows `collect` gave (at most `rowLimit`; `truncated` when there were more), and whether an
+ * operator approved going past the blast radius.
+ */
+export const FOR_EACH_OUTPUT_SHAPE: ObjectShape = {
+  object: 'ForEachOutput',
+  fields: {
+    scanned: 'int',
+    total: 'int',
+    completed: 'int',
+    failed: 'int',
+    failures: {
+      list: {
+        object: 'ItemFailure',
+        fields: { key: 'string', step: 'string', type: 'string', message: 'string' },
+      },
+    },
+    rows: { list: 'dyn' },
+    truncated: 'bool',
+    batches: 'int',
+    approvedBy: 'string',
+  },
+};

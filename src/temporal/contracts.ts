@@ -3,7 +3,16 @@
  * this module, so it may not import anything with runtime code.
  */
 import type { Change, EntitlementRef } from '../access/types';
-import type { Compiled, FlowIR, JsonValue, PendingAction, PolicyIR, TemplateIR } from '../dsl/ir';
+import type {
+  Compiled,
+  FlowIR,
+  ForEachStepIR,
+  JsonValue,
+  PendingAction,
+  PolicyIR,
+  TemplateIR,
+} from '../dsl/ir';
+import type { ObjectShape, Shape } from '../dsl/shapes';
 import type { IdentityEvent } from '../model/event';
 import type { SubjectSnapshot } from '../model/person';
 import type { RuleTrace } from '../policy/evaluate';
@@ -227,9 +236,12 @@ export interface RunState {
   budgetExceeded: boolean;
 }
 
-/** An operator's decision on a parked step. */
+/**
+ * An operator's decision on a parked step. `approve` lets a step parked by the blast-radius
+ * guard go on and act on every item it counted; elsewhere only retry, skip and abort fit.
+ */
 export interface OperatorAction {
-  action: 'retry' | 'skip' | 'abort';
+  action: 'retry' | 'skip' | 'abort' | 'approve';
   step: string;
   by: string;
   reason?: string;
@@ -337,4 +349,102 @@ export interface TimelineState {
   entries: Array<Omit<TimelineEntry, 'decision'> & { runs: string[] }>;
   recent: string[];
   finishedInThisRun: number;
+}
+
+/** One item of a `forEach` step: a stable key (person id, account record id, list index) and its value. */
+export interface ForEachItem {
+  key: string;
+  value: JsonValue;
+}
+
+/**
+ * What the item steps of a `forEach` step start from: the run's pinned input with the flow's
+ * steps cut down to the item steps, the resolved event attributes, the variables set before the
+ * step and the outputs of earlier steps (JSON, with their shapes).
+ */
+export interface ItemContext {
+  run: RunFlowInput;
+  attributes: Record<string, JsonValue>;
+  vars: Record<string, JsonValue>;
+  outputs: Record<string, { value: JsonValue; shape: Shape }>;
+  /** The run the items belong to: audit rows and idempotency keys name it. */
+  runId: string;
+}
+
+/** What `readPopulation` reads: a page of a `forEach` step's persons or accounts. */
+export interface PopulationPage {
+  over: { kind: 'persons' | 'accounts'; connector?: string; where?: string };
+  as: string;
+  /** What the filter sees besides the item, as JSON, and the shapes to read it with. */
+  scope: {
+    event: JsonValue;
+    eventShape: ObjectShape;
+    subject: JsonValue;
+    vars: Record<string, JsonValue>;
+    varShapes: Record<string, Shape>;
+    /** The step's `now`, fixed when it started, so every page filters alike. */
+    now: string;
+  };
+  /** Read after this key (the last page's cursor); from the start without it. */
+  after?: string;
+  /** Stop once this many items matched. */
+  limit: number;
+  /** Only count: no items returned, every row read. */
+  countOnly?: boolean;
+}
+
+export interface PopulationResult {
+  items: ForEachItem[];
+  /** Rows read (matching or not). */
+  scanned: number;
+  /** Rows that matched the filter (with countOnly: all of them). */
+  matched: number;
+  /** Where the next page starts; absent when the population is read to its end. */
+  cursor?: string;
+}
+
+/** How a batch of items, or the whole step, went. */
+export interface ForEachTally {
+  scanned: number;
+  total: number;
+  completed: number;
+  failed: number;
+  failures: Array<{ key: string; step: string; type: string; message: string }>;
+  rows: JsonValue[];
+  truncated: boolean;
+  batches: number;
+}
+
+/** Input of the `forEachItems` workflow that goes over a forEach step's items in batches. */
+export interface ForEachInput {
+  step: ForEachStepIR;
+  context: ItemContext;
+  /** Where progress goes: the run's workflow id. */
+  parentWorkflowId: string;
+  /** The list of a list-valued forEach (rendered by the run); absent for queries. */
+  items?: ForEachItem[];
+  /** The filter's scope (queries). */
+  scope?: PopulationPage['scope'];
+  /** Carried across continue-as-new. */
+  cursor?: string;
+  offset?: number;
+  tally?: ForEachTally;
+  done?: boolean;
+}
+
+/** Input of one `forEachBatch` child: a batch of items. */
+export interface ForEachBatchInput {
+  step: ForEachStepIR;
+  context: ItemContext;
+  items: ForEachItem[];
+}
+
+/** How far a forEach step has got, as the run's state and the Web UI show it. */
+export interface ForEachProgress {
+  step: string;
+  scanned: number;
+  total: number;
+  completed: number;
+  failed: number;
+  batches: number;
 }

@@ -11,8 +11,8 @@ export async function runAction(run: FlowRun, step: ActionStepIR): Promise<void>
     connectorType: step.connectorType,
     op: step.op,
     args,
-    idempotencyKey: `${run.workflowId}:${step.id}`,
-    runId: run.workflowId,
+    idempotencyKey: run.keyFor(step.id),
+    runId: run.runId,
     flow: run.input.ir.name,
     stepId: step.id,
   };

@@ -6,6 +6,7 @@ import { runApproval } from './approval';
 import { chooseIf, chooseSwitch } from './branch';
 import { runCorrelate } from './correlate';
 import { runFail } from './fail';
+import { runForEach } from './for-each';
 import { runNotify } from './notify';
 import { runParallel } from './parallel';
 import { runReconcile } from './reconcile';
@@ -40,6 +41,8 @@ async function runStep(run: FlowRun, step: StepIR): Promise<void> {
       return runReconcile(run, step);
     case 'correlate':
       return runCorrelate(run, step);
+    case 'forEach':
+      return runForEach(run, step);
     default: {
       const never: never = step;
       throw new Error(`unknown step kind in IR: ${JSON.stringify(never)}`);

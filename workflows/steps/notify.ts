@@ -35,8 +35,8 @@ export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void>
     to: to.map(String),
     template: step.template,
     data,
-    idempotencyKey: `${run.workflowId}:${step.id}`,
-    runId: run.workflowId,
+    idempotencyKey: run.keyFor(step.id),
+    runId: run.runId,
     flow: run.input.ir.name,
     stepId: step.id,
     ...(step.attachments

@@ -33,7 +33,7 @@ class Reconciler {
   }
 
   private common() {
-    return { runId: this.run.workflowId, flow: this.run.input.ir.name, stepId: this.step.id };
+    return { runId: this.run.runId, flow: this.run.input.ir.name, stepId: this.step.id };
   }
 
   async plan(record: StepRecord, keep: boolean, summary: string): Promise<AccessPlan | undefined> {
@@ -57,7 +57,7 @@ class Reconciler {
       ...this.common(),
       personId: this.personId,
       changes,
-      idempotencyKey: `${this.run.workflowId}:${this.step.id}/${phase}`,
+      idempotencyKey: `${this.run.keyFor(this.step.id)}/${phase}`,
     };
     const result = await callWithParking(this.run, this.step, record, this.options, () =>
       this.acts.applyAccess.executeWithOptions(
@@ -71,6 +71,8 @@ class Reconciler {
   /** Asks each rule's approval once for the grants it holds back; the approved ones go ahead. */
   async approvals(heldBack: HeldBack[]): Promise<{ granted: Change[]; refused: HeldBack[] }> {
     const granted: Change[] = [];
+    // a forEach item never waits on an approver: what a rule wants approved is held back
+    if (this.run.item) return { granted, refused: heldBack };
     const refused: HeldBack[] = heldBack.filter((h) => h.action === 'block');
     const rules = [...new Set(heldBack.filter((h) => h.action === 'approval').map((h) => h.rule))];
     for (const rule of rules) {

@@ -16,6 +16,7 @@ import {
   APPROVAL_OUTPUT_SHAPE,
   CORRELATE_OUTPUT_SHAPE,
   describeShape,
+  FOR_EACH_OUTPUT_SHAPE,
   eventShape,
   PERSON_SHAPE,
   RECONCILE_OUTPUT_SHAPE,
@@ -25,6 +26,7 @@ import {
 import { stepKind, type ConnectorDocument, type FlowDocument, type Step } from '../schema';
 import type { SourceDocument } from '../source';
 import { compileInputs } from './inputs';
+import { compileSchedules } from './schedule';
 import { isBroken, type Definitions, type Entry, type Reporter } from './report';
 import { compileStep } from './steps';
 import { ValueCompiler, type ExprEnv, type FlowInfo, type StepInfo } from './values';
@@ -72,6 +74,9 @@ export class FlowCompiler {
   dependsOnRepaired = false;
   private base!: CelTypes;
   private scope?: CelTypes;
+  private event!: ObjectShape;
+  /** The item variable of the `forEach` step whose item steps are being compiled. */
+  private item?: Record<string, Shape>;
 
   constructor(
     readonly entry: Entry<FlowDocument>,
@@ -104,7 +109,10 @@ export class FlowCompiler {
     const doc = this.entry.doc;
     this.collect(doc.steps, ['steps']);
     const inputs = compileInputs(this, doc.inputs ?? {});
+    const schedules =
+      doc.schedules && compileSchedules(this, doc.metadata.name, doc.schedules, inputs.ir);
     const event = eventShape(inputs.shape);
+    this.event = event;
     this.base = CelTypes.create({
       event,
       subject: PERSON_SHAPE,
@@ -135,6 +143,7 @@ export class FlowCompiler {
       executionBudgetMs: budget ?? 15_000,
       stepBudget: doc.stepBudget ?? 1_000,
       steps,
+      ...(schedules ? { schedules } : {}),
     };
   }
 
@@ -169,6 +178,7 @@ export class FlowCompiler {
           this.collect(b.steps, [...at, 'parallel', 'branches', j, 'steps']),
         );
       }
+      if ('forEach' in step) this.collect(step.forEach.steps, [...at, 'forEach', 'steps']);
     });
   }
 
@@ -213,6 +223,8 @@ export class FlowCompiler {
         fields[id] = { object: `steps.${id}`, fields: { output: RECONCILE_OUTPUT_SHAPE } };
       if (info.kind === 'correlate')
         fields[id] = { object: `steps.${id}`, fields: { output: CORRELATE_OUTPUT_SHAPE } };
+      if (info.kind === 'forEach')
+        fields[id] = { object: `steps.${id}`, fields: { output: FOR_EACH_OUTPUT_SHAPE } };
       if (info.kind !== 'action') continue;
       const output = this.actions.get(id)?.output ?? 'dyn';
       fields[id] = { object: `steps.${id}`, fields: { output } };
@@ -229,11 +241,41 @@ export class FlowCompiler {
       },
     });
     return {
-      types: this.scope,
+      types: this.item ? this.scope.extend(this.item) : this.scope,
       info: this.info,
       available: state,
       step,
       ...(setting ? { setting } : {}),
+    };
+  }
+
+  /** Compiles `work` with a `forEach` step's item variable in every expression's scope. */
+  withItem<T>(item: Record<string, Shape>, work: () => T): T {
+    const outer = this.item;
+    this.item = item;
+    try {
+      return work();
+    } finally {
+      this.item = outer;
+    }
+  }
+
+  /**
+   * The environment of a `forEach` filter, evaluated over the identity store as it is read: the
+   * item, the event, the subject, the run's variables and `now`, but no step outputs.
+   */
+  filterEnv(item: Record<string, Shape>): ExprEnv {
+    return {
+      types: CelTypes.create({
+        event: this.event,
+        subject: PERSON_SHAPE,
+        now: 'timestamp',
+        vars: {
+          object: 'Vars',
+          fields: Object.fromEntries([...this.varShapes].map(([name, v]) => [name, v.shape])),
+        },
+        ...item,
+      }),
     };
   }
 

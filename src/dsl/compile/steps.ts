@@ -15,6 +15,7 @@ import {
   type ApprovalStep,
   type CorrelateStep,
   type FailStep,
+  type ForEachStep,
   type IfStep,
   type NotifyStep,
   type ParallelStep,
@@ -26,6 +27,7 @@ import {
 } from '../schema';
 import { compileApproval } from './approval';
 import { compileCorrelate } from './correlation';
+import { compileForEach } from './for-each';
 import { ArgsChecker } from './args';
 import { cloneState, mergeStates, type FlowCompiler, type FlowState } from './flow';
 import { compileParallel } from './parallel';
@@ -385,6 +387,8 @@ export function compileStep(fc: FlowCompiler, step: Step, path: Path, state: Flo
       return compileReconcile(fc, step as ReconcileStep, path, state, info(fc, step));
     case 'correlate':
       return compileCorrelate(fc, step as CorrelateStep, path, state, info(fc, step));
+    case 'forEach':
+      return compileForEach(fc, step as ForEachStep, path, state, info(fc, step));
     default: {
       const never: never = kind;
       throw new Error(`unhandled step kind ${String(never)}`);

@@ -108,8 +108,8 @@ export class ValueCompiler {
         }
         return `no step '${ref.name}' in this flow${didYouMean(ref.name, info.steps.keys())}`;
       }
-      if (!['action', 'approval', 'reconcile', 'correlate'].includes(target.kind)) {
-        return `step '${ref.name}' is a ${target.kind} step; only action, approval, reconcile and correlate steps have an output`;
+      if (!['action', 'approval', 'reconcile', 'correlate', 'forEach'].includes(target.kind)) {
+        return `step '${ref.name}' is a ${target.kind} step; only action, approval, reconcile, correlate and forEach steps have an output`;
       }
       if (env.step?.id === ref.name)
         return `step '${ref.name}' cannot read its own output (a cycle)`;
