@@ -4,12 +4,15 @@
  * disabling moves accounts), and its groups with one more — over one bound connection, within
  * the connector's limits. Changes go through the connector's own ops.
  */
+import { log } from '@temporalio/activity';
 import type { Entry } from 'ldapts';
 import { ldap as ldapType } from '../../src/connectors/ldap';
 import type { ActualAccess, Change, EntitlementRef } from '../../src/access/types';
 import type { JsonValue } from '../../src/dsl/ir';
 import { accountView, type Directory, escapeFilter, values } from '../connectors/ldap-directory';
 import { withDirectory } from '../connectors/ldap';
+import { activityAttributes, entryActivity } from '../connectors/ldap-activity';
+import { MalformedTimeError } from '../connectors/ldap-times';
 import type { OpContext } from '../connectors/types';
 import type { AccessAdapter, InvokeOp } from './adapter';
 import {
@@ -30,6 +33,29 @@ function groupKey(dn: string, config: Record<string, unknown>): string {
   return canonical(dn, config);
 }
 
+/**
+ * The account's sign-in and password-change times, for idflow's record. A value that is not a
+ * time of the configured format must not hold up reconcile over a record: the times are left
+ * unread (the record keeps what it had) and the worker logs which attribute, never the value.
+ */
+function activityOf(ctx: OpContext, dir: Directory, entry: Entry) {
+  try {
+    const times = entryActivity(dir.cfg, entry);
+    return {
+      lastLoginAt: times.lastLoginAt?.toISOString() ?? null,
+      passwordChangedAt: times.passwordChangedAt?.toISOString() ?? null,
+    };
+  } catch (err) {
+    if (!(err instanceof MalformedTimeError)) throw err;
+    try {
+      log.warn(`connector '${ctx.connector}': account activity not recorded: ${err.message}`);
+    } catch {
+      // not in an activity (a direct call): nowhere to log
+    }
+    return undefined;
+  }
+}
+
 /** The entries under `bases` whose `attribute` is `owner`: one search where the bases share one. */
 async function owned(dir: Directory, attribute: string, owner: string): Promise<Entry[]> {
   const bases = [dir.cfg.usersDn];
@@ -41,7 +67,8 @@ async function owned(dir: Directory, attribute: string, owner: string): Promise<
     const { searchEntries } = await dir.client.search(base, {
       scope: 'sub',
       filter,
-      attributes: ['*'],
+      // the sign-in and password-change times are operational: asked for by name
+      attributes: ['*', ...activityAttributes(dir.cfg)],
       paged: true,
     });
     found.push(...searchEntries);
@@ -110,6 +137,7 @@ export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
         const held = new Set((await dir.groupsOf(entry.dn)).map((dn) => groupKey(dn, ctx.config)));
         const managedDns = new Set(wanted.map(([, dn]) => dn));
         const view = accountView(dir, entry, []);
+        const activity = activityOf(ctx, dir, entry);
         return {
           ...none,
           account: {
@@ -117,6 +145,7 @@ export function createLdapAccess(timeoutMs = 30_000): AccessAdapter {
             targetId: entry.dn,
             enabled: view.enabled,
             attributes: view.attributes,
+            ...(activity ? { activity } : {}),
           },
           entitlements: wanted.filter(([, dn]) => held.has(dn)).map(([ref]) => ref),
           unmanaged: [...held].filter((dn) => !managedDns.has(dn)).length,

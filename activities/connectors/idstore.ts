@@ -11,6 +11,7 @@ import type * as z from 'zod';
 import type { idstore } from '../../src/connectors/idstore';
 import type { Database } from '../../src/db/client';
 import { describeDatabaseError } from '../../src/db/errors';
+import { recordReportedActivity } from '../../src/db/repos/account-activity';
 import { appendAudit } from '../../src/db/repos/audit';
 import { findResult, storeResult } from '../../src/db/repos/idempotency';
 import {
@@ -28,6 +29,9 @@ type Args<K extends keyof Ops> = z.infer<Ops[K]['args']>;
 type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
 
 const DATE_FIELDS = new Set(['validFrom', 'validUntil']);
+
+/** How far past the worker's clock a reported time may be (clocks differ a little). */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /** Column values from op arguments: timestamps as Dates, attributes left to the caller. */
 function columns(fields: Record<string, unknown>): Partial<PersonRow> {
@@ -171,6 +175,51 @@ export function createIdstoreOps(db: Database) {
         });
         return { personId: args.personId, attributes, changed };
       });
+    },
+
+    async recordAccountActivity(
+      args: Args<'recordAccountActivity'>,
+      ctx: OpContext,
+    ): Promise<Result<'recordAccountActivity'>> {
+      const now = new Date();
+      const at = new Date(args.at);
+      if (at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+        throw connectorFailure(
+          'InvalidRequest',
+          `identity store: recordAccountActivity: at is later than this worker's clock (by more than ${FUTURE_TOLERANCE_MS / 60_000} minutes); a time from the future would hold back every later report`,
+        );
+      }
+      try {
+        return await db.transaction(async (tx) => {
+          const result = await recordReportedActivity(tx, {
+            personId: args.personId,
+            connector: args.connector,
+            accountName: args.account,
+            kind: args.activity,
+            at,
+            now,
+          });
+          if (!result.recorded) return { recorded: false, changed: false };
+          // a late or duplicate report changes nothing and leaves no row; times stay out of it
+          if (result.changed) {
+            await appendAudit(tx, {
+              actor: `flow:${ctx.flow}`,
+              action: 'account.activity-recorded',
+              target: `person:${args.personId}`,
+              outcome: 'ok',
+              detail: { connector: args.connector, activity: args.activity, step: ctx.stepId },
+              runId: ctx.runId,
+              dedupeKey: `${ctx.idempotencyKey}/idstore`,
+            });
+          }
+          return { recorded: true, changed: result.changed };
+        });
+      } catch (err) {
+        throw (
+          databaseFailure('identity store: recordAccountActivity', err, { fromDatabase: true }) ??
+          err
+        );
+      }
     },
 
     async getPerson(args: Args<'getPerson'>): Promise<Result<'getPerson'>> {

@@ -24,6 +24,8 @@ import {
   type LdapConfig,
   type Value,
 } from './ldap-directory';
+import type { Database } from '../../src/db/client';
+import { readAccountActivity } from './ldap-activity';
 import { mapError } from './ldap-errors';
 import { claim, ownerOf } from './ownership';
 import { withinLimits } from './support';
@@ -82,7 +84,8 @@ export async function withDirectory<T>(
         client = await connect(ctx.connector, cfg, ctx.timeoutMs ?? timeoutMs);
         return await fn(new Directory(client, cfg));
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
+        // idflow's own failures, and a cancellation of the activity, are what they are
+        if (err instanceof ApplicationFailure || ctx.signal?.aborted) throw err;
         return mapError(ctx.connector, op, err, cfg);
       } finally {
         await client?.unbind().catch(() => {});
@@ -92,7 +95,11 @@ export async function withDirectory<T>(
   );
 }
 
-export function createLdapConnector(timeoutMs = 30_000) {
+/**
+ * The ldap type's ops. `records` is idflow's database, where readAccountActivity records what
+ * it reads; without it (tests of the other ops) that op fails as not configured.
+ */
+export function createLdapConnector(timeoutMs = 30_000, records?: Database) {
   const run = <T>(ctx: OpContext, op: string, fn: (dir: Directory) => Promise<T>) =>
     withDirectory(ctx, op, timeoutMs, fn);
 
@@ -272,6 +279,17 @@ export function createLdapConnector(timeoutMs = 30_000) {
             }))
             .sort((x, y) => x.name.localeCompare(y.name)),
         };
+      }),
+
+    readAccountActivity: (a: Args<'readAccountActivity'>, ctx: OpContext) =>
+      run(ctx, 'readAccountActivity', (dir): Promise<Result<'readAccountActivity'>> => {
+        if (!records) {
+          throw connectorFailure(
+            'ConnectorNotConfigured',
+            `${ctx.connector}.readAccountActivity: this worker has no database to record account activity in`,
+          );
+        }
+        return readAccountActivity(dir, ctx, records, a.pageSize);
       }),
 
     search: (a: Args<'search'>, ctx: OpContext) =>

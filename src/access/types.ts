@@ -77,6 +77,12 @@ export interface ActualAccess {
     targetId: string;
     enabled: boolean;
     attributes: Record<string, JsonValue>;
+    /**
+     * When the account last signed in and last changed its password, as the target holds them
+     * (ISO timestamps; null: never, or not held), for idflow's account record. Absent where the
+     * connector type does not read them, or the target's values could not be read.
+     */
+    activity?: { lastLoginAt: string | null; passwordChangedAt: string | null };
   };
   /** Managed entitlements the account holds (unmanaged ones are counted, never listed). */
   entitlements: EntitlementRef[];

@@ -13,6 +13,9 @@ import {
 } from '../model/person';
 import { defineConnectorType } from './spec';
 
+/** What an identity provider reports of an account: a sign-in, or a password change. */
+export const ACCOUNT_ACTIVITIES = ['login', 'password-changed'] as const;
+
 export const idstore = defineConnectorType({
   type: 'idstore',
   description: "Persons in idflow's identity store (PostgreSQL).",
@@ -83,6 +86,25 @@ export const idstore = defineConnectorType({
         'Revokes an explicit grant; reconcile then removes what it gave. Already revoked is success (changed: false).',
       args: z.strictObject({ personId: PersonId, grantId: z.uuid() }),
       result: z.object({ grantId: z.string(), changed: z.boolean() }),
+    },
+    recordAccountActivity: {
+      description:
+        "Records that the person's account on a connector signed in, or changed its password, at a time an identity provider reported: on the person's own account record only, and only forward (an older or duplicate report changes nothing). recorded: false when idflow has no record of that account of the person.",
+      args: z.strictObject({
+        personId: PersonId,
+        connector: z.string().min(1).max(63).describe('the connector the account is on'),
+        account: z
+          .string()
+          .min(1)
+          .max(256)
+          .describe("the account's name on that connector (uid, userName)"),
+        activity: z.enum(ACCOUNT_ACTIVITIES).describe('what happened: login or password-changed'),
+        at: Timestamp.describe('when it happened'),
+      }),
+      result: z.object({
+        recorded: z.boolean().describe('false: idflow has no record of this account of the person'),
+        changed: z.boolean().describe('false: the record already held this time or a later one'),
+      }),
     },
     getPerson: {
       description: 'Reads a person; `found` is false when there is none with that id.',

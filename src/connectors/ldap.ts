@@ -81,6 +81,41 @@ function checkGroup(value: string, config: Record<string, unknown>): string | un
     : `group '${value}' is outside the connector's groupsDn (${groupsDn}); idflow manages only groups under it`;
 }
 
+/**
+ * Where the directory keeps an account's last sign-in and last password change, and how it
+ * writes them, so idflow can record both (readAccountActivity, and every reconcile read). The
+ * defaults fit OpenLDAP: `authTimestamp` (written with `lastbind on`), `pwdChangedTime` (the
+ * ppolicy overlay), GeneralizedTime. Active Directory: `lastLogonTimestamp`, `pwdLastSet`,
+ * `fileTime` (0 there means never).
+ */
+export const ActivityConfig = z
+  .strictObject({
+    lastLogin: AttributeName.optional().describe(
+      'the last sign-in: default authTimestamp (OpenLDAP lastbind); lastLogonTimestamp on AD',
+    ),
+    passwordChanged: AttributeName.optional().describe(
+      'the last password change: default pwdChangedTime (OpenLDAP ppolicy); pwdLastSet on AD',
+    ),
+    format: z
+      .enum(['generalizedTime', 'fileTime'])
+      .optional()
+      .describe('default generalizedTime (OpenLDAP); fileTime for AD (Windows FILETIME)'),
+  })
+  .describe("where the directory keeps an account's last sign-in and password change");
+
+/** The settings `activity` resolves to, defaults applied. */
+export function activitySettings(config: { activity?: z.infer<typeof ActivityConfig> }): {
+  lastLogin: string;
+  passwordChanged: string;
+  format: 'generalizedTime' | 'fileTime';
+} {
+  return {
+    lastLogin: config.activity?.lastLogin ?? 'authTimestamp',
+    passwordChanged: config.activity?.passwordChanged ?? 'pwdChangedTime',
+    format: config.activity?.format ?? 'generalizedTime',
+  };
+}
+
 export const ldap = defineConnectorType({
   type: 'ldap',
   description: 'Accounts and groups in an LDAP directory (OpenLDAP, Active Directory).',
@@ -118,6 +153,7 @@ export const ldap = defineConnectorType({
     correlation: correlationConfig(
       AttributeName.describe('where the owner is recorded: employeeNumber, employeeID, …'),
     ).optional(),
+    activity: ActivityConfig.optional(),
     ...Limits,
   }),
   notifies: false,
@@ -220,6 +256,25 @@ export const ldap = defineConnectorType({
             members: z.int(),
           }),
         ),
+      }),
+    },
+    readAccountActivity: {
+      description:
+        "Reads every account's last sign-in and password change under usersDn (paged) and records them on idflow's account records of this connector, matched by account name (and owner, where the connector records owners); times only move forward. Accounts idflow has no record of are counted, not created.",
+      args: z.strictObject({
+        pageSize: z
+          .int()
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe(
+            'entries per page of the directory search (and per database write); default 500',
+          ),
+      }),
+      result: z.object({
+        read: z.int().describe('accounts read from the directory'),
+        updated: z.int().describe("account records of idflow's updated"),
+        unknown: z.int().describe('accounts read that match no account record of idflow'),
       }),
     },
     search: {

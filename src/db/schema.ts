@@ -278,7 +278,7 @@ export const accounts = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     /** When the target was last read for this account: how old this record is. */
     lastReadAt: ts('last_read_at').notNull(),
-    /** When anything but `last_read_at` last changed. */
+    /** When anything but `last_read_at` and the three activity times below last changed. */
     updatedAt: ts('updated_at').notNull().defaultNow(),
     /**
      * When the account last signed in, as the target or an identity provider last reported

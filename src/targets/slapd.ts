@@ -1,8 +1,10 @@
 /**
  * A local OpenLDAP directory for `idflow dev --with-targets` and the tests: Debian's slapd run
- * from its own directory on a loopback port, with the memberof and refint overlays, a small
- * AD-like schema (sAMAccountName, userPrincipalName, userAccountControl) and a seed LDIF
- * (people, disabled, groups OUs; a service account `cn=idflow` allowed to manage it). The tests
+ * from its own directory on a loopback port, with the memberof and refint overlays, lastbind
+ * (authTimestamp) and ppolicy (pwdChangedTime, under a default policy that enforces nothing), a
+ * small AD-like schema (sAMAccountName, userPrincipalName, userAccountControl) and a seed LDIF
+ * (people, disabled, groups, policies OUs; a service account `cn=idflow` allowed to manage it,
+ * and to read the whole directory page by page without a size limit). The tests
  * get a fresh directory each time; `idflow dev` keeps its data between starts (`keepData`) and
  * seeds only a new one.
  */
@@ -12,6 +14,7 @@ import { exitOf, type ChildExit, type SupervisedChild } from '../supervise';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from 'node:net';
+import { Client as LdapClient, ResultCodeError } from 'ldapts';
 
 export const LDAP_TARGET = {
   baseDn: 'dc=example,dc=com',
@@ -20,6 +23,29 @@ export const LDAP_TARGET = {
 } as const;
 
 const ASSETS = resolve(__dirname, 'ldap');
+
+/** The seeded default password policy (ppolicy): it records password changes, enforces nothing. */
+export const PASSWORD_POLICY_DN = `cn=default,ou=policies,${LDAP_TARGET.baseDn}`;
+
+/**
+ * The default policy's entry, as seed.ldif writes it: pwdChangedTime kept on every password
+ * set (a maximum age is what makes ppolicy record it when an entry is added; 68 years never
+ * expires a test's password), no lockout, no history, no quality checks.
+ */
+const DEFAULT_PASSWORD_POLICY: Record<string, string[]> = {
+  objectClass: ['device', 'pwdPolicy'],
+  cn: ['default'],
+  pwdAttribute: ['userPassword'],
+  pwdLockout: ['FALSE'],
+  pwdMaxFailure: ['0'],
+  pwdMaxAge: ['2147483647'],
+  pwdMinAge: ['0'],
+  pwdInHistory: ['0'],
+  pwdCheckQuality: ['0'],
+  pwdMustChange: ['FALSE'],
+  pwdAllowUserChange: ['TRUE'],
+  pwdSafeModify: ['FALSE'],
+};
 
 export interface SlapdTarget extends SupervisedChild {
   url: string;
@@ -84,6 +110,8 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
 moduleload refint
+moduleload ppolicy
+moduleload lastbind
 pidfile ${join(dir, 'slapd.pid')}
 database mdb
 maxsize 104857600
@@ -91,6 +119,8 @@ suffix "${LDAP_TARGET.baseDn}"
 rootdn "cn=admin,${LDAP_TARGET.baseDn}"
 rootpw "admin-${Math.random().toString(36).slice(2)}"
 directory ${join(dir, 'data')}
+# the service account reads whole directories page by page (readAccountActivity)
+limits dn.exact="${LDAP_TARGET.bindDn}" size=unlimited time=unlimited
 index objectClass eq
 index uid,cn,sAMAccountName,mail eq
 access to attrs=userPassword
@@ -109,6 +139,11 @@ memberof-memberof-ad memberOf
 memberof-refint TRUE
 overlay refint
 refint_attributes member
+# authTimestamp: each entry's last successful bind (docs/connectors.md: why not core lastbind)
+overlay lastbind
+# pwdChangedTime on every password set; the default policy enforces nothing
+overlay ppolicy
+ppolicy_default "${PASSWORD_POLICY_DN}"
 `;
 }
 
@@ -121,6 +156,31 @@ function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * Adds the default password policy (and its OU) to a directory seeded before there was one, as
+ * the seed writes them; already there is fine. Without it ppolicy keeps no pwdChangedTime.
+ */
+async function ensurePasswordPolicy(url: string): Promise<void> {
+  const client = new LdapClient({ url, timeout: 10_000 });
+  try {
+    await client.bind(LDAP_TARGET.bindDn, LDAP_TARGET.bindPassword);
+    const entries: Array<[string, Record<string, string[]>]> = [
+      [
+        `ou=policies,${LDAP_TARGET.baseDn}`,
+        { objectClass: ['organizationalUnit'], ou: ['policies'] },
+      ],
+      [PASSWORD_POLICY_DN, DEFAULT_PASSWORD_POLICY],
+    ];
+    for (const [dn, entry] of entries) {
+      await client.add(dn, entry).catch((err: unknown) => {
+        if (!(err instanceof ResultCodeError && err.code === 68)) throw err;
+      });
+    }
+  } finally {
+    await client.unbind().catch(() => {});
+  }
 }
 
 /** Written once the seed is in: a data directory without it is seeded again. */
@@ -185,6 +245,12 @@ export async function startSlapd(options: {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  // a directory kept from before the password policy was seeded gets it now
+  if (!seed)
+    await ensurePasswordPolicy(url).catch(async (err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    });
   // slapd in the foreground (-d) writes no pid file: write it for operators and tests
   const pidFile = join(dir, 'slapd.pid');
   if (child.pid) writeFileSync(pidFile, `${child.pid}\n`);

@@ -21,6 +21,8 @@ const CATALOGUE = [
   'person.inbox-joiner',
   'account.inbox-provision',
   'account.takeover-suspected',
+  'account.login',
+  'account.password-changed',
   'mailbox.discovered',
   'role.location-changed',
   'role.location-reverted',

@@ -5,7 +5,7 @@
  * only so people can be shown what idflow last saw without credentials for the targets. Grants,
  * on the other hand, are idflow's own: a grant exists because a flow or an operator added it.
  */
-import { and, asc, eq, gt, inArray, isNotNull, isNull, ne, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { AccessGrant, ActualAccess, EntitlementRef } from '../../access/types';
 import type { Database } from '../client';
 import { accessGrants, accounts, entitlements } from '../schema';
@@ -66,11 +66,30 @@ const byRef = (a: Partial<EntitlementRef>, b: Partial<EntitlementRef>) =>
   byCodePoint(a.value ?? '', b.value ?? '');
 
 /**
+ * The sign-in and password-change times a read found, as column updates: each moves forward
+ * only (greatest() keeps the later of the record's and the target's, and ignores a null), so a
+ * target that knows less than an identity provider reported never rewinds the record.
+ */
+function activityColumns(activity: ActivityTimes | undefined, now: Date) {
+  if (!activity) return {};
+  const later = (column: typeof accounts.lastLoginAt, value: string | null) =>
+    sql`greatest(${column}, ${value}::timestamptz)`;
+  return {
+    lastLoginAt: later(accounts.lastLoginAt, activity.lastLoginAt),
+    passwordChangedAt: later(accounts.passwordChangedAt, activity.passwordChangedAt),
+    activityReadAt: now,
+  };
+}
+
+type ActivityTimes = NonNullable<NonNullable<ActualAccess['account']>['activity']>;
+
+/**
  * Brings idflow's record of the person's account on `actual.connector` up to what was read: the
  * account row is inserted or updated (or marked deleted when the target has no account and a
  * row says it had), its entitlement rows follow what the account holds (new ones get their
  * source and the run, ones still held keep when they were first seen), and `last_read_at` says
- * when. When nothing but the read time differs, that is the only write.
+ * when. The sign-in and password-change times the read found move forward (never back), with
+ * `activity_read_at`. When nothing but the read time differs, that is the only write.
  */
 export async function recordAccess(
   db: Database,
@@ -189,7 +208,10 @@ export async function recordAccess(
     changed ||= accountDiffers || gone.length > 0 || resourced.length > 0 || added.length > 0;
     await tx
       .update(accounts)
-      .set(changed ? { ...seen, lastReadAt: now, updatedAt: now } : { lastReadAt: now })
+      .set({
+        ...(changed ? { ...seen, lastReadAt: now, updatedAt: now } : { lastReadAt: now }),
+        ...activityColumns(actual.account.activity, now),
+      })
       .where(eq(accounts.id, accountId));
     return { accountId, changed };
   });

@@ -61,6 +61,7 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
   const result = await compileRepoPaths('definitions');
   expect(formatted(result)).toEqual([]);
   expect([...result.flows.keys()].sort()).toEqual([
+    'account-activity',
     'account-inbox-provision',
     'account-takeover',
     'joiner-standard',
@@ -76,6 +77,7 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
     'secondary-location-removed',
   ]);
   expect([...result.policies.keys()].sort()).toEqual([
+    'account-activity',
     'inboxes',
     'joiners',
     'leavers',
