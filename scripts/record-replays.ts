@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       'test/fixtures/access',
       'test/fixtures/parallel',
       'test/fixtures/timeline',
+      'test/fixtures/foreach',
     ],
     temporalAddress: server.address,
   });
@@ -231,6 +232,49 @@ async function main(): Promise<void> {
           'it-parallel-fail-fast',
         ),
       );
+    }
+
+    if (want('for-each')) {
+      // forEach: a run over persons in batches (its coordinator and one batch recorded too),
+      // with an item that fails; and a disabling step parked on its blast radius, then approved
+      for (let i = 0; i < 12; i++) {
+        await insertPersonIfAbsent(h.db.db, {
+          id: `r-fe-${i}`,
+          status: 'active',
+          department: i < 8 ? 'Marking' : 'Guarded',
+          attributes: i === 3 ? { bad: true } : {},
+        });
+      }
+      const runId = await send(
+        'for-each',
+        makeEvent(
+          'test.foreach-persons',
+          { id: 'r-5001' },
+          { attributes: { department: 'Marking' } },
+        ),
+        'it-foreach-persons',
+      );
+      await h.runOutcome(runId);
+      recorded.push(['for-each-items', `foreach/${runId}/each`]);
+      recorded.push(['for-each-batch', `foreach/${runId}/each/batch-0`]);
+      const guarded = await send(
+        'for-each-guard',
+        makeEvent(
+          'test.foreach-guard',
+          { id: 'r-5002' },
+          { attributes: { department: 'Guarded' } },
+        ),
+        'it-foreach-guard',
+      );
+      const handle = h.client.workflow.getHandle(guarded);
+      await h.eventually(async () => {
+        const s = await handle.query<RunState>('state').catch(() => undefined);
+        return s?.status === 'Parked' ? s : undefined;
+      });
+      await handle.executeUpdate('operator', {
+        args: [{ action: 'approve', step: 'disable-all', by: 'r-ops' }],
+      });
+      await h.runOutcome(guarded);
     }
 
     if (want('correlation')) {

@@ -32,6 +32,16 @@ export function asciiFold(text: string): string {
     .replace(/[ßæÆœŒøØłŁđĐþÞ]/g, (c) => FOLD[c] ?? c);
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole calendar days (UTC) from the date of `from` to the date of `to`: `daysBetween` in CEL.
+ * Dates, not 24-hour spans, so "expires in 7 days" holds all day long, whatever the hour.
+ */
+export function daysBetween(from: Date, to: Date): number {
+  return Math.floor(to.getTime() / DAY_MS) - Math.floor(from.getTime() / DAY_MS);
+}
+
 /** An overload as cel-js keeps it, as far as replacing one needs. */
 interface Overload {
   signature: string;
@@ -169,6 +179,17 @@ export function registerIdflowFunctions(
       handler: (text: string) => asciiFold(text),
       params: [],
       description: 'Drops accents and spells out ligatures, for usernames and mail addresses.',
+    })
+    .registerFunction({
+      name: 'daysBetween',
+      returnType: 'int',
+      handler: (from: Date, to: Date) => BigInt(daysBetween(from, to)),
+      params: [
+        { name: 'from', type: 'google.protobuf.Timestamp' },
+        { name: 'to', type: 'google.protobuf.Timestamp' },
+      ],
+      description:
+        'Whole calendar days (UTC) from the date of `from` to the date of `to`; negative when `to` is earlier.',
     });
   return utf16 ? env : useCodePointStrings(env);
 }

@@ -88,10 +88,16 @@ export function registerRuns(program: Command): void {
         console.log(JSON.stringify(state, null, 2));
       });
     });
-  for (const action of ['retry', 'skip', 'abort'] as const) {
+  const descriptions = {
+    retry: 'retry the step a parked run waits on',
+    skip: 'skip the step a parked run waits on',
+    abort: 'abort the step a parked run waits on (the run fails)',
+    approve: 'let a step the blast-radius guard parked go on and act on every item it counted',
+  } as const;
+  for (const action of ['retry', 'skip', 'abort', 'approve'] as const) {
     runs
       .command(action)
-      .description(`${action} the step a parked run waits on`)
+      .description(descriptions[action])
       .argument('<workflow-id>')
       .option('--reason <text>', 'why, for the audit log')
       .action((workflowId: string, options: { reason?: string }) =>
