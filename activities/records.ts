@@ -15,6 +15,7 @@ import { dispatchWorkflowId, type IdentityEvent } from '../src/model/event';
 import type { ManagerSummary, SubjectSnapshot } from '../src/model/person';
 import type { RuleTrace } from '../src/policy/evaluate';
 import type { EventContext, RunOutcome, RunRef } from '../src/temporal/contracts';
+import { subjectTarget } from '../src/schedules/ids';
 import { databaseFailure } from './errors';
 
 /** One transition of an event on a person's timeline, as `personTimeline` reports it. */
@@ -187,7 +188,7 @@ export function createRecordActivities({ db }: RecordDeps) {
         {
           actor: 'idflow:interpreter',
           action,
-          target: `person:${outcome.subjectId}`,
+          target: subjectTarget(outcome.subjectId),
           outcome:
             outcome.status === 'Completed'
               ? 'ok'
@@ -208,7 +209,7 @@ export function createRecordActivities({ db }: RecordDeps) {
         rows.push({
           actor: 'idflow:interpreter',
           action: 'run.budget-exceeded',
-          target: `person:${outcome.subjectId}`,
+          target: subjectTarget(outcome.subjectId),
           outcome: 'flagged',
           detail: { flow: outcome.flow, hash: outcome.hash, ...outcome.budgetExceeded },
           runId: outcome.runId,
