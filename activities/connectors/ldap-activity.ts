@@ -108,8 +108,7 @@ export async function readAccountActivity(
         }
         // an entry without exactly one owner is nobody's: it matches no record (unknown)
         const owners = values(entry, owner);
-        if (owners.length === 1)
-          rows.push({ accountName: name, owner: owners[0] as string, ...times });
+        if (owners.length === 1) rows.push({ accountName: name, owner: owners[0], ...times });
       }
       try {
         updated += await recordActivityPage(db, ctx.connector, rows, new Date());
