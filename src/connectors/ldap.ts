@@ -84,9 +84,9 @@ function checkGroup(value: string, config: Record<string, unknown>): string | un
 /**
  * Where the directory keeps an account's last sign-in and last password change, and how it
  * writes them, so idflow can record both (readAccountActivity, and every reconcile read). The
- * defaults fit OpenLDAP: `authTimestamp` (written with `lastbind on`), `pwdChangedTime` (the
- * ppolicy overlay), GeneralizedTime. Active Directory: `lastLogonTimestamp`, `pwdLastSet`,
- * `fileTime` (0 there means never).
+ * defaults fit OpenLDAP: `authTimestamp` (the lastbind overlay), `pwdChangedTime` (the ppolicy
+ * overlay), GeneralizedTime. Active Directory: `lastLogonTimestamp`, `pwdLastSet`, `fileTime`
+ * (0 there means never). docs/connectors.md says what each directory needs.
  */
 export const ActivityConfig = z
   .strictObject({
