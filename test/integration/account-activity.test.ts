@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Attribute, Change, Client } from 'ldapts';
 import { and, eq } from 'drizzle-orm';
 import { createLdapAccess } from '../../activities/access/ldap';
+import { createIdstoreOps } from '../../activities/connectors/idstore';
 import { createLdapConnector } from '../../activities/connectors/ldap';
 import { formatFileTime } from '../../activities/connectors/ldap-times';
 import type { OpContext } from '../../activities/connectors/types';
@@ -236,6 +237,37 @@ describe('what the directory records as it happens', () => {
     const read = await access.read(ctx(config), owner, []);
     expect(read.account?.id).toBe(uid);
     expect(read.account?.activity).toBeUndefined();
+  });
+});
+
+describe("the identity store's recordAccountActivity", () => {
+  const owner = pid('store');
+  const uid = `store-${run}`;
+  const call = (at: string, activity: 'login' | 'password-changed' = 'login') =>
+    createIdstoreOps(db.db).recordAccountActivity(
+      { personId: owner, connector: CONNECTOR, account: uid, activity, at },
+      opContext('identity-store', {}, { idempotencyKey: `k-${randomBytes(4).toString('hex')}` }),
+    );
+
+  beforeAll(async () => {
+    await recordSeededAccounts(db.db, CONNECTOR, [{ uid, owner }]);
+  });
+
+  test('forward only: the same time again or an older one changes nothing', async () => {
+    expect(await call('2026-05-01T10:00:00Z')).toEqual({ recorded: true, changed: true });
+    expect(await call('2026-05-01T10:00:00Z')).toEqual({ recorded: true, changed: false });
+    expect(await call('2026-04-01T10:00:00+02:00')).toEqual({ recorded: true, changed: false });
+    expect(await call('2026-05-01T10:00:01Z')).toEqual({ recorded: true, changed: true });
+    const row = await record(uid);
+    expect(row?.lastLoginAt?.toISOString()).toBe('2026-05-01T10:00:01.000Z');
+    expect(row?.passwordChangedAt).toBeNull();
+  });
+
+  test('a time from the future is refused, naming the field', async () => {
+    const err = await failure(call(new Date(Date.now() + 3_600_000).toISOString()));
+    expect(err.type).toBe('InvalidRequest');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(/\bat is later than/);
   });
 });
 
