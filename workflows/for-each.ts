@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { JsonValue } from '../src/dsl/ir';
+import type { JsonValue, StepIR } from '../src/dsl/ir';
 import type {
   ForEachBatchInput,
   ForEachInput,
@@ -29,8 +29,13 @@ import { forEachProgressSignal } from './steps/for-each';
 
 /** Batches running at once under one forEach step. */
 const BATCHES_IN_FLIGHT = 2;
-/** A history this long continues as new once its batches or items in flight are done. */
-const CONTINUE_AT_EVENTS = 3_000;
+/**
+ * A coordinator's history this long continues as new once its batches in flight are done
+ * (about 80 batches, each a page read, a child start and its result).
+ */
+const COORDINATOR_CONTINUE_AT = 1_000;
+/** A batch's history this long continues as new with the items it has not started. */
+const BATCH_CONTINUE_AT = 3_000;
 /** First failures kept in the step's output; the rest are counted. */
 const FAILURES_KEPT = 100;
 /** Rows of `collect` kept in the step's output (a report's lines); the rest are counted. */
@@ -125,7 +130,7 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
 
   const inFlight = new Map<number, Promise<void>>();
   for (;;) {
-    const draining = workflowInfo().historyLength >= CONTINUE_AT_EVENTS;
+    const draining = workflowInfo().historyLength >= COORDINATOR_CONTINUE_AT;
     if (draining && inFlight.size === 0 && !done) {
       await report(true);
       return continueAsNew<typeof forEachItems>({
@@ -180,6 +185,23 @@ function itemFailure(key: string, err: unknown): ForEachTally['failures'][number
   };
 }
 
+/**
+ * Most history events one item's steps can write: three per activity (scheduled, started,
+ * completed) plus a workflow task's three; a reconcile reads, applies and reads again per
+ * connector. Both branches of an if or switch count, so this is an upper bound.
+ */
+export function eventsPerItem(steps: readonly StepIR[]): number {
+  let events = 0;
+  for (const step of steps) {
+    if (step.kind === 'action' || step.kind === 'notify') events += 6;
+    else if (step.kind === 'reconcile') events += 6 * (4 + 2 * Math.max(1, step.connectors.length));
+    else if (step.kind === 'if') events += eventsPerItem(step.then) + eventsPerItem(step.else);
+    else if (step.kind === 'switch')
+      events += step.cases.reduce((n, c) => n + eventsPerItem(c.then), eventsPerItem(step.default));
+  }
+  return events;
+}
+
 /** One item: its steps on an interpreter of its own, then the row `collect` gives. */
 async function runItem(input: ForEachBatchInput, item: ForEachItem, tally: ForEachTally) {
   const { step, context } = input;
@@ -216,12 +238,21 @@ export async function forEachBatch(
 ): Promise<ForEachTally> {
   const tally = input.tally ?? emptyTally();
   const queue = [...input.items];
+  // local activities' markers reach the history only when a workflow task completes, so the
+  // length Temporal reports lags behind: a batch also bounds the items it starts per execution
+  // by what their steps could write (an upper bound per item, from the IR)
+  const perRun = Math.max(
+    input.step.concurrency,
+    Math.floor(BATCH_CONTINUE_AT / Math.max(1, eventsPerItem(input.step.steps))),
+  );
+  let started = 0;
   const workers = Array.from({ length: Math.min(input.step.concurrency, queue.length) }, () =>
     (async () => {
       for (;;) {
-        if (workflowInfo().historyLength >= CONTINUE_AT_EVENTS) return;
+        if (started >= perRun || workflowInfo().historyLength >= BATCH_CONTINUE_AT) return;
         const item = queue.shift();
         if (!item) return;
+        started++;
         await runItem(input, item, tally);
       }
     })(),

@@ -4,7 +4,8 @@
  * collects rows, reports progress, and a step whose items disable parks on the blast-radius
  * guard before changing anything until an operator approves.
  */
-import { inArray } from 'drizzle-orm';
+import type { WorkflowHandle } from '@temporalio/client';
+import { inArray, sql } from 'drizzle-orm';
 import { insertPersonIfAbsent } from '../../src/db/repos/persons';
 import { persons } from '../../src/db/schema';
 import type { OperatorAction, RunState } from '../../src/temporal/contracts';
@@ -50,6 +51,9 @@ beforeAll(async () => {
     await insertPersonIfAbsent(h.db.db, { id, status: 'active', department: 'Elsewhere' });
   for (const id of ids('p-fe-g', 5))
     await insertPersonIfAbsent(h.db.db, { id, status: 'active', department: 'Guarded' });
+  await h.db.db.execute(sql`
+    insert into persons (id, status)
+    select 'p-fe-long-' || lpad(g::text, 4, '0'), 'active' from generate_series(1, 1000) as g`);
 });
 
 afterAll(async () => {
@@ -150,3 +154,27 @@ test('approve is refused on a step parked for another reason', async () => {
     operator(runId, { action: 'approve', step: 'each-number', by: 'ops-1' }),
   ).rejects.toThrow();
 });
+
+test('a batch whose history grows long continues as new and loses no item', async () => {
+  const runId = await start('test.foreach-long-batch', 'it-foreach-long-batch', 'p-fe-run5');
+  const outcome = await h.runOutcome(runId, 180_000);
+  expect(outcome.ok).toBe(true);
+  const s = (await state(runId)) as RunState;
+  const output = s.steps.find((r) => r.id === 'each-long')?.output as Record<string, unknown>;
+  expect(output).toMatchObject({ total: 1000, completed: 1000, failed: 0, batches: 1 });
+  expect(new Set(output.rows as string[]).size).toBe(1000);
+  // walk the batch's chain of runs back from the last one: each continued the one before
+  const batchId = `foreach/${runId}/each-long/batch-0`;
+  const runs: number[] = [];
+  let runIdOf: string | undefined = (await h.client.workflow.getHandle(batchId).describe()).runId;
+  while (runIdOf) {
+    const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await h.client.workflow
+      .getHandle(batchId, runIdOf)
+      .fetchHistory();
+    runs.push(history.events?.length ?? 0);
+    const first = history.events?.[0];
+    runIdOf = first?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+  }
+  expect(runs.length).toBeGreaterThanOrEqual(2); // the batch continued as new
+  expect(Math.max(...runs)).toBeLessThan(10_000);
+}, 200_000);
