@@ -23,6 +23,10 @@ import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import type { RunState } from '../src/temporal/contracts';
 import { timelineWorkflowId } from '../src/model/event';
+import { activeDefinitions } from '../src/db/repos/definitions';
+import type { FlowIR } from '../src/dsl/ir';
+import { temporalScheduleId } from '../src/schedules/ids';
+import { syncSchedules } from '../src/schedules/sync';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
 
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
       'test/fixtures/parallel',
       'test/fixtures/timeline',
       'test/fixtures/foreach',
+      'test/fixtures/schedules',
     ],
     temporalAddress: server.address,
   });
@@ -350,6 +355,26 @@ async function main(): Promise<void> {
         .result()
         .catch(() => undefined);
       recorded.push(['timeline', timelineWorkflowId(h.taskQueue, personId)]);
+    }
+
+    if (want('scheduled')) {
+      // a schedule's firing, triggered: scheduledRun names it as an event, audits it and runs
+      // the flow inline (the flow's other schedules are synced too, none fires here)
+      const [flow] = await activeDefinitions(h.db.db, 'Flow', ['it-sched-report']);
+      if (!flow) throw new Error('scheduled: it-sched-report is not active');
+      await syncSchedules(h.client, h.taskQueue, [
+        { name: flow.name, hash: flow.hash, ir: flow.ir as FlowIR },
+      ]);
+      const schedule = h.client.schedule.getHandle(
+        temporalScheduleId(h.taskQueue, 'it-sched-report', 'nightly'),
+      );
+      await schedule.trigger();
+      const workflowId = await h.eventually(async () => {
+        const [action] = (await schedule.describe()).info.recentActions;
+        return action?.action.workflow.workflowId;
+      });
+      await h.runOutcome(workflowId);
+      recorded.push(['scheduled', workflowId]);
     }
 
     if (want('planned-leaver')) {

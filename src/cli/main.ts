@@ -12,6 +12,7 @@ import { registerPersons } from './commands/persons';
 import { registerPlan } from './commands/plan';
 import { registerReview } from './commands/review';
 import { registerRuns } from './commands/runs';
+import { registerSchedules } from './commands/schedules';
 import { registerSchema } from './commands/schema';
 import { registerTokens } from './commands/tokens';
 import { registerValidate } from './commands/validate';
@@ -37,6 +38,7 @@ registerConnectors(program);
 registerPersons(program);
 registerPlan(program);
 registerReview(program);
+registerSchedules(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { activeDefinitions, DEFINITION_KINDS } from '../../db/repos/definitions';
 import { applyDefinitions } from '../../definitions/apply';
 import { cliActor, withDatabase } from '../runtime';
+import { syncAfterApply } from './schedules';
+import { syncReport } from '../../schedules/sync';
 
 export function registerDefinitions(program: Command): void {
   const definitions = program
@@ -28,6 +30,13 @@ export function registerDefinitions(program: Command): void {
           console.log(`deactivated ${c.kind} ${c.name} ${c.hash}`);
         if (!result.activated.length && !result.deactivated.length) {
           console.log('no changes: these are the active definitions already');
+        }
+        // the active flows' schedules follow the definitions into Temporal
+        const synced = await syncAfterApply(db, config, cliActor());
+        if (synced.ok) for (const line of syncReport(synced.result)) console.log(line);
+        else {
+          console.error(`idflow: ${synced.message}`);
+          process.exitCode = 1;
         }
       }),
     );

@@ -26,6 +26,7 @@ import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, temporalAnswers, type DevServer } from '../../temporal/dev-server';
 import { createWorker, type WorkerHandle } from '../../temporal/worker';
 import { configOrExit, database, logger } from '../runtime';
+import { syncAfterApply } from './schedules';
 
 /** The dev token from .idflow/dev-token if it still works, else a new one written there (mode 600). */
 async function devToken(db: Database, dataDir: string): Promise<{ token: string; path: string }> {
@@ -196,6 +197,20 @@ export function registerDev(program: Command): void {
       const workerDone = worker.run();
       const temporal = createTemporalClient(config);
       running.client = temporal;
+      // the loaded flows' schedules, in the Temporal server idflow dev runs against
+      const synced = await syncAfterApply(db.db, config, 'idflow:dev');
+      if (synced.ok) {
+        const { created, updated, deleted, unchanged } = synced.result;
+        log.info(
+          {
+            created: created.length,
+            updated: updated.length,
+            deleted: deleted.length,
+            unchanged: unchanged.length,
+          },
+          'schedules synced',
+        );
+      } else log.warn(synced.message);
       const gateway = await startGateway(config, db.db, temporal.client, log);
       running.gateway = gateway;
 
