@@ -71,7 +71,7 @@ test('goes over exactly the persons the filter selects, in batches, and counts f
   const output = each?.output as Record<string, unknown>;
   expect(each?.status).toBe('completed');
   expect(output).toMatchObject({ total: 30, completed: 27, failed: 3, batches: 5 });
-  expect(output.scanned).toBe(40); // every person read once (30 + 5 + 5)
+  expect(output.scanned).toBe(1040); // every person read once (30 + 5 + 5 + 1,000)
   const failures = output.failures as Array<Record<string, string>>;
   expect(failures.map((f) => f.key).sort()).toEqual(['p-fe-m-004', 'p-fe-m-014', 'p-fe-m-024']);
   expect(failures[0]).toMatchObject({ step: 'refuse', type: 'FlaggedBad' });
@@ -108,7 +108,7 @@ test('over its blast radius a disabling step parks before changing anything; app
     error: { type: 'BlastRadiusExceeded' },
   });
   const message = (parked.waitingOn as { error: { message: string } }).error.message;
-  expect(message).toContain('would act on 5 of 40 persons (12.5 %)');
+  expect(message).toContain('would act on 5 of 1,040 persons (0.5 %)');
   expect(message).toContain('3 persons');
   expect(message).not.toMatch(/p-fe-g/); // counts, never who
   const before = await h.db.db
