@@ -39,6 +39,7 @@ export const idstore = defineConnectorType({
       result: z.object({ person: Person, created: z.boolean(), changed: z.boolean() }),
     },
     setStatus: {
+      effect: 'disable',
       description:
         "Sets a person's status (pending, active, suspended, termination-pending, disabled, terminated).",
       args: z.strictObject({
@@ -82,6 +83,7 @@ export const idstore = defineConnectorType({
       result: z.object({ grantId: z.string(), personId: PersonId }),
     },
     revokeAccess: {
+      effect: 'disable',
       description:
         'Revokes an explicit grant; reconcile then removes what it gave. Already revoked is success (changed: false).',
       args: z.strictObject({ personId: PersonId, grantId: z.uuid() }),

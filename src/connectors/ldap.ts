@@ -193,6 +193,7 @@ export const ldap = defineConnectorType({
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },
     disableAccount: {
+      effect: 'disable',
       description: 'Disables the account the configured way; already disabled is success.',
       args: z.strictObject({ id: AccountId, owner: OnlyOwner }),
       result: z.object({ dn: z.string(), changed: z.boolean() }),
@@ -203,6 +204,7 @@ export const ldap = defineConnectorType({
       result: z.object({ dn: z.string(), changed: z.boolean() }),
     },
     deleteAccount: {
+      effect: 'delete',
       description: 'Deletes the account; already absent is success (deleted: false).',
       args: z.strictObject({ id: AccountId, owner: OnlyOwner }),
       result: z.object({ deleted: z.boolean() }),
