@@ -65,7 +65,7 @@ export async function syncAfterApply(
   }
 }
 
-const utc = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+const utc = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** `2027-03-01 09:00 EST`: an instant as the schedule's time zone reads it. */
 function local(d: Date, timezone: string): string {
