@@ -114,7 +114,8 @@ moduleload ppolicy
 moduleload lastbind
 pidfile ${join(dir, 'slapd.pid')}
 database mdb
-maxsize 104857600
+# room for a benchmark's 100,000 accounts (the map is sparse: the file grows as entries do)
+maxsize 2147483648
 # no fsync per write (a test seeds 10,000 entries in seconds, not a minute): a crash of slapd
 # loses nothing, a crash of the machine may lose the last writes of a throwaway directory
 dbnosync
