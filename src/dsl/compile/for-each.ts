@@ -145,25 +145,29 @@ export function compileForEach(
   const f = step.forEach;
   const after = { ...cloneState(state), done: new Set([...state.done, step.id]) };
   for (const inner of notPerItem(f.steps, [...at, 'steps'])) {
+    const article = /^[aeiou]/.test(inner.kind) ? 'an' : 'a';
     fc.error(
       inner.path,
       'not-per-item',
-      `a ${inner.kind} step cannot run for each item of step '${step.id}': items run in batches that must finish on their own (no approvals, waits, correlations or nested fan-out); put it before or after the forEach`,
+      `${article} ${inner.kind} step cannot run for each item of step '${step.id}': items run in batches that must finish on their own (no approvals, waits, correlations or nested fan-out); put it before or after the forEach`,
       true,
     );
   }
   const { value: ir, clean } = fc.report.clean((): ForEachStepIR | undefined => {
-    const pop = population(fc, step, at, state, info);
-    if (!pop) {
-      fc.list(f.steps, [...at, 'steps'], cloneState(state));
-      return undefined;
-    }
-    if (RESERVED.has(pop.as)) {
+    const as = f.as ?? (f.items !== undefined ? 'item' : f.accounts ? 'account' : 'person');
+    if (RESERVED.has(as)) {
       fc.error(
         [...at, 'as'],
         'reserved-name',
-        `'${pop.as}' already names something in expressions (event, subject, vars, steps, now); call the item something else, like account`,
+        `'${as}' already names something in expressions (event, subject, vars, steps, now); call the item something else, like account`,
+        true,
       );
+    }
+    const pop = population(fc, step, at, state, info);
+    if (!pop) {
+      // the item steps are still checked, with the item of an unknown shape
+      fc.withItem({ [as]: 'dyn' }, () => fc.list(f.steps, [...at, 'steps'], cloneState(state)));
+      return undefined;
     }
     const over = pop.over;
     const where = f.persons?.where ?? f.accounts?.where;

@@ -1,0 +1,263 @@
+/**
+ * The `forEach` step in the compiler (its IR: population, item name and shape, batch settings,
+ * what its items may take away and the blast radius that guards it) and the guard's verdict.
+ */
+import fc from 'fast-check';
+import type { FlowIR, ForEachStepIR } from '../../../src/dsl/ir';
+import { ACCOUNT_ITEM_SHAPE, PERSON_ITEM_SHAPE } from '../../../src/dsl/shapes';
+import { overBlastRadius } from '../../../src/population/guard';
+import { compileText, formatted } from '../../support/definitions';
+
+const CONNECTORS = `---
+apiVersion: idflow/v1
+kind: Connector
+metadata: { name: people }
+type: idstore
+---
+apiVersion: idflow/v1
+kind: Connector
+metadata: { name: directory }
+type: ldap
+config:
+  url: ldap://127.0.0.1:3389
+  bindDn: cn=idflow,dc=example,dc=com
+  bindPassword: { secretEnv: LDAP_BIND_PASSWORD }
+  usersDn: ou=people,dc=example,dc=com
+  groupsDn: ou=groups,dc=example,dc=com
+`;
+
+function flow(body: string, head = ''): string {
+  return `apiVersion: idflow/v1
+kind: Flow
+metadata: { name: sweep }
+${head}steps:
+${body}${CONNECTORS}`;
+}
+
+async function compiled(text: string): Promise<FlowIR> {
+  const result = await compileText(text);
+  expect(formatted(result)).toEqual([]);
+  return result.flows.get('sweep')?.ir as FlowIR;
+}
+
+async function errors(text: string): Promise<string[]> {
+  return formatted(await compileText(text));
+}
+
+const disableEach = (extra = '') => `  - id: each
+    forEach:
+      accounts:
+        connector: directory
+        where: account.status == "enabled"
+${extra}      steps:
+        - id: disable
+          action:
+            connector: directory
+            op: disableAccount
+            args: { id: '\${account.name}', owner: '\${account.personId}' }
+`;
+
+test('accounts of a connector: the filter, the item named account, defaults, and a guard', async () => {
+  const ir = await compiled(flow(disableEach()));
+  const step = ir.steps[0] as ForEachStepIR;
+  expect(step).toMatchObject({
+    kind: 'forEach',
+    over: { kind: 'accounts', connector: 'directory', where: 'account.status == "enabled"' },
+    as: 'account',
+    itemShape: ACCOUNT_ITEM_SHAPE,
+    concurrency: 10,
+    batchSize: 200,
+    guard: { effects: ['directory.disableAccount'], max: 100, maxPercent: 10 },
+  });
+  expect(step.steps.map((s) => s.id)).toEqual(['disable']);
+  expect(step.maxFailures).toBeUndefined();
+  expect(step.collect).toBeUndefined();
+});
+
+test("the blast radius: the step's own, else the flow's, else the default", async () => {
+  const own = await compiled(
+    flow(disableEach('      blastRadius: { max: 5 }\n'), 'blastRadius: { maxPercent: 2 }\n'),
+  );
+  expect((own.steps[0] as ForEachStepIR).guard).toEqual({
+    effects: ['directory.disableAccount'],
+    max: 5,
+  });
+  const flows = await compiled(flow(disableEach(), 'blastRadius: { maxPercent: 2 }\n'));
+  expect((flows.steps[0] as ForEachStepIR).guard).toEqual({
+    effects: ['directory.disableAccount'],
+    maxPercent: 2,
+  });
+});
+
+test('items that take nothing away have no guard; persons are named person', async () => {
+  const ir = await compiled(
+    flow(`  - id: each
+    forEach:
+      persons: { where: 'person.status == "active"' }
+      batchSize: 50
+      concurrency: 4
+      maxFailures: 3
+      collect: \${person.id}
+      steps:
+        - id: read
+          action: { connector: people, op: getPerson, args: { personId: '\${person.id}' } }
+`),
+  );
+  const step = ir.steps[0] as ForEachStepIR;
+  expect(step).toMatchObject({
+    over: { kind: 'persons', where: 'person.status == "active"' },
+    as: 'person',
+    itemShape: PERSON_ITEM_SHAPE,
+    batchSize: 50,
+    concurrency: 4,
+    maxFailures: 3,
+    collect: { expr: 'person.id' },
+  });
+  expect(step.guard).toBeUndefined();
+});
+
+test('a reconcile or a setStatus inside an if counts as taking away', async () => {
+  const ir = await compiled(
+    flow(`  - id: each
+    forEach:
+      persons: {}
+      steps:
+        - id: maybe
+          if:
+            condition: person.status == "terminated"
+            then:
+              - id: settle
+                reconcile: { person: '\${person.id}' }
+            else:
+              - id: suspend
+                action:
+                  connector: people
+                  op: setStatus
+                  args: { personId: '\${person.id}', status: suspended }
+`),
+  );
+  expect((ir.steps[0] as ForEachStepIR).guard?.effects).toEqual(['people.setStatus', 'reconcile']);
+});
+
+test('a list value names its item item; its shape is the list element', async () => {
+  const ir = await compiled(
+    flow(`  - id: each
+    forEach:
+      items: \${["a", "b"]}
+      steps:
+        - id: note
+          set: { last: '\${item + "!"}' }
+`),
+  );
+  const step = ir.steps[0] as ForEachStepIR;
+  expect(step).toMatchObject({ over: { kind: 'items' }, as: 'item', itemShape: 'string' });
+});
+
+test('the item is not known after the step, nor its steps, nor what they set', async () => {
+  const found = await errors(
+    flow(`  - id: each
+    forEach:
+      persons: {}
+      steps:
+        - id: read
+          action: { connector: people, op: getPerson, args: { personId: '\${person.id}' } }
+        - id: note
+          set: { seen: '\${person.id}' }
+  - id: after
+    set:
+      a: \${person.id}
+      b: \${steps.read.output.found}
+      c: \${vars.seen}
+      d: \${steps.each.output.completed}
+`),
+  );
+  expect(found.map((e) => e.replace(/^[^ ]+ /, ''))).toEqual([
+    expect.stringContaining("unknown variable 'person'"),
+    expect.stringContaining("step 'read' has not run on every path"),
+    expect.stringContaining('vars.seen is not set on every path'),
+  ]);
+});
+
+test('the filter sees no step outputs; the where must be a bool; one population only', async () => {
+  const found = await errors(
+    flow(`  - id: first
+    action: { connector: people, op: getPerson, args: { personId: '\${subject.id}' } }
+  - id: each
+    forEach:
+      persons: { where: 'steps.first.output.found' }
+      steps:
+        - id: a
+          set: { x: 1 }
+  - id: each-two
+    forEach:
+      accounts: { where: 'account.name' }
+      steps:
+        - id: b
+          set: { y: 1 }
+  - id: each-three
+    forEach:
+      persons: {}
+      items: [1]
+      steps:
+        - id: c
+          set: { z: 1 }
+`),
+  );
+  expect(found).toEqual([
+    expect.stringContaining("unknown variable 'steps'"),
+    expect.stringContaining('/steps/2/forEach/accounts/where: a condition must be true or false'),
+    expect.stringContaining('needs exactly one of persons, accounts and items'),
+  ]);
+});
+
+test('the guard trips over the count or the percentage, never within both', () => {
+  expect(overBlastRadius({ max: 3 }, { matched: 3 }, 'items')).toBeUndefined();
+  expect(overBlastRadius({ max: 3 }, { matched: 4 }, 'items')).toBe(
+    'would act on 4 items, over the blast radius of 3 items',
+  );
+  expect(overBlastRadius({ maxPercent: 10 }, { matched: 10, population: 100 }, 'accounts')).toBe(
+    undefined,
+  );
+  expect(overBlastRadius({ maxPercent: 10 }, { matched: 11, population: 100 }, 'accounts')).toBe(
+    'would act on 11 of 100 accounts (11 %), over the blast radius of 10 %',
+  );
+  expect(
+    overBlastRadius({ max: 100, maxPercent: 10 }, { matched: 1500, population: 20000 }, 'persons'),
+  ).toBe(
+    'would act on 1,500 of 20,000 persons (7.5 %), over the blast radius of 100 persons or 10 %',
+  );
+  // a list has no population: only the count holds it
+  expect(overBlastRadius({ maxPercent: 1 }, { matched: 1000 }, 'items')).toBeUndefined();
+  expect(overBlastRadius({ max: 0 }, { matched: 1 }, 'items')).toBeDefined();
+  expect(
+    overBlastRadius({ maxPercent: 0 }, { matched: 0, population: 0 }, 'items'),
+  ).toBeUndefined();
+});
+
+test('property: the guard trips exactly when the count or the share is over its limit', () => {
+  fc.assert(
+    fc.property(
+      fc.nat(10_000),
+      fc.nat(10_000),
+      fc.option(fc.nat(500), { nil: undefined }),
+      fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+      (matched, extra, max, maxPercent) => {
+        const population = matched + extra;
+        const limit = {
+          ...(max !== undefined ? { max } : {}),
+          ...(maxPercent !== undefined ? { maxPercent } : {}),
+        };
+        const verdict = overBlastRadius(limit, { matched, population }, 'accounts');
+        const over =
+          (max !== undefined && matched > max) ||
+          (maxPercent !== undefined && population > 0 && matched * 100 > maxPercent * population);
+        expect(verdict !== undefined).toBe(over);
+        if (verdict) {
+          expect(verdict).toContain(`${matched.toLocaleString('en-US')} of`);
+          expect(verdict).not.toMatch(/NaN|undefined/);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
