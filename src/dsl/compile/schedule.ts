@@ -7,19 +7,13 @@
  */
 import { isTimeZone, WEEKDAYS, zonedInstant } from '../business-time';
 import { cronProblem } from '../cron';
-import { didYouMean, listNames, show, type Path } from '../diagnostics';
+import { show, type Path } from '../diagnostics';
 import { parseDuration } from '../duration';
-import { fitsInputShape } from '../inputs';
-import type { InputIR, JsonValue } from '../ir';
+import type { InputIR } from '../ir';
 import { timestampProblem } from '../literals';
 import type { ScheduleEvery, ScheduleIR, ScheduleTimeIR } from '../schedule-ir';
 import type { FlowSchedule } from '../schema';
-import { describe } from '../zod-messages';
-
-/** Where errors go: the flow compiler's reporter, at a path inside the Flow document. */
-export interface ScheduleReporter {
-  error(path: Path, code: string, message: string, key?: boolean): void;
-}
+import { compileScheduleInputs, type ScheduleReporter } from './schedule-inputs';
 
 type TimeField = 'at' | 'minute' | 'days' | 'dayOfMonth' | 'date' | 'cron';
 const TIME_FIELDS: readonly TimeField[] = ['at', 'minute', 'days', 'dayOfMonth', 'date', 'cron'];
@@ -43,16 +37,6 @@ const WHAT: Record<TimeField, string> = {
   dayOfMonth: 'the day of the month, 1-31 or last',
   date: 'the day it runs, like 2027-03-01',
   cron: "a cron string, like '0 9 * * 1-5'",
-};
-
-/** How a message names a value of an input's type. */
-const KIND_NAMES: Record<string, string> = {
-  string: 'text',
-  int: 'a whole number',
-  double: 'a number',
-  bool: 'true or false',
-  list: 'a list',
-  map: 'a mapping',
 };
 
 /** The longest subject id a person id may be; a scheduled run's subject is one. */
@@ -145,7 +129,7 @@ class ScheduleCompiler {
         `schedule id '${schedule.id}' is too long for flow '${this.flow}': a scheduled run's subject, schedule:<flow>.<id>, may have at most ${MAX_SUBJECT_ID} characters`,
       );
     }
-    const attributes = this.attributes(schedule, path);
+    const attributes = compileScheduleInputs(this.report, this.flow, this.inputs, schedule, path);
     const jitterMs = schedule.jitter === undefined ? undefined : parseDuration(schedule.jitter);
     if (!time || !attributes) return undefined;
     return {
@@ -257,66 +241,6 @@ class ScheduleCompiler {
       return undefined;
     }
     return at;
-  }
-
-  /** The schedule's inputs, checked the way a run checks its event's attributes. */
-  private attributes(s: FlowSchedule, path: Path): Record<string, JsonValue> | undefined {
-    const given = s.inputs ?? {};
-    const at: Path = [...path, 'inputs'];
-    const declared = Object.keys(this.inputs);
-    let ok = true;
-    const fail = (where: Path, message: string, key = false) => {
-      ok = false;
-      this.report.error(where, 'bad-schedule-input', message, key);
-    };
-    for (const [name, value] of Object.entries(given)) {
-      const input = this.inputs[name];
-      if (!input) {
-        fail(
-          [...at, name],
-          declared.length
-            ? `flow '${this.flow}' has no input '${name}'; its inputs: ${declared.join(', ')}${didYouMean(name, declared)}`
-            : `flow '${this.flow}' declares no inputs, so a schedule gives it none`,
-          true,
-        );
-        continue;
-      }
-      if (value === undefined || value === null) {
-        if (input.required) fail([...at, name], `'${name}' is a required input, not null`);
-        continue;
-      }
-      if (typeof value === 'string' && value.includes('${')) {
-        fail(
-          [...at, name],
-          `'${name}' must be a literal value: a schedule's inputs are not evaluated`,
-        );
-        continue;
-      }
-      const shape = input.shape;
-      const problem =
-        shape === 'timestamp'
-          ? timestampProblem(value)
-          : fitsInputShape(value, shape)
-            ? undefined
-            : `must be ${KIND_NAMES[typeof shape === 'string' ? shape : 'list' in shape ? 'list' : 'map'] ?? 'a value'}, not ${describe(value)}`;
-      if (problem) fail([...at, name], `'${name}' ${problem}`);
-      else if (input.enum && !input.enum.includes(value as string))
-        fail(
-          [...at, name],
-          `'${name}' must be one of ${listNames(input.enum)}, not ${describe(value)}`,
-        );
-    }
-    const missing = Object.entries(this.inputs)
-      .filter(([name, input]) => input.required && given[name] === undefined)
-      .map(([name]) => name);
-    if (missing.length) {
-      fail(
-        s.inputs ? at : [...path, 'id'],
-        `schedule '${s.id}' must give the flow's required input${missing.length === 1 ? '' : 's'} ${listNames(missing)} in inputs`,
-        s.inputs !== undefined,
-      );
-    }
-    return ok ? (given as Record<string, JsonValue>) : undefined;
   }
 }
 
