@@ -400,6 +400,26 @@ test('dormant accounts: approved, exactly the dormant accounts are disabled in t
   expect(byAccount.get('sfd00000')?.idleDays).toBe('90');
 }, 240_000);
 
+test('dormant accounts, report only: every account unused for 7 days is listed, nothing is changed and the blast radius does not apply', async () => {
+  const mails = targets.smtp.messages.length;
+  const before = await directoryStates('sfd');
+  const runId = await startScheduled('dormant-accounts', 'nightly', { action: 'report', days: 7 });
+  expect(await h.runOutcome(runId, 180_000)).toMatchObject({ ok: true });
+  expect(await directoryStates('sfd')).toEqual(before);
+  expect(dormantNotices(mails)).toEqual([]);
+  const now = Date.now();
+  const idle = (c: DormantCase) => {
+    const since = c.lastLoginAt ?? c.validFrom;
+    return since ? Math.floor(now / DAY) - Math.floor(since.getTime() / DAY) : -1;
+  };
+  const listed = dormantCases.filter((c) => !c.disabled && idle(c) >= 7);
+  const [report] = mailsSince(mails, (m) => m.to.includes(ADMIN));
+  expect(report?.subject).toBe(`Dormant accounts on corp-directory: ${listed.length} (report)`);
+  const rows = parseCsv(report?.attachments[0]?.content ?? '');
+  expect(rows.map((r) => r.account).sort()).toEqual(listed.map((c) => c.uid).sort());
+  expect(new Set(rows.map((r) => r.action))).toEqual(new Set(['none (report only)']));
+}, 240_000);
+
 // --- password expiry: accounts on every configured day, and a day either side ---
 
 const BEFORE = [30, 15, 7, 1, 0];
