@@ -1,7 +1,8 @@
 /**
  * CSV for report attachments (RFC 4180): one row per map, columns in the order keys first
- * appear, CRLF line ends, fields quoted when they hold a comma, quote or line break. Cells that
- * a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote.
+ * appear, CRLF line ends, fields quoted when they hold a comma, quote or line break. Text cells
+ * that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote;
+ * numbers are written as they are.
  */
 import type { JsonValue } from '../dsl/ir';
 
@@ -12,7 +13,8 @@ function cell(value: JsonValue | undefined): string {
       : typeof value === 'object'
         ? JSON.stringify(value)
         : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  // a number is data, never a formula: -7 stays -7
+  if (typeof value !== 'number' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
