@@ -215,7 +215,7 @@ async function main(): Promise<void> {
     }));
     for (let i = 0; i < times.length; i += 1000) {
       const page = times.slice(i, i + 1000);
-      const rows = JSON.stringify(
+      const values = JSON.stringify(
         page.map((t) => ({ name: t.name, at: t.at?.toISOString() ?? null })),
       );
       await h.db.db.execute(sql`
