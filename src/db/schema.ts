@@ -11,6 +11,7 @@ import {
   customType,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   primaryKey,
@@ -129,7 +130,11 @@ export const definitionVersions = pgTable(
     kind: text('kind').notNull(),
     name: text('name').notNull(),
     hash: text('hash').notNull(),
-    ir: jsonb('ir').notNull(),
+    /**
+     * The compiled IR as written (json, not jsonb: the order of a map's keys is what a report's
+     * CSV columns follow, and jsonb would reorder them).
+     */
+    ir: json('ir').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     active: boolean('active').notNull().default(false),
     activatedAt: ts('activated_at'),
