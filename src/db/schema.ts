@@ -368,6 +368,37 @@ export const accessGrants = pgTable(
 );
 
 /**
+ * Holds on a person's account on one connector: while a hold is in place, reconcile keeps the
+ * account disabled whatever the person's roles and grants say (a dormant account stays off).
+ * Lifted, never deleted, so every hold stays on record with who placed and who lifted it. At
+ * most one hold in place per account and reason.
+ */
+export const accountHolds = pgTable(
+  'account_holds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: text('person_id').notNull(),
+    /** The connector the account is on. */
+    connector: text('connector').notNull(),
+    /** Why (`dormant`): short free text, no personal data. */
+    reason: text('reason').notNull(),
+    /** `run:<workflowId>` or `user:<id>`. */
+    placedBy: text('placed_by').notNull(),
+    placedAt: ts('placed_at').notNull().defaultNow(),
+    liftedAt: ts('lifted_at'),
+    liftedBy: text('lifted_by'),
+  },
+  (t) => [
+    index('account_holds_person_idx').on(t.personId),
+    uniqueIndex('account_holds_in_place_idx')
+      .on(t.personId, t.connector, t.reason)
+      .where(sql`${t.liftedAt} is null`),
+    check('account_holds_reason_length', sql`char_length(${t.reason}) between 1 and 200`),
+    check('account_holds_lifted', sql`(${t.liftedAt} is null) = (${t.liftedBy} is null)`),
+  ],
+);
+
+/**
  * Review items: a correlate step whose rule matched more than one person waits here for an
  * operator to choose (or to have a new person created). The run waits on its `resolveReview`
  * update; this row is what operators list, and records who chose whom and when. Ids only.
