@@ -16,6 +16,7 @@ import type { Database } from '../../src/db/client';
 import { activeGrants, managedForPerson, recordAccess } from '../../src/db/repos/access';
 import { appendAudit } from '../../src/db/repos/audit';
 import { activeAccessDefinitions } from '../../src/db/repos/definitions';
+import { activeHolds } from '../../src/db/repos/holds';
 import { getPerson, toPerson } from '../../src/db/repos/persons';
 import type { JsonValue } from '../../src/dsl/ir';
 import type {
@@ -59,14 +60,15 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
     }
     const person = toPerson(row);
     const now = new Date();
-    const [{ roles, sodRules }, grants, granted, active] = await Promise.all([
+    const [{ roles, sodRules }, grants, granted, holds, active] = await Promise.all([
       activeAccessDefinitions(db),
       activeGrants(db, person.id, now),
       managedForPerson(db, person.id),
+      activeHolds(db, person.id),
       connectors.all(),
     ]);
     const key = entitlementKeys(active);
-    const desired = desiredState(person, roles, grants, now);
+    const desired = desiredState(person, roles, grants, now, holds);
     const { scopes, problems } = managedScopes(roles, granted, active, input.connectors, key);
     const { activityId, ...ctx } = context();
     const actual: ActualAccess[] = [];

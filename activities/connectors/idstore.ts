@@ -231,7 +231,7 @@ export function createIdstoreOps(db: Database) {
       }
     },
   } satisfies {
-    [K in Exclude<keyof Ops, 'grantAccess' | 'revokeAccess'>]: (
+    [K in Exclude<keyof Ops, 'grantAccess' | 'revokeAccess' | 'holdAccount' | 'releaseAccount'>]: (
       args: Args<K>,
       ctx: OpContext,
     ) => Promise<Result<K>>;

@@ -15,6 +15,7 @@ import { appendAudit } from '../../src/db/repos/audit';
 import { activityFailure, connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createGrantOps } from './idstore-grants';
+import { createHoldOps } from './idstore-holds';
 import { createHttpConnector } from './http';
 import { createLdapConnector, SECRET_ATTRIBUTE } from './ldap';
 import { createScimConnector } from './scim';
@@ -35,7 +36,7 @@ function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string 
 
 export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
   const implementations: Record<string, Record<string, OpHandler>> = {
-    idstore: { ...createIdstoreOps(db), ...createGrantOps(db) },
+    idstore: { ...createIdstoreOps(db), ...createGrantOps(db), ...createHoldOps(db) },
     ldap: createLdapConnector(undefined, db).ops,
     scim: createScimConnector().ops,
     http: createHttpConnector().ops,

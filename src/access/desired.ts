@@ -1,6 +1,7 @@
 /**
  * A person's desired access: the union over the roles whose rule holds for them, plus their
- * explicit grants — or nothing at all when their status gives no access. Pure and Node-free:
+ * explicit grants — or nothing at all when their status gives no access — with the holds that
+ * keep some of their accounts disabled. Pure and Node-free:
  * the reconcile activity, `idflow plan person` and `idflow persons show` compute it alike.
  */
 import { evaluateExpression, ExpressionError, renderValue, toCel } from '../dsl/cel-runtime';
@@ -9,6 +10,7 @@ import { PERSON_SHAPE } from '../dsl/shapes';
 import type { Person } from '../model/person';
 import type {
   AccessGrant,
+  AccountHold,
   DesiredAccount,
   DesiredEntitlement,
   DesiredState,
@@ -72,14 +74,23 @@ export function rolesOf(
   return { roles: held, problems };
 }
 
-/** The person's desired accounts and entitlements. */
+/**
+ * The person's desired accounts and entitlements. `holds` (the person's holds in place) do not
+ * change what the roles give: they say which of those accounts must stay disabled, and the plan
+ * keeps them so.
+ */
 export function desiredState(
   person: Person,
   roles: readonly RoleIR[],
   grants: readonly AccessGrant[],
   now: Date,
+  holds: readonly AccountHold[] = [],
 ): DesiredState {
-  const base = { personId: person.id, status: person.status };
+  const base = {
+    personId: person.id,
+    status: person.status,
+    holds: holds.filter((h) => h.personId === person.id),
+  };
   const held = rolesOf(person, roles, grants, now);
   if (person.status !== ACCESS_STATUS) {
     return {

@@ -3,18 +3,22 @@
  * (entitlements first, then accounts disabled — or deleted, for a terminated person on a
  * connector that deletes on termination) come before additions (accounts created or enabled
  * and updated first, then entitlements). Only what idflow manages is touched: an
- * entitlement no active role or grant names is counted and left alone. Pure and Node-free.
+ * entitlement no active role or grant names is counted and left alone. An account under a hold
+ * is disabled and never enabled or created; its entitlements are planned as they would be
+ * otherwise, so it comes back whole when the hold is lifted. Pure and Node-free.
  */
 import type { JsonValue, RoleIR, SodRuleIR } from '../dsl/ir';
 import { holdBack } from './sod';
 import type {
   AccessPlan,
+  AccountHold,
   ActualAccess,
   Change,
   DesiredEntitlement,
   DesiredState,
   EntitlementRef,
   ManagedScope,
+  PlannedHold,
 } from './types';
 
 /** How two entitlements are compared: one key per entitlement, whatever form it is written in. */
@@ -63,6 +67,19 @@ export function describeChange(change: Change): string {
   }
 }
 
+/** Why a held account is disabled or stays so: `held: dormant (run:…)`, one per hold. */
+export function holdReason(holds: readonly AccountHold[]): string {
+  return `held: ${holds.map((h) => `${h.reason} (${h.placedBy})`).join('; ')}`;
+}
+
+/**
+ * One line per hold, as the step's output and the audit log keep it: the hold's id, never its
+ * reason (free text, kept in the hold's own row).
+ */
+export function holdLine(hold: PlannedHold): string {
+  return `${hold.connector}: held (hold ${hold.id})${hold.account ? ` (${hold.account})` : ''}`;
+}
+
 /** One line per change, as the step's output, the audit log and the run's state show it. */
 export function changeLine(change: Change): string {
   return `${change.connector}: ${describeChange(change)}${change.account ? ` (${change.account})` : ''}`;
@@ -85,6 +102,7 @@ export function planSummary(plan: AccessPlan) {
       rule: h.rule,
       action: h.action,
     })),
+    holds: plan.holds.map(holdLine),
     unmanaged: plan.unmanaged,
     problems: plan.problems,
   };
@@ -132,6 +150,7 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
   const unmanaged: Record<string, number> = {};
   const keep = new Set((inputs.keep ?? []).map(key));
   const kept: Change[] = [];
+  const holds: PlannedHold[] = [];
 
   for (const scope of inputs.scopes) {
     const { connector, connectorType } = scope;
@@ -154,6 +173,8 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
     const base = { connector, connectorType, account: current?.id ?? account?.id ?? '' };
     const withTarget = current ? { ...base, targetId: current.targetId } : base;
     const noAccess = desired.noAccessBecause;
+    const onHold = desired.holds.filter((h) => h.connector === connector);
+    for (const h of onHold) holds.push({ ...h, account: current?.id ?? '' });
 
     // removals: managed entitlements no longer granted, then the account when nothing needs it
     for (const e of held) {
@@ -181,11 +202,15 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
         op: 'disableAccount',
         why: noAccess ?? `no role of the person requires an account on ${connector}`,
       });
+    } else if (current?.enabled && onHold.length > 0) {
+      removals.push({ ...withTarget, op: 'disableAccount', why: holdReason(onHold) });
     }
 
-    // additions: the account first, then what it must hold
+    // additions: the account first, then what it must hold; a held account is never enabled
+    // or created (created, it would be enabled), and an account that is not there holds nothing
     if (account) {
       if (!current) {
+        if (onHold.length > 0) continue;
         if (account.id === '') {
           problems.push(
             `the account on ${connector} (${account.sources.join(', ')}) has no name: its id renders empty`,
@@ -200,7 +225,7 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
           why: account.sources.join(', '),
         });
       } else {
-        if (!current.enabled)
+        if (!current.enabled && onHold.length === 0)
           additions.push({ ...withTarget, op: 'enableAccount', why: account.sources.join(', ') });
         const drifted: Record<string, JsonValue> = {};
         for (const [name, value] of Object.entries(account.attributes)) {
@@ -220,7 +245,7 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
         `${wanted.map((e) => `${e.kind} ${e.value}`).join(', ')} on ${connector} need an account there, and no role of the person requires one`,
       );
       continue;
-    } else if (wanted.length > 0 && current && !current.enabled) {
+    } else if (wanted.length > 0 && current && !current.enabled && onHold.length === 0) {
       additions.push({ ...withTarget, op: 'enableAccount', why: 'it holds granted entitlements' });
     }
     for (const e of wanted) {
@@ -245,6 +270,7 @@ export function planAccess(inputs: PlanInputs): AccessPlan {
     additions,
     kept,
     heldBack: [],
+    holds,
     unmanaged,
     problems,
   };

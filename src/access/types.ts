@@ -51,6 +51,22 @@ export interface ManagedScope {
   entitlements: EntitlementRef[];
 }
 
+/**
+ * A hold on a person's account on one connector (a dormant account, say): the account is kept
+ * disabled, whatever the person's roles and grants say, until the hold is lifted.
+ */
+export interface AccountHold {
+  id: string;
+  personId: string;
+  /** The connector the account is on. */
+  connector: string;
+  /** Why (`dormant`): short free text, no personal data. */
+  reason: string;
+  /** Who placed it: `run:<workflowId>` or `user:<id>`. */
+  placedBy: string;
+  placedAt: string;
+}
+
 /** A person's desired access: the union over their roles, plus their explicit grants. */
 export interface DesiredState {
   personId: string;
@@ -61,6 +77,11 @@ export interface DesiredState {
   entitlements: DesiredEntitlement[];
   /** Why nothing is desired, when the status says so (`the person is disabled`). */
   noAccessBecause?: string;
+  /**
+   * Holds in place on the person's accounts: each such account is desired disabled (never
+   * enabled or created) while its entitlements are desired as the roles and grants say.
+   */
+  holds: AccountHold[];
   /** Rules or templates that could not be evaluated: the plan must not be carried out. */
   problems: string[];
 }
@@ -128,6 +149,12 @@ export interface HeldBack {
   approval?: ApprovalStepIR;
 }
 
+/** A hold the plan honours, with the account it keeps disabled. */
+export interface PlannedHold extends AccountHold {
+  /** The account's name in the target; '' when the target has none (not created while held). */
+  account: string;
+}
+
 /** The plan for one person: removals first, then additions; nothing else changes. */
 export interface AccessPlan {
   personId: string;
@@ -140,6 +167,8 @@ export interface AccessPlan {
   kept: Change[];
   /** Additions refused (block) or waiting on an approval, by separation-of-duties rules. */
   heldBack: HeldBack[];
+  /** Holds on accounts in the plan's connectors: those accounts stay disabled. */
+  holds: PlannedHold[];
   /** Held entitlements no role or grant names, per connector: left alone. */
   unmanaged: Record<string, number>;
   /** What keeps the plan from being carried out (an account whose name renders empty). */

@@ -2,7 +2,7 @@
  * How `idflow persons show` and `idflow plan person` print a person's access and a plan: short
  * sections of aligned columns a person reads top to bottom (`--json` prints the data instead).
  */
-import type { AccessPlan, Change, HeldBack } from '../access/types';
+import type { AccessPlan, Change, HeldBack, PlannedHold } from '../access/types';
 import type { PersonAccessView } from '../gateway/services/persons';
 
 /** Columns aligned under a header, each cell on one line (control characters are shown as `?`). */
@@ -62,6 +62,7 @@ export function renderPerson(view: PersonAccessView): string {
   if (view.problems.length)
     out.push(section('Problems', view.problems.map((m) => `  ! ${m}`).join('\n')));
 
+  const heldOn = new Set(view.holds.map((h) => h.connector));
   out.push(
     section(
       'Accounts (as idflow last read them from the targets)',
@@ -71,7 +72,7 @@ export function renderPerson(view: PersonAccessView): string {
             view.accounts.map((a) => [
               a.connector,
               a.accountName,
-              a.status,
+              heldOn.has(a.connector) ? `${a.status}, held` : a.status,
               a.targetId ?? '-',
               iso(a.lastReadAt),
             ]),
@@ -79,6 +80,16 @@ export function renderPerson(view: PersonAccessView): string {
         : '  none recorded (a reconcile step records what it reads)',
     ),
   );
+  if (view.holds.length)
+    out.push(
+      section(
+        'Holds (each keeps the account disabled until released)',
+        table(
+          ['CONNECTOR', 'REASON', 'PLACED BY', 'SINCE', 'HOLD'],
+          view.holds.map((h) => [h.connector, h.reason, h.placedBy, iso(h.placedAt), h.id]),
+        ),
+      ),
+    );
   const held = view.accounts.flatMap((a) =>
     a.entitlements.map((e) => [a.connector, `${e.kind} ${e.value}`, e.source, iso(e.grantedAt)]),
   );
@@ -157,6 +168,23 @@ function heldBackRow(h: HeldBack): string[] {
   return [h.change.connector, describeChange(h.change), `${action}: ${h.reason}`];
 }
 
+/** Accounts holds keep disabled: never enabled or created by the plan while held. */
+function holdsSection(holds: readonly PlannedHold[]): string {
+  return section(
+    'Held (kept disabled until released)',
+    table(
+      ['CONNECTOR', 'ACCOUNT', 'REASON', 'PLACED BY', 'SINCE'],
+      holds.map((h) => [
+        h.connector,
+        h.account || '- (not created while held)',
+        h.reason,
+        h.placedBy,
+        iso(h.placedAt),
+      ]),
+    ),
+  );
+}
+
 /** True when carrying out the plan would change nothing. */
 function nothingToDo(plan: AccessPlan): boolean {
   return (
@@ -179,6 +207,7 @@ export function renderPlan(plan: AccessPlan): string {
 
   if (nothingToDo(plan)) {
     out.push(`\nno changes: ${plan.personId} has exactly their desired access`);
+    if (plan.holds.length) out.push(holdsSection(plan.holds));
   } else {
     const changes = [...plan.removals, ...plan.additions];
     if (changes.length)
@@ -188,6 +217,7 @@ export function renderPlan(plan: AccessPlan): string {
           table(['CONNECTOR', 'ACCOUNT', 'CHANGE', 'WHY'], changes.map(changeRow)),
         ),
       );
+    if (plan.holds.length) out.push(holdsSection(plan.holds));
     if (plan.heldBack.length)
       out.push(
         section(

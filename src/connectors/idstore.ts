@@ -13,6 +13,13 @@ import {
 } from '../model/person';
 import { defineConnectorType } from './spec';
 
+/** Why an account is held (`dormant`): short free text, no personal data. */
+const HoldReason = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe('why the account is held (dormant): short, no personal data');
+
 /** What an identity provider reports of an account: a sign-in, or a password change. */
 export const ACCOUNT_ACTIVITIES = ['login', 'password-changed'] as const;
 
@@ -88,6 +95,30 @@ export const idstore = defineConnectorType({
         'Revokes an explicit grant; reconcile then removes what it gave. Already revoked is success (changed: false).',
       args: z.strictObject({ personId: PersonId, grantId: z.uuid() }),
       result: z.object({ grantId: z.string(), changed: z.boolean() }),
+    },
+    holdAccount: {
+      effect: 'disable',
+      description:
+        "Places a hold on the person's account on a connector: reconcile disables it and never enables or creates it while a hold is in place, whatever the person's roles say; its groups are kept in line with the roles, so it comes back whole when released. idflow's record of the account says disabled from then on (a scan of enabled accounts no longer finds it). A hold in place for the same account and reason is success (changed: false).",
+      args: z.strictObject({
+        personId: PersonId,
+        connector: z.string().min(1).max(63).describe('the connector the account is on'),
+        reason: HoldReason,
+      }),
+      result: z.object({
+        holdId: z.string(),
+        changed: z.boolean().describe('false: a hold for this account and reason was in place'),
+      }),
+    },
+    releaseAccount: {
+      description:
+        "Lifts the holds in place on the person's account on a connector (all of them, or those of one reason); they stay on record with who lifted them. The next reconcile of the person enables the account if nothing else holds it and their roles require it. released: 0 when none was in place.",
+      args: z.strictObject({
+        personId: PersonId,
+        connector: z.string().min(1).max(63).describe('the connector the account is on'),
+        reason: HoldReason.optional().describe('only the holds of this reason; default all'),
+      }),
+      result: z.object({ released: z.int().min(0) }),
     },
     recordAccountActivity: {
       description:

@@ -484,6 +484,7 @@ test('scim: a group named in two cases is one group: the plan never removes what
     roles: [{ name: 'sales', title: 'Sales', why: 'test' }],
     accounts: [],
     entitlements: [{ ...managed[0]!, sources: ['role:sales'] }],
+    holds: [],
     problems: [],
   };
   const plan = planAccess({

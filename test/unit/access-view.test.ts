@@ -40,6 +40,7 @@ const emptyPlan: AccessPlan = {
   additions: [],
   kept: [],
   heldBack: [],
+  holds: [],
   unmanaged: {},
   problems: [],
 };
@@ -142,35 +143,38 @@ describe('renderPlan', () => {
   });
 });
 
-describe('renderPerson', () => {
-  const view: PersonAccessView = {
-    person: {
-      id: 'p-1',
-      displayName: 'Ada Lovelace',
-      employeeId: 'E1',
+const personView: PersonAccessView = {
+  person: {
+    id: 'p-1',
+    displayName: 'Ada Lovelace',
+    employeeId: 'E1',
+    status: 'disabled',
+    attributes: {},
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  },
+  roles: [],
+  noAccessBecause: 'the person is disabled',
+  problems: [],
+  accounts: [
+    {
+      id: 'a',
+      connector: 'corp',
+      accountName: 'ada',
       status: 'disabled',
-      attributes: {},
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+      lastReadAt: new Date('2026-01-02T00:00:00Z'),
+      updatedAt: new Date('2026-01-02T00:00:00Z'),
+      entitlements: [],
     },
-    roles: [],
-    noAccessBecause: 'the person is disabled',
-    problems: [],
-    accounts: [
-      {
-        id: 'a',
-        connector: 'corp',
-        accountName: 'ada',
-        status: 'disabled',
-        createdAt: new Date('2026-01-01T00:00:00Z'),
-        lastReadAt: new Date('2026-01-02T00:00:00Z'),
-        updatedAt: new Date('2026-01-02T00:00:00Z'),
-        entitlements: [],
-      },
-    ],
-    grants: [],
-    runs: [],
-  };
+  ],
+  grants: [],
+  holds: [],
+  runs: [],
+};
+
+describe('renderPerson', () => {
+  const view = personView;
 
   test('a person without access says why; what was last read is still shown', () => {
     expect(renderPerson(view)).toBe(
@@ -190,6 +194,56 @@ describe('renderPerson', () => {
         '',
         'Recent runs',
         '  none',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('holds', () => {
+  const hold = {
+    id: 'h-1',
+    personId: 'p-1',
+    connector: 'corp',
+    reason: 'dormant',
+    placedBy: 'run:flow/dormant-accounts/schedule.nightly-1',
+    placedAt: '2026-01-03T02:00:00.000Z',
+  };
+
+  test('a plan with nothing to change still names the hold that keeps an account disabled', () => {
+    expect(renderPlan({ ...emptyPlan, holds: [{ ...hold, account: 'ada' }] })).toBe(
+      [
+        'Access plan for p-1 (active) on corp — a preview, nothing changed',
+        '  roles: staff (birthright)',
+        '',
+        'no changes: p-1 has exactly their desired access',
+        '',
+        'Held (kept disabled until released)',
+        '  CONNECTOR  ACCOUNT  REASON   PLACED BY                                     SINCE',
+        '  corp       ada      dormant  run:flow/dormant-accounts/schedule.nightly-1  2026-01-03T02:00:00Z',
+      ].join('\n'),
+    );
+  });
+
+  test('a held account the target does not have is shown as not created', () => {
+    const text = renderPlan({
+      ...emptyPlan,
+      additions: [change('addEntitlement', { connector: 'apps', kind: 'group', value: 'x' })],
+      holds: [{ ...hold, account: '' }],
+    });
+    expect(text).toContain('  corp       - (not created while held)  dormant');
+  });
+
+  test("a person's held account says so, and the holds are listed with who placed them", () => {
+    const text = renderPerson({
+      ...personView,
+      holds: [hold],
+    });
+    expect(text).toContain('  corp       ada      disabled, held  -          2026-01-02T00:00:00Z');
+    expect(text).toContain(
+      [
+        'Holds (each keeps the account disabled until released)',
+        '  CONNECTOR  REASON   PLACED BY                                     SINCE                 HOLD',
+        '  corp       dormant  run:flow/dormant-accounts/schedule.nightly-1  2026-01-03T02:00:00Z  h-1',
       ].join('\n'),
     );
   });

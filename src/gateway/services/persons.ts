@@ -7,10 +7,11 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { desiredState } from '../../access/desired';
-import type { AccessGrant, AccessPlan, HeldRole } from '../../access/types';
+import type { AccessGrant, AccessPlan, AccountHold, HeldRole } from '../../access/types';
 import type { Database } from '../../db/client';
 import { accountsOf, activeGrants, type RecordedAccount } from '../../db/repos/access';
 import { activeAccessDefinitions } from '../../db/repos/definitions';
+import { activeHolds } from '../../db/repos/holds';
 import { runsOfSubject, type SubjectRun } from '../../db/repos/events';
 import { getPerson, toPerson } from '../../db/repos/persons';
 import { timelineWorkflowId } from '../../model/event';
@@ -42,6 +43,8 @@ export interface PersonAccessView {
   accounts: RecordedAccount[];
   /** Explicit grants that count now. */
   grants: AccessGrant[];
+  /** Holds in place: each keeps the person's account on its connector disabled until lifted. */
+  holds: AccountHold[];
   /** The runs started for events about the person, newest first. */
   runs: SubjectRun[];
 }
@@ -55,13 +58,14 @@ export class PersonService {
     const row = await getPerson(this.db, id);
     if (!row) throw new NotFoundProblem(`no person with id ${id} in the identity store`);
     const person = toPerson(row);
-    const [{ roles }, grants, accounts, runs] = await Promise.all([
+    const [{ roles }, grants, holds, accounts, runs] = await Promise.all([
       activeAccessDefinitions(this.db),
       activeGrants(this.db, id, now),
+      activeHolds(this.db, id),
       accountsOf(this.db, id),
       runsOfSubject(this.db, id, RECENT_RUNS),
     ]);
-    const desired = desiredState(person, roles, grants, now);
+    const desired = desiredState(person, roles, grants, now, holds);
     return {
       person,
       roles: desired.roles,
@@ -69,6 +73,7 @@ export class PersonService {
       problems: desired.problems ?? [],
       accounts,
       grants,
+      holds: desired.holds,
       runs,
     };
   }

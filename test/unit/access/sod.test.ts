@@ -358,6 +358,7 @@ describe('holding back grants', () => {
           action: 'block',
         },
       ],
+      holds: [],
       unmanaged: {},
       problems: [],
     };
