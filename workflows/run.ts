@@ -90,6 +90,11 @@ export const BLAST_RADIUS_EXCEEDED = 'BlastRadiusExceeded';
 export class FlowRun {
   readonly scope: CelScope;
   readonly vars: Record<string, JsonValue> = {};
+  /**
+   * Persons or accounts this run's guarded forEach steps have gone on to act on: the blast
+   * radius is the run's, so a second such step counts the first's too.
+   */
+  actedOn = 0;
   /** Outputs of the steps run so far, as JSON with their shapes (what forEach items start from). */
   readonly outputs: Record<string, { value: JsonValue; shape: Shape }> = {};
   private readonly steps: StepRecord[] = [];

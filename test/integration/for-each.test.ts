@@ -51,6 +51,10 @@ beforeAll(async () => {
     await insertPersonIfAbsent(h.db.db, { id, status: 'active', department: 'Elsewhere' });
   for (const id of ids('p-fe-g', 5))
     await insertPersonIfAbsent(h.db.db, { id, status: 'active', department: 'Guarded' });
+  for (const [i, id] of ['p-fe-t1', 'p-fe-t2', 'p-fe-t3', 'p-fe-t4'].entries()) {
+    const department = i < 2 ? 'Twice-A' : 'Twice-B';
+    await insertPersonIfAbsent(h.db.db, { id, status: 'active', department });
+  }
   await h.db.db.execute(sql`
     insert into persons (id, status)
     select 'p-fe-long-' || lpad(g::text, 4, '0'), 'active' from generate_series(1, 1000) as g`);
@@ -71,7 +75,7 @@ test('goes over exactly the persons the filter selects, in batches, and counts f
   const output = each?.output as Record<string, unknown>;
   expect(each?.status).toBe('completed');
   expect(output).toMatchObject({ total: 30, completed: 27, failed: 3, batches: 5 });
-  expect(output.scanned).toBe(1040); // every person read once (30 + 5 + 5 + 1,000)
+  expect(output.scanned).toBe(1044); // every person read once (30 + 5 + 5 + 4 + 1,000)
   const failures = output.failures as Array<Record<string, string>>;
   expect(failures.map((f) => f.key).sort()).toEqual(['p-fe-m-004', 'p-fe-m-014', 'p-fe-m-024']);
   expect(failures[0]).toMatchObject({ step: 'refuse', type: 'FlaggedBad' });
@@ -108,7 +112,7 @@ test('over its blast radius a disabling step parks before changing anything; app
     error: { type: 'BlastRadiusExceeded' },
   });
   const message = (parked.waitingOn as { error: { message: string } }).error.message;
-  expect(message).toContain('would act on 5 of 1,040 persons (0.5 %)');
+  expect(message).toContain('would act on 5 of 1,044 persons (0.5 %)');
   expect(message).toContain('3 persons');
   expect(message).not.toMatch(/p-fe-g/); // counts, never who
   const before = await h.db.db
@@ -178,3 +182,28 @@ test('a batch whose history grows long continues as new and loses no item', asyn
   expect(runs.length).toBeGreaterThanOrEqual(2); // the batch continued as new
   expect(Math.max(...runs)).toBeLessThan(10_000);
 }, 200_000);
+
+test("the blast radius is the run's: a second disabling step counts the first's persons", async () => {
+  const runId = await start('test.foreach-guard-twice', 'it-foreach-guard-twice', 'p-fe-run6');
+  const parked = await h.eventually(async () => {
+    const s = await state(runId);
+    return s?.status === 'Parked' ? s : undefined;
+  }, 60_000);
+  expect(parked.waitingOn).toMatchObject({ step: 'second-department' });
+  expect((parked.waitingOn as { error: { message: string } }).error.message).toContain(
+    'would act on 4 of 1,044 persons (0.4 %), over the blast radius of 3 persons (2 of them by earlier steps of this run)',
+  );
+  const stored = await h.db.db
+    .select()
+    .from(persons)
+    .where(inArray(persons.id, ['p-fe-t1', 'p-fe-t2', 'p-fe-t3', 'p-fe-t4']));
+  // the first step's two are disabled; the second step's two are not, until an operator says so
+  expect(Object.fromEntries(stored.map((p) => [p.id, p.status]))).toEqual({
+    'p-fe-t1': 'disabled',
+    'p-fe-t2': 'disabled',
+    'p-fe-t3': 'active',
+    'p-fe-t4': 'active',
+  });
+  await operator(runId, { action: 'abort', step: 'second-department', by: 'ops-2' });
+  expect(await h.runOutcome(runId)).toMatchObject({ ok: false, type: 'AbortedByOperator' });
+});

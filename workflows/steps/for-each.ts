@@ -89,11 +89,16 @@ async function guard(
       );
       count = { matched: page.matched, population: page.scanned };
     }
-    const over = overBlastRadius(limit, count, noun);
-    if (!over) return {};
+    // the limit is the run's: what earlier guarded steps of this run act on counts too
+    const earlier = run.actedOn;
+    const over = overBlastRadius(limit, { ...count, matched: count.matched + earlier }, noun);
+    if (!over) {
+      run.actedOn += count.matched;
+      return {};
+    }
     const error = {
       type: BLAST_RADIUS_EXCEEDED,
-      message: `step '${step.id}' ${over}; its items may disable or delete (${limit.effects.join(', ')}). Nothing was changed: approve to go on, retry to count again, or skip or abort the step`,
+      message: `step '${step.id}' ${over}${earlier > 0 ? ` (${earlier} of them by earlier steps of this run)` : ''}; its items may disable or delete (${limit.effects.join(', ')}). Nothing was changed: approve to go on, retry to count again, or skip or abort the step`,
     };
     record.status = 'parked';
     record.error = error;
@@ -104,7 +109,10 @@ async function guard(
     const action = await run.park(step, error);
     record.status = 'running';
     delete record.error;
-    if (action.action === 'approve') return { approvedBy: action.by };
+    if (action.action === 'approve') {
+      run.actedOn += count.matched;
+      return { approvedBy: action.by };
+    }
     if (action.action === 'skip') {
       run.finishStep(record, 'skipped', { error });
       return { skip: true };
