@@ -23,6 +23,7 @@ const CATALOGUE = [
   'account.takeover-suspected',
   'account.login',
   'account.password-changed',
+  'account.release-requested',
   'mailbox.discovered',
   'role.location-changed',
   'role.location-reverted',

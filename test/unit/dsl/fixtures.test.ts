@@ -63,6 +63,7 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
   expect([...result.flows.keys()].sort()).toEqual([
     'account-activity',
     'account-inbox-provision',
+    'account-release',
     'account-takeover',
     'dormant-accounts',
     'joiner-standard',
@@ -81,6 +82,7 @@ test('definitions/ compiles: joiner, mover and leaver flows, their policies and 
   ]);
   expect([...result.policies.keys()].sort()).toEqual([
     'account-activity',
+    'account-holds',
     'inboxes',
     'joiners',
     'leavers',
