@@ -19,18 +19,8 @@ async function start(type: string, flow: string, subject: string, attributes = {
   return `flow/${flow}/${subject}/${event.id as string}`;
 }
 
-async function state(runId: string): Promise<RunState | undefined> {
-  return h.client.workflow
-    .getHandle(runId)
-    .query<RunState>('state')
-    .catch(() => undefined);
-}
-
-function operator(runId: string, action: OperatorAction): Promise<RunState> {
-  return h.client.workflow
-    .getHandle(runId)
-    .executeUpdate<RunState, [OperatorAction]>('operator', { args: [action] });
-}
+const state = (runId: string) => h.runState(runId);
+const operator = (runId: string, action: OperatorAction) => h.operate(runId, action);
 
 const ids = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);

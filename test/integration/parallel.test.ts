@@ -17,18 +17,8 @@ async function start(type: string, flow: string, subject: string): Promise<strin
   return `flow/${flow}/${subject}/${event.id as string}`;
 }
 
-async function state(runId: string): Promise<RunState | undefined> {
-  return h.client.workflow
-    .getHandle(runId)
-    .query<RunState>('state')
-    .catch(() => undefined); // not started yet
-}
-
-function operator(runId: string, action: OperatorAction): Promise<RunState> {
-  return h.client.workflow
-    .getHandle(runId)
-    .executeUpdate<RunState, [OperatorAction]>('operator', { args: [action] });
-}
+const state = (runId: string) => h.runState(runId);
+const operator = (runId: string, action: OperatorAction) => h.operate(runId, action);
 
 beforeAll(async () => {
   h = new Harness({ definitions: ['test/fixtures/runtime', 'test/fixtures/parallel'] });

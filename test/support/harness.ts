@@ -11,6 +11,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 import { applyDefinitions } from '../../src/definitions/apply';
 import { SCOPES, TokenService } from '../../src/gateway/services/tokens';
+import type { OperatorAction, RunState } from '../../src/temporal/contracts';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { freePort } from './ports';
 
@@ -225,6 +226,21 @@ export class Harness {
       }
       throw err;
     }
+  }
+
+  /** A run's state (its `state` query), or undefined while the run has not started. */
+  runState(workflowId: string): Promise<RunState | undefined> {
+    return this.client.workflow
+      .getHandle(workflowId)
+      .query<RunState>('state')
+      .catch(() => undefined);
+  }
+
+  /** An operator's action on a parked step, as `idflow runs retry|skip|abort|approve` sends it. */
+  operate(workflowId: string, action: OperatorAction): Promise<RunState> {
+    return this.client.workflow
+      .getHandle(workflowId)
+      .executeUpdate<RunState, [OperatorAction]>('operator', { args: [action] });
   }
 
   /** The outcome of a run that a dispatch is about to start (waits for the start too). */
