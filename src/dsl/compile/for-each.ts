@@ -6,7 +6,7 @@
  * correlate) and steps that fan out again (parallel, forEach) do not run per item: a batch of
  * items must finish on its own.
  */
-import { connectorType } from '../../connectors/registry';
+import { CONNECTOR_TYPES, connectorType } from '../../connectors/registry';
 import { suggest, type Path } from '../diagnostics';
 import type { BlastRadiusIR, ForEachStepIR, PopulationIR, StepIR } from '../ir';
 import {
@@ -22,7 +22,6 @@ import type { StepInfo } from './values';
 
 /** Without a `blastRadius` on the step or the flow: at most 100 items, and at most 10 %. */
 export const DEFAULT_BLAST_RADIUS: Required<BlastRadiusIR> = { max: 100, maxPercent: 10 };
-
 
 const NOT_PER_ITEM = new Set(['approval', 'wait', 'correlate', 'parallel', 'forEach']);
 const RESERVED = new Set(['event', 'subject', 'vars', 'steps', 'now']);
@@ -83,7 +82,7 @@ function population(
   at: Path,
   state: FlowState,
   info: StepInfo,
-): { over: PopulationIR; shape: Shape; as: string } | undefined {
+): { over: PopulationIR; shape: Shape } | undefined {
   const f = step.forEach;
   if (f.items !== undefined) {
     const compiled = fc.values.value([...at, 'items'], f.items, fc.env(state, info), 'items');
@@ -97,7 +96,7 @@ function population(
       return undefined;
     }
     const shape = isListShape(compiled.shape) ? compiled.shape.list : 'dyn';
-    return { over: { kind: 'items', items: compiled.ir }, shape, as: f.as ?? 'item' };
+    return { over: { kind: 'items', items: compiled.ir }, shape };
   }
   if (f.accounts !== undefined) {
     const name = f.accounts.connector;
@@ -124,14 +123,17 @@ function population(
     return {
       over: { kind: 'accounts', ...(name !== undefined ? { connector: name } : {}) },
       shape: ACCOUNT_ITEM_SHAPE,
-      as: f.as ?? 'account',
     };
   }
-  return { over: { kind: 'persons' }, shape: PERSON_ITEM_SHAPE, as: f.as ?? 'person' };
+  return { over: { kind: 'persons' }, shape: PERSON_ITEM_SHAPE };
 }
 
+/** The connector types whose accounts idflow records (roles may grant accounts there). */
 function accountTypes(): string {
-  return ['ldap', 'scim'].filter((t) => connectorType(t)?.access?.accounts).join(', ');
+  return Object.values(CONNECTOR_TYPES)
+    .filter((spec) => spec.access?.accounts)
+    .map((spec) => spec.type)
+    .join(', ');
 }
 
 export function compileForEach(
@@ -155,7 +157,8 @@ export function compileForEach(
   }
   const { value: ir, clean } = fc.report.clean((): ForEachStepIR | undefined => {
     const as = f.as ?? (f.items !== undefined ? 'item' : f.accounts ? 'account' : 'person');
-    if (RESERVED.has(as)) {
+    const reserved = RESERVED.has(as);
+    if (reserved) {
       fc.error(
         [...at, 'as'],
         'reserved-name',
@@ -164,9 +167,12 @@ export function compileForEach(
       );
     }
     const pop = population(fc, step, at, state, info);
-    if (!pop) {
-      // the item steps are still checked, with the item of an unknown shape
-      fc.withItem({ [as]: 'dyn' }, () => fc.list(f.steps, [...at, 'steps'], cloneState(state)));
+    if (!pop || reserved) {
+      // the item steps are still checked: with an item of unknown shape, or none when its
+      // name is taken
+      const check = () => fc.list(f.steps, [...at, 'steps'], cloneState(state));
+      if (reserved) check();
+      else fc.withItem({ [as]: 'dyn' }, check);
       return undefined;
     }
     const over = pop.over;
@@ -176,17 +182,17 @@ export function compileForEach(
       const filter = fc.values.condition(
         [...at, kind, 'where'],
         where,
-        fc.filterEnv({ [pop.as]: pop.shape }),
+        fc.filterEnv({ [as]: pop.shape }),
       );
       if (filter !== undefined) over.where = filter;
     }
-    const inner = fc.withItem({ [pop.as]: pop.shape }, () =>
+    const inner = fc.withItem({ [as]: pop.shape }, () =>
       fc.list(f.steps, [...at, 'steps'], cloneState(state)),
     );
     const collect =
       f.collect === undefined
         ? undefined
-        : fc.withItem({ [pop.as]: pop.shape }, () =>
+        : fc.withItem({ [as]: pop.shape }, () =>
             fc.values.value([...at, 'collect'], f.collect, fc.env(inner.state, info), 'collect'),
           );
     const effects = effectsOf(inner.ir);
@@ -196,7 +202,7 @@ export function compileForEach(
       id: step.id,
       title: step.title ?? step.id,
       over,
-      as: pop.as,
+      as: as,
       itemShape: pop.shape,
       concurrency: f.concurrency ?? 10,
       batchSize: f.batchSize ?? 200,

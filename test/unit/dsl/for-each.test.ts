@@ -261,3 +261,176 @@ test('property: the guard trips exactly when the count or the share is over its 
     { numRuns: 300 },
   );
 });
+
+test('steps that cannot run per item are told where they are, however deep', async () => {
+  const found = await errors(
+    flow(`  - id: each
+    forEach:
+      persons: {}
+      steps:
+        - id: branch
+          if:
+            condition: person.status == "active"
+            then:
+              - id: ask
+                approval:
+                  approvers: [subject.managerId]
+                  request: Go on?
+                  timeout: 1d
+            else:
+              - id: pause
+                wait: { for: 1m }
+        - id: choose
+          switch:
+            on: person.status
+            cases:
+              - is: active
+                then:
+                  - id: fan
+                    parallel:
+                      branches:
+                        - id: only
+                          steps:
+                            - id: inner
+                              set: { x: 1 }
+            default:
+              - id: again
+                forEach:
+                  items: \${[1]}
+                  steps:
+                    - id: deeper
+                      set: { y: 1 }
+        - id: settle
+          reconcile:
+            person: \${person.id}
+            grace:
+              for: 1d
+              keep: [{ connector: directory, groups: [staff] }]
+`),
+  );
+  const perItem = found.filter((e) => e.includes('cannot run for each item'));
+  expect(perItem.map((e) => /error at (\S+): (an?) (.+?) step cannot/.exec(e)?.slice(1))).toEqual([
+    ['/steps/0/forEach/steps/0/if/then/0/approval', 'an', 'approval'],
+    ['/steps/0/forEach/steps/0/if/else/0/wait', 'a', 'wait'],
+    ['/steps/0/forEach/steps/1/switch/cases/0/then/0/parallel', 'a', 'parallel'],
+    ['/steps/0/forEach/steps/1/switch/default/0/forEach', 'a', 'forEach'],
+    ['/steps/0/forEach/steps/2/reconcile/grace', 'a', 'reconcile with a grace period'],
+  ]);
+  expect(perItem[0]).toContain("of step 'each'");
+});
+
+test('accounts of a connector that is unknown or keeps no accounts; a reserved item name', async () => {
+  const typo = await errors(
+    flow(`  - id: each
+    forEach:
+      accounts: { connector: directry }
+      steps:
+        - id: note
+          set: { seen: '\${account.name}' }
+`),
+  );
+  // the item steps are still checked, with an item of unknown shape: one error, not two
+  expect(typo).toEqual([
+    expect.stringContaining(
+      "error at /steps/0/forEach/accounts/connector: no connector named 'directry'",
+    ),
+  ]);
+  expect(typo[0]).toContain('directory');
+  const none = await errors(
+    flow(`  - id: each
+    forEach:
+      accounts: { connector: people }
+      steps:
+        - id: note
+          set: { seen: '\${account.name}' }
+`),
+  );
+  expect(none).toEqual([
+    expect.stringContaining(
+      "error at /steps/0/forEach/accounts/connector: connector 'people' (type idstore) keeps no accounts idflow records; accounts are kept by connectors of types ldap, scim",
+    ),
+  ]);
+  const reserved = await errors(
+    flow(`  - id: each
+    forEach:
+      persons: {}
+      as: now
+      steps:
+        - id: note
+          set: { seen: x }
+`),
+  );
+  expect(reserved).toEqual([
+    expect.stringContaining(
+      "error at /steps/0/forEach/as: 'now' already names something in expressions",
+    ),
+  ]);
+});
+
+test('items of maps keep their shape; a switch of deletes is guarded; reads settle defaults', async () => {
+  const ir = await compiled(
+    flow(`  - id: each
+    forEach:
+      items:
+        - { uid: a, drop: true }
+        - { uid: b, drop: false }
+      as: entry
+      collect: \${entry.uid + ":" + string(steps.remove.output.deleted)}
+      steps:
+        - id: which
+          switch:
+            on: entry.drop
+            cases:
+              - is: true
+                then:
+                  - id: remove
+                    action:
+                      connector: directory
+                      op: deleteAccount
+                      args: { id: '\${entry.uid}', owner: x }
+            default:
+              - id: off
+                action:
+                  connector: directory
+                  op: disableAccount
+                  args: { id: '\${entry.uid}', owner: x }
+`),
+  ).catch(() => undefined);
+  // steps.remove is not read on every path: the collect is refused; read it within the case
+  expect(ir).toBeUndefined();
+  const ok = await compiled(
+    flow(`  - id: each
+    forEach:
+      items:
+        - { uid: a, drop: true }
+      as: entry
+      collect: \${entry.uid}
+      steps:
+        - id: which
+          switch:
+            on: entry.drop
+            cases:
+              - is: true
+                then:
+                  - id: remove
+                    action:
+                      connector: directory
+                      op: deleteAccount
+                      args: { id: '\${entry.uid}', owner: x }
+            default:
+              - id: off
+                action:
+                  connector: directory
+                  op: disableAccount
+                  args: { id: '\${entry.uid}', owner: x }
+`),
+  );
+  const step = ok.steps[0] as ForEachStepIR;
+  expect(step.as).toBe('entry');
+  expect(step.itemShape).toMatchObject({ fields: { uid: 'string', drop: 'bool' } });
+  expect(step.guard?.effects).toEqual(['directory.deleteAccount', 'directory.disableAccount']);
+  expect(step).toMatchObject({
+    timeoutMs: 120_000,
+    retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2 },
+  });
+});
