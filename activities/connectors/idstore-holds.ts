@@ -7,14 +7,13 @@
  * under the call's idempotency key.
  */
 import type * as z from 'zod';
+import type { ActiveConnectors } from '../../src/connectors/active';
 import type { idstore } from '../../src/connectors/idstore';
 import { connectorType } from '../../src/connectors/registry';
 import type { Database } from '../../src/db/client';
 import { appendAudit } from '../../src/db/repos/audit';
-import { activeDefinitions } from '../../src/db/repos/definitions';
 import { liftHolds, placeHold, recordHeldDisabled } from '../../src/db/repos/holds';
 import { getPerson } from '../../src/db/repos/persons';
-import type { ConnectorIR } from '../../src/dsl/ir';
 import { connectorFailure } from '../errors';
 import { once } from './idstore';
 import type { OpContext } from './types';
@@ -24,30 +23,29 @@ type Args<K extends keyof Ops> = z.infer<Ops[K]['args']>;
 type Result<K extends keyof Ops> = z.infer<Ops[K]['result']>;
 
 async function requirePerson(tx: Database, personId: string): Promise<void> {
-  if (!(await getPerson(tx, personId, true)))
+  if (!(await getPerson(tx, personId)))
     throw connectorFailure(
       'TargetNotFound',
       `no person with id '${personId}' in the identity store`,
     );
 }
 
-/** A hold is on an account: the connector must be active and of a type roles give accounts on. */
-async function requireAccountConnector(tx: Database, where: string, name: string): Promise<void> {
-  const [definition] = await activeDefinitions(tx, 'Connector', [name]);
-  const type = definition ? connectorType((definition.ir as ConnectorIR).type) : undefined;
-  if (!type?.access?.accounts)
-    throw connectorFailure(
-      'InvalidRequest',
-      `${where}: connector '${name}' is not active or keeps no accounts reconcile manages`,
-    );
-}
+export function createHoldOps(db: Database, connectors: ActiveConnectors) {
+  /** A hold is on an account: the connector must be active and of a type roles give accounts on. */
+  async function requireAccountConnector(where: string, name: string): Promise<void> {
+    const connector = await connectors.get(name);
+    if (!(connector && connectorType(connector.type)?.access?.accounts))
+      throw connectorFailure(
+        'InvalidRequest',
+        `${where}: connector '${name}' is not active or keeps no accounts reconcile manages`,
+      );
+  }
 
-export function createHoldOps(db: Database) {
   return {
     async holdAccount(args: Args<'holdAccount'>, ctx: OpContext): Promise<Result<'holdAccount'>> {
       return once(db, ctx, 'holdAccount', async (tx) => {
+        await requireAccountConnector(`${ctx.connector}.holdAccount`, args.connector);
         await requirePerson(tx, args.personId);
-        await requireAccountConnector(tx, `${ctx.connector}.holdAccount`, args.connector);
         const now = new Date();
         const { hold, placed } = await placeHold(tx, {
           personId: args.personId,

@@ -36,7 +36,7 @@ function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string 
 
 export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
   const implementations: Record<string, Record<string, OpHandler>> = {
-    idstore: { ...createIdstoreOps(db), ...createGrantOps(db), ...createHoldOps(db) },
+    idstore: { ...createIdstoreOps(db), ...createGrantOps(db), ...createHoldOps(db, connectors) },
     ldap: createLdapConnector(undefined, db).ops,
     scim: createScimConnector().ops,
     http: createHttpConnector().ops,
