@@ -249,6 +249,16 @@ export class FlowCompiler {
     };
   }
 
+  /** Whether expressions can read a variable called `name` (CEL refuses its own identifiers). */
+  canName(name: string): boolean {
+    try {
+      CelTypes.create({ [name]: 'dyn' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Compiles `work` with a `forEach` step's item variable in every expression's scope. */
   withItem<T>(item: Record<string, Shape>, work: () => T): T {
     const outer = this.item;

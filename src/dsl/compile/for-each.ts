@@ -24,7 +24,18 @@ import type { StepInfo } from './values';
 export const DEFAULT_BLAST_RADIUS: Required<BlastRadiusIR> = { max: 100, maxPercent: 10 };
 
 const NOT_PER_ITEM = new Set(['approval', 'wait', 'correlate', 'parallel', 'forEach']);
-const RESERVED = new Set(['event', 'subject', 'vars', 'steps', 'now']);
+/**
+ * Names an item cannot take: what expressions already read, CEL's type names (registered as
+ * identifiers) and CEL's reserved words.
+ */
+const RESERVED = new Set([
+  ...['event', 'subject', 'vars', 'steps', 'now'],
+  ...['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'type', 'dyn'],
+  ...['null_type', 'timestamp', 'duration', 'optional_type'],
+  ...['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for'],
+  ...['function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var'],
+  ...['void', 'while'],
+]);
 
 /** Steps inside `steps` (nested ones included) that cannot run per item, with where they are. */
 function notPerItem(steps: readonly Step[], path: Path): Array<{ kind: string; path: Path }> {
@@ -157,12 +168,12 @@ export function compileForEach(
   }
   const { value: ir, clean } = fc.report.clean((): ForEachStepIR | undefined => {
     const as = f.as ?? (f.items !== undefined ? 'item' : f.accounts ? 'account' : 'person');
-    const reserved = RESERVED.has(as);
+    const reserved = RESERVED.has(as) || !fc.canName(as);
     if (reserved) {
       fc.error(
         [...at, 'as'],
         'reserved-name',
-        `'${as}' already names something in expressions (event, subject, vars, steps, now); call the item something else, like account`,
+        `'${as}' already names something in expressions (event, subject, vars, steps, now, a CEL type or keyword); call the item something else, like account`,
         true,
       );
     }

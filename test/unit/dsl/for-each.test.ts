@@ -434,3 +434,28 @@ test('items of maps keep their shape; a switch of deletes is guarded; reads sett
     retry: { maximumAttempts: 5, initialIntervalMs: 1_000, backoffCoefficient: 2 },
   });
 });
+
+test('property: whatever the item is called, the compiler answers with IR or errors, never a crash', async () => {
+  const names = fc.oneof(
+    fc.constantFrom('int', 'map', 'string', 'in', 'now', 'has', 'size', 'dyn', 'type', 'vars'),
+    fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/),
+  );
+  await fc.assert(
+    fc.asyncProperty(names, async (name) => {
+      const result = await compileText(
+        flow(`  - id: each
+    forEach:
+      items: \${[1, 2]}
+      as: ${name}
+      steps:
+        - id: note
+          set: { seen: x }
+`),
+      );
+      const problems = formatted(result);
+      if (problems.length > 0) expect(problems.join('\n')).toContain(`/steps/0/forEach/as`);
+      else expect((result.flows.get('sweep')?.ir.steps[0] as ForEachStepIR).as).toBe(name);
+    }),
+    { numRuns: 60 },
+  );
+});
