@@ -6,16 +6,17 @@
  *
  * - dormant-accounts over 10,000 directory accounts: the blast radius parks the run before
  *   anything changes, an abort leaves everything as it was, an approval disables exactly the
- *   dormant accounts in the directory, their owners are told and the admin's CSV lists them.
+ *   dormant accounts in the directory and holds them, their owners are told and the admin's CSV
+ *   lists them; a later run does not find them again.
  * - password-expiry-notice: notices on exactly the configured days before and after expiry,
  *   none a day off, and disabled accounts in the admin report only when asked for.
  * - market-hours-access: the open grants market-data until the window's end and the directory
  *   adds it; a close before that end keeps it, a close after it removes it.
  */
 import { randomBytes } from 'node:crypto';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { Attribute, Change, Client as LdapClient } from 'ldapts';
-import { accessGrants, accounts, persons } from '../../src/db/schema';
+import { accessGrants, accountHolds, accounts, persons } from '../../src/db/schema';
 import { temporalScheduleId } from '../../src/schedules/ids';
 import { setPaused, triggerSchedule, type OperatorContext } from '../../src/schedules/operate';
 import { syncActiveSchedules, syncSchedules } from '../../src/schedules/sync';
@@ -329,7 +330,7 @@ test('dormant accounts over the blast radius: the run parks before changing anyt
   expect(targets.smtp.messages.length).toBe(mails); // no notice, no report
 }, 180_000);
 
-test('dormant accounts: approved, exactly the dormant accounts are disabled in the directory, their owners told, and the admin CSV lists them', async () => {
+test('dormant accounts: approved, exactly the dormant accounts are disabled in the directory and held, their owners told, and the admin CSV lists them', async () => {
   const mails = targets.smtp.messages.length;
   const started = Date.now();
   const runId = await trigger('dormant-accounts', 'nightly');
@@ -360,6 +361,27 @@ test('dormant accounts: approved, exactly the dormant accounts are disabled in t
   const states = await directoryStates('sfd');
   const wrong = dormantCases.filter((c) => states.get(c.uid) !== !(c.disabled || c.dormant));
   expect(wrong.map((c) => c.uid)).toEqual([]);
+
+  // each one held (dormant) by this run, so no reconcile enables it again, and recorded disabled
+  const holds = await h.db.db
+    .select()
+    .from(accountHolds)
+    .where(and(eq(accountHolds.reason, 'dormant'), isNull(accountHolds.liftedAt)));
+  expect(holds.map((r) => r.personId).sort()).toEqual(dormant.map((c) => c.personId).sort());
+  expect(new Set(holds.map((r) => `${r.connector} ${r.placedBy}`))).toEqual(
+    new Set([`corp-directory run:${runId}`]),
+  );
+  const recorded = await h.db.db
+    .select({ status: accounts.status, n: sql<number>`count(*)::int` })
+    .from(accounts)
+    .where(
+      inArray(
+        accounts.personId,
+        dormant.map((c) => c.personId),
+      ),
+    )
+    .groupBy(accounts.status);
+  expect(recorded).toEqual([{ status: 'disabled', n: 750 }]);
 
   // each owner with an address was told, once; nobody else
   const told = dormantNotices(mails);
@@ -417,7 +439,8 @@ test('dormant accounts, report only: every account unused for 7 days is listed, 
     const since = c.lastLoginAt ?? c.validFrom;
     return since ? Math.floor(now / DAY) - Math.floor(since.getTime() / DAY) : -1;
   };
-  const listed = dormantCases.filter((c) => !c.disabled && idle(c) >= 7);
+  // the accounts the nightly run disabled are held and recorded disabled: not listed again
+  const listed = dormantCases.filter((c) => !c.disabled && !c.dormant && idle(c) >= 7);
   const [report] = mailsSince(mails, (m) => m.to.includes(ADMIN));
   expect(report?.subject).toBe(`Dormant accounts on corp-directory: ${listed.length} (report)`);
   const rows = parseCsv(report?.attachments[0]?.content ?? '');
