@@ -102,7 +102,8 @@ export function planSummary(plan: AccessPlan) {
       rule: h.rule,
       action: h.action,
     })),
-    holds: plan.holds.map(holdLine),
+    // a plan read before holds existed (a run's recorded history) has none
+    holds: (plan.holds ?? []).map(holdLine),
     unmanaged: plan.unmanaged,
     problems: plan.problems,
   };

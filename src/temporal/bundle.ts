@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from './cli';
 
-const SOURCES = ['workflows', 'src/dsl', 'src/policy', 'src/temporal', 'src/model'];
+/**
+ * Everything workflow code may import: all of `src`, since workflows reach into more of it over
+ * time (access, population, timeline, connectors' declarations). A narrower list once let a
+ * worker start with a stale bundle after a change to a module it imported.
+ */
+const SOURCES = ['workflows', 'src'];
 
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
