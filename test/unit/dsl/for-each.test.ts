@@ -461,3 +461,98 @@ test('property: whatever the item is called, the compiler answers with IR or err
     { numRuns: 60 },
   );
 });
+
+test('each problem has its code, its place, and the item steps are checked whatever went wrong', () => {
+  const result = compileText(`apiVersion: idflow/v1
+kind: Flow
+metadata: { name: sweep }
+steps:
+  - id: each
+    forEach:
+      items: \${subject.id}
+      steps:
+        - id: note
+          set: { x: '\${nothere}' }
+  - id: each2
+    forEach:
+      persons: { where: 'person.id' }
+      as: now
+      steps:
+        - id: note2
+          set: { y: '\${nothere2}' }
+  - id: each3
+    forEach:
+      accounts: { connector: peeple }
+      steps:
+        - id: wait-here
+          wait: { for: 1m }
+${CONNECTORS}`);
+  expect(
+    result.diagnostics.map((d) => [d.code, d.line, d.column, d.pointer, d.message.slice(0, 40)]),
+  ).toEqual([
+    ['bad-items', 7, 14, '/steps/0/forEach/items', 'items must be a list, but this gives str'],
+    [
+      'cel-type',
+      10,
+      24,
+      '/steps/0/forEach/steps/0/set/x',
+      "unknown variable 'nothere'; expressions ",
+    ],
+    ['reserved-name', 14, 7, '/steps/1/forEach/as', "'now' already names something in express"],
+    [
+      'cel-type',
+      17,
+      24,
+      '/steps/1/forEach/steps/0/set/y',
+      "unknown variable 'nothere2'; expressions",
+    ],
+    [
+      'unknown-connector',
+      20,
+      30,
+      '/steps/2/forEach/accounts/connector',
+      "no connector named 'peeple'; did you mea",
+    ],
+    [
+      'not-per-item',
+      23,
+      11,
+      '/steps/2/forEach/steps/0/wait',
+      'a wait step cannot run for each item of ',
+    ],
+  ]);
+  // inside the item steps the item is in scope (and named in the hint); outside it is not
+  expect(result.diagnostics[1]?.message).toContain("or 'item'");
+  expect(result.diagnostics[3]?.message).not.toContain("'now' or 'person'");
+});
+
+test('a persons filter that is not a bool is told at its place; a good one is kept as written', () => {
+  expect(
+    errors(
+      flow(`  - id: each
+    forEach:
+      persons: { where: 'person.id' }
+      steps:
+        - id: note
+          set: { seen: x }
+`),
+    ),
+  ).toEqual([
+    expect.stringContaining(
+      'error at /steps/0/forEach/persons/where: a condition must be true or false, but this gives string',
+    ),
+  ]);
+  const ir = compiled(
+    flow(`  - id: each
+    forEach:
+      accounts: { where: 'account.status == "enabled"' }
+      steps:
+        - id: note
+          set: { seen: x }
+`),
+  );
+  expect((ir.steps[0] as ForEachStepIR).over).toEqual({
+    kind: 'accounts',
+    where: 'account.status == "enabled"',
+  });
+});
