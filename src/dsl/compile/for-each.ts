@@ -25,16 +25,14 @@ export const DEFAULT_BLAST_RADIUS: Required<BlastRadiusIR> = { max: 100, maxPerc
 
 const NOT_PER_ITEM = new Set(['approval', 'wait', 'correlate', 'parallel', 'forEach']);
 /**
- * Names an item cannot take: what expressions already read, CEL's type names (registered as
- * identifiers) and CEL's reserved words.
+ * Names an item cannot take that CEL itself would let a variable have: what expressions already
+ * read, the literals and `in`, and type conversions a variable would shadow. (CEL refuses its
+ * other type names and reserved words as variables: `canName` catches those.)
  */
 const RESERVED = new Set([
   ...['event', 'subject', 'vars', 'steps', 'now'],
-  ...['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'type', 'dyn'],
-  ...['null_type', 'timestamp', 'duration', 'optional_type'],
-  ...['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for'],
-  ...['function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var'],
-  ...['void', 'while'],
+  ...['true', 'false', 'null', 'in'],
+  ...['dyn', 'timestamp', 'duration', 'optional_type'],
 ]);
 
 /** Steps inside `steps` (nested ones included) that cannot run per item, with where they are. */

@@ -70,20 +70,21 @@ test('accounts of a connector: the filter, the item named account, defaults, and
     guard: { effects: ['directory.disableAccount'], max: 100, maxPercent: 10 },
   });
   expect(step.steps.map((s) => s.id)).toEqual(['disable']);
-  expect(step.maxFailures).toBeUndefined();
-  expect(step.collect).toBeUndefined();
+  expect('maxFailures' in step).toBe(false);
+  expect('collect' in step).toBe(false);
+  expect(step.title).toBe('each');
 });
 
 test("the blast radius: the step's own, else the flow's, else the default", () => {
   const own = compiled(
     flow(disableEach('      blastRadius: { max: 5 }\n'), 'blastRadius: { maxPercent: 2 }\n'),
   );
-  expect((own.steps[0] as ForEachStepIR).guard).toEqual({
+  expect((own.steps[0] as ForEachStepIR).guard).toStrictEqual({
     effects: ['directory.disableAccount'],
     max: 5,
   });
   const flows = compiled(flow(disableEach(), 'blastRadius: { maxPercent: 2 }\n'));
-  expect((flows.steps[0] as ForEachStepIR).guard).toEqual({
+  expect((flows.steps[0] as ForEachStepIR).guard).toStrictEqual({
     effects: ['directory.disableAccount'],
     maxPercent: 2,
   });
@@ -551,8 +552,27 @@ test('a persons filter that is not a bool is told at its place; a good one is ke
           set: { seen: x }
 `),
   );
-  expect((ir.steps[0] as ForEachStepIR).over).toEqual({
+  expect((ir.steps[0] as ForEachStepIR).over).toStrictEqual({
     kind: 'accounts',
     where: 'account.status == "enabled"',
   });
+});
+
+test.each([
+  ...['event', 'subject', 'vars', 'steps', 'now', 'true', 'false', 'null', 'in'],
+  ...['dyn', 'timestamp', 'duration', 'optional_type', 'int', 'map', 'string', 'while', 'var'],
+])('an item called %s is refused at its name', (name) => {
+  const found = errors(
+    flow(`  - id: each
+    forEach:
+      items: \${[1]}
+      as: '${name}'
+      steps:
+        - id: note
+          set: { seen: x }
+`),
+  );
+  expect(found).toEqual([
+    expect.stringContaining(`error at /steps/0/forEach/as: '${name}' already names something`),
+  ]);
 });
