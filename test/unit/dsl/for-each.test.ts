@@ -369,14 +369,14 @@ test('accounts of a connector that is unknown or keeps no accounts; a reserved i
 });
 
 test('items of maps keep their shape; a switch of deletes is guarded; reads settle defaults', () => {
-  const refused = errors(
+  const sweep = (collect: string) =>
     flow(`  - id: each
     forEach:
       items:
         - { uid: a, drop: true }
         - { uid: b, drop: false }
       as: entry
-      collect: \${entry.uid + ":" + string(steps.remove.output.deleted)}
+      collect: ${collect}
       steps:
         - id: which
           switch:
@@ -395,39 +395,12 @@ test('items of maps keep their shape; a switch of deletes is guarded; reads sett
                   connector: directory
                   op: disableAccount
                   args: { id: '\${entry.uid}', owner: x }
-`),
-  );
+`);
   // steps.remove has not run on every path to the collect: read it within the case
-  expect(refused).toEqual([
+  expect(errors(sweep('${entry.uid + ":" + string(steps.remove.output.deleted)}'))).toEqual([
     expect.stringContaining("error at /steps/0/forEach/collect: step 'remove' has not run"),
   ]);
-  const ok = compiled(
-    flow(`  - id: each
-    forEach:
-      items:
-        - { uid: a, drop: true }
-      as: entry
-      collect: \${entry.uid}
-      steps:
-        - id: which
-          switch:
-            on: entry.drop
-            cases:
-              - is: true
-                then:
-                  - id: remove
-                    action:
-                      connector: directory
-                      op: deleteAccount
-                      args: { id: '\${entry.uid}', owner: x }
-            default:
-              - id: off
-                action:
-                  connector: directory
-                  op: disableAccount
-                  args: { id: '\${entry.uid}', owner: x }
-`),
-  );
+  const ok = compiled(sweep('${entry.uid}'));
   const step = ok.steps[0] as ForEachStepIR;
   expect(step.as).toBe('entry');
   expect(step.itemShape).toMatchObject({ fields: { uid: 'string', drop: 'bool' } });
