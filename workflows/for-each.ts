@@ -186,15 +186,15 @@ function itemFailure(key: string, err: unknown): ForEachTally['failures'][number
 }
 
 /**
- * Most history events one item's steps can write: an item's calls are local activities, each a
- * marker, with room for the workflow task that records it; a reconcile reads, applies and reads
- * again per connector. Both branches of an if or switch count, so this is an upper bound.
+ * Most history events one item's steps can write: three per activity (scheduled, started,
+ * completed) and a workflow task's three; a reconcile reads, applies and reads again per
+ * connector. Both branches of an if or switch count, so this is an upper bound.
  */
 export function eventsPerItem(steps: readonly StepIR[]): number {
   let events = 0;
   for (const step of steps) {
-    if (step.kind === 'action' || step.kind === 'notify') events += 2;
-    else if (step.kind === 'reconcile') events += 2 * (4 + 2 * Math.max(1, step.connectors.length));
+    if (step.kind === 'action' || step.kind === 'notify') events += 6;
+    else if (step.kind === 'reconcile') events += 6 * (4 + 2 * Math.max(1, step.connectors.length));
     else if (step.kind === 'if') events += eventsPerItem(step.then) + eventsPerItem(step.else);
     else if (step.kind === 'switch')
       events += step.cases.reduce((n, c) => n + eventsPerItem(c.then), eventsPerItem(step.default));

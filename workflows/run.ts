@@ -522,12 +522,7 @@ export class FlowRun {
     return { automatedMs, budgetMs, exceeded: automatedMs > budgetMs };
   }
 
-  /**
-   * Activities with the given step's timeout and retry policy. A forEach item's calls are local
-   * activities whatever the connector: short, idempotent calls (invariant 4) that the batch
-   * makes by the hundred, where a round trip through the server per call would cost more than
-   * the call; the batch, a workflow of its own, is what survives a worker's crash.
-   */
+  /** Activities with the given step's timeout and retry policy. */
   activities(
     options: CallOptions,
   ): ActivityInterfaceFor<Activities> | LocalActivityInterfaceFor<Activities> {
@@ -543,7 +538,7 @@ export class FlowRun {
         maximumInterval: options.retry.maximumIntervalMs,
       },
     };
-    return options.local || this.item
+    return options.local
       ? proxyLocalActivities<Activities>(common)
       : proxyActivities<Activities>(common);
   }
