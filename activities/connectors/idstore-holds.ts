@@ -43,8 +43,10 @@ export function createHoldOps(db: Database, connectors: ActiveConnectors) {
 
   return {
     async holdAccount(args: Args<'holdAccount'>, ctx: OpContext): Promise<Result<'holdAccount'>> {
+      // before the transaction: the connector list may read the database, and a second
+      // connection asked for while this one is held starves the pool under a batch of holds
+      await requireAccountConnector(`${ctx.connector}.holdAccount`, args.connector);
       return once(db, ctx, 'holdAccount', async (tx) => {
-        await requireAccountConnector(`${ctx.connector}.holdAccount`, args.connector);
         await requirePerson(tx, args.personId);
         const now = new Date();
         const { hold, placed } = await placeHold(tx, {
