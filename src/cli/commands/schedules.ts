@@ -2,6 +2,7 @@
  * `idflow schedules sync|list|describe|pause|unpause|trigger|backfill`: the Temporal Schedules
  * of the active flows' `schedules:`. Operators' actions are audited with who took them.
  */
+import { table } from '../access-view';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
@@ -86,17 +87,6 @@ function local(d: Date, timezone: string): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
 }
 
-/** Rows as columns padded to their widest cell. */
-function table(rows: string[][]): string[] {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) =>
-    r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 function zoneOf(found: FoundSchedule): string {
   return found.description.spec.timezone ?? 'UTC';
 }
@@ -172,7 +162,8 @@ export function registerSchedules(program: Command): void {
           console.log('no schedules: no active flow has schedules (after idflow schedules sync)');
           return;
         }
-        const rows = [['FLOW', 'SCHEDULE', 'WHEN', 'TIME ZONE', 'PAUSED', 'NEXT RUN', 'LAST RUN']];
+        const header = ['FLOW', 'SCHEDULE', 'WHEN', 'TIME ZONE', 'PAUSED', 'NEXT RUN', 'LAST RUN'];
+        const rows: string[][] = [];
         for (const f of found) {
           const next = f.description.info.nextActionTimes[0];
           const last = f.description.info.recentActions.at(-1)?.scheduledAt;
@@ -186,7 +177,7 @@ export function registerSchedules(program: Command): void {
             last ? utc(last) : '-',
           ]);
         }
-        for (const line of table(rows)) console.log(line);
+        console.log(table(header, rows, ''));
       }),
     );
   schedules
