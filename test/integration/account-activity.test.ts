@@ -341,4 +341,47 @@ describe('events from an identity provider', () => {
     expect(done.output).toEqual({ recorded: false, changed: false });
     expect((await recordOf(other))?.lastLoginAt).toBeNull();
   }, 120_000);
+
+  test('hostile account names and connectors: no 5xx, nothing recorded, no name in any error', async () => {
+    for (const account of [
+      '😀-ada',
+      'o\'brien" OR 1=1',
+      '%E0%A4%A',
+      '\uFEFFbom',
+      'uid=x,ou=people',
+    ]) {
+      const done = await post('account.login', account, '2026-07-16T00:00:00Z');
+      expect(done.outcome).toMatchObject({ ok: true });
+      expect(done.output).toEqual({ recorded: false, changed: false });
+    }
+    // an unknown connector, quoted: the run fails naming the connector field, never the account
+    const event = makeEvent(
+      'account.login',
+      { id: person },
+      {
+        source: 'okta',
+        attributes: {
+          connector: "corp'dir",
+          account: 'secret-name-😀',
+          at: '2026-07-16T00:00:00Z',
+        },
+      },
+    );
+    const res = await h.postEvent(event);
+    expect(res.status).toBeLessThan(500);
+    if (res.status === 202) {
+      const outcome = await h.runOutcome(
+        `flow/account-activity/${person}/${event.id as string}`,
+        60_000,
+      );
+      if (!outcome.ok) expect(outcome.message).not.toContain('secret-name');
+    }
+    // a BOM before the JSON body is a 4xx or accepted, never a 5xx
+    const bom = await fetch(`${h.gatewayUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
+      body: `\uFEFF${JSON.stringify(makeEvent('account.login', { id: person }, { attributes: { connector: CONNECTOR, account: 'x', at: '2026-07-16T00:00:00Z' } }))}`,
+    });
+    expect(bom.status).toBeLessThan(500);
+  }, 240_000);
 });
