@@ -102,13 +102,44 @@ export const auditLog = pgTable(
      * double a row. Rows written once by nature (an operator's CLI action) leave it null.
      */
     dedupeKey: text('dedupe_key'),
+    /**
+     * The hash chain: `prevHash` is the previous row's `hash` (64 zeros for the first row),
+     * `hash` the SHA-256 of `prevHash` and this row's canonical content. Written under one
+     * lock in the row's own transaction, so concurrent writers cannot fork the chain. Rows
+     * written before the chain existed have neither.
+     */
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [
     index('audit_target_idx').on(t.target),
     index('audit_run_idx').on(t.runId),
     uniqueIndex('audit_dedupe_key_idx').on(t.dedupeKey),
+    index('audit_at_idx').on(t.at),
+    index('audit_actor_idx').on(t.actor),
+    index('audit_action_idx').on(t.action),
   ],
 );
+
+/**
+ * Signed checkpoints of the audit chain's head: written before rows are pruned, so the chain
+ * still verifies from the checkpoint onwards and the pruned prefix is accounted for.
+ */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: ts('at').notNull().defaultNow(),
+  /** The last row the checkpoint covers and its hash. */
+  headSeq: bigint('head_seq', { mode: 'number' }).notNull(),
+  headHash: text('head_hash').notNull(),
+  /** Rows with seq at or below this were pruned after the checkpoint was written. */
+  prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }),
+  rowsPruned: bigint('rows_pruned', { mode: 'number' }).notNull().default(0),
+  /** Which key signed it, the algorithm and the signature (base64). */
+  keyId: text('key_id').notNull(),
+  algorithm: text('algorithm').notNull(),
+  signature: text('signature').notNull(),
+  actor: text('actor').notNull(),
+});
 
 /** API tokens; only a SHA-256 of each token is stored. */
 export const apiTokens = pgTable('api_tokens', {
@@ -138,9 +169,20 @@ export const definitionVersions = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     active: boolean('active').notNull().default(false),
     activatedAt: ts('activated_at'),
+    /** 1, 2, … per (kind, name), in the order versions were stored. */
+    version: integer('version').notNull(),
+    /** The YAML document the version was compiled from, and its file (absent for old rows). */
+    source: text('source'),
+    sourcePath: text('source_path'),
+    /** The git commit and its author when the definitions were applied from a git checkout. */
+    gitCommit: text('git_commit'),
+    gitAuthor: text('git_author'),
+    /** Who stored the version. */
+    appliedBy: text('applied_by').notNull().default('unknown'),
   },
   (t) => [
     primaryKey({ columns: [t.kind, t.name, t.hash] }),
+    uniqueIndex('definition_version_idx').on(t.kind, t.name, t.version),
     uniqueIndex('definition_active_idx')
       .on(t.kind, t.name)
       .where(sql`${t.active}`),

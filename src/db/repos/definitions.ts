@@ -59,7 +59,14 @@ export async function activateDefinitions(
       const previousHash = current.get(key);
       current.delete(key);
       if (previousHash === def.hash) continue;
-      await tx.insert(definitionVersions).values(def).onConflictDoNothing();
+      const [row] = await tx
+        .select({ next: sql<number>`coalesce(max(${definitionVersions.version}), 0)::int + 1` })
+        .from(definitionVersions)
+        .where(and(eq(definitionVersions.kind, def.kind), eq(definitionVersions.name, def.name)));
+      await tx
+        .insert(definitionVersions)
+        .values({ ...def, version: row?.next ?? 1 })
+        .onConflictDoNothing();
       await tx
         .update(definitionVersions)
         .set({ active: false })
