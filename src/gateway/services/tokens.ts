@@ -26,6 +26,9 @@ export const SCOPES = [
   'persons:read',
   'review:read',
   'review:write',
+  'audit:read',
+  'metrics:read',
+  'plan',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
