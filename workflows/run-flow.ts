@@ -11,6 +11,7 @@ import {
   defineUpdate,
   isCancellation,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,6 +24,7 @@ import type {
   DecisionRequest,
   OperatorAction,
   RunFlowInput,
+  RunMetricsSinks,
   RunOutcome,
   RunState,
 } from '../src/temporal/contracts';
@@ -46,6 +48,9 @@ const { recordRunOutcome } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
+
+/** The worker's run metrics (a sink: not called during replay, no command in the history). */
+const { runMetrics } = proxySinks<RunMetricsSinks>();
 
 export interface RunFlowResult {
   status: 'Completed';
@@ -97,6 +102,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     cancelRequest ??= request;
   });
   const root = CancellationScope.current();
+  runMetrics.started(ir.name);
 
   const outcome: RunOutcome = {
     runId: workflowInfo().workflowId,
@@ -146,10 +152,12 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
       }
     }
     await closeAbandonedTasks(run);
+    run.checkBudget();
     const budget = run.budget();
     if (budget.exceeded)
       outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };
     run.setStatus(outcome.status);
+    runMetrics.finished(ir.name, outcome.status);
     await recordRunOutcome(outcome);
   });
   // Temporal records the run as cancelled: the cancellation it was asked for went through

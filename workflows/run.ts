@@ -10,8 +10,10 @@ import {
   type LocalActivityInterfaceFor,
   proxyLocalActivities,
   condition,
+  log,
   patched,
   proxyActivities,
+  proxySinks,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
@@ -33,11 +35,13 @@ import type {
   ForEachProgress,
   OperatorAction,
   RunFlowInput,
+  RunMetricsSinks,
   RunState,
   StepRecord,
   WaitingOn,
 } from '../src/temporal/contracts';
 import {
+  IdflowOverBudget,
   IdflowPendingApprovers,
   IdflowStatus,
   type RunStatus,
@@ -84,6 +88,15 @@ export interface ItemMode {
   runId: string;
 }
 
+/**
+ * Patch: a run flags itself (IdflowOverBudget) as soon as its automated time goes over its
+ * execution budget. Runs that went over before it replay without the upsert, as they ran.
+ */
+export const BUDGET_FLAG_PATCH = 'execution-budget-flag';
+
+/** The worker's run metrics (a sink: not called during replay, no command in the history). */
+const { runMetrics } = proxySinks<RunMetricsSinks>();
+
 /** What an operator may do to a step the blast-radius guard parked, and nothing else may. */
 export const BLAST_RADIUS_EXCEEDED = 'BlastRadiusExceeded';
 
@@ -108,8 +121,16 @@ export class FlowRun {
   /** The innermost parallel branch (`<step>/<branch>`) of each step inside one. */
   private readonly branchOf = new Map<string, string>();
   private stepsExecuted = 0;
+  /** Automated time up to `automatedSince`; see `accrue`. */
   private automatedMs = 0;
   private automatedSince: number;
+  /**
+   * Strands of the run working at once: 1, or while parallel steps run, their branches still
+   * going. The run is automated while fewer of its strands wait than there are strands.
+   */
+  private strands = 1;
+  /** Whether the run has flagged itself over its execution budget. */
+  private overBudget = false;
   /** Operators' decisions on parked steps, by step, set by the `operator` update. */
   private readonly operatorActions = new Map<string, OperatorAction>();
   /** Approval tasks of this run, open and closed. */
@@ -180,6 +201,7 @@ export class FlowRun {
   /** Counts a step against the step budget and records that it started. */
   begin(step: StepIR): StepRecord {
     this.stepsExecuted++;
+    this.checkBudget();
     if (this.stepsExecuted > this.input.ir.stepBudget) {
       throw ApplicationFailure.nonRetryable(
         `the run executed more than ${this.input.ir.stepBudget} steps (its step budget) at step '${step.id}'`,
@@ -237,6 +259,7 @@ export class FlowRun {
   ): void {
     Object.assign(record, { status, finishedAt: new Date().toISOString(), ...extra });
     if (this.currentStep === record.id) this.currentStep = undefined;
+    this.checkBudget();
   }
 
   setOutput(stepId: string, output: JsonValue, shape: Shape): void {
@@ -329,7 +352,8 @@ export class FlowRun {
    * not automated time. Branches of a parallel step may wait at once: each wait is kept.
    */
   wait(on: WaitingOn, details: string): void {
-    if (this.waits.size === 0) this.automatedMs += Date.now() - this.automatedSince;
+    this.accrue();
+    this.checkBudget();
     this.waits.set(on.step, { on, details });
     this.setStatus(this.waitingStatus());
     this.showWaits();
@@ -353,6 +377,7 @@ export class FlowRun {
 
   /** The wait at `step` is over (every wait, without a step); the run runs when none is left. */
   resume(step?: string): void {
+    this.accrue();
     if (step === undefined) this.waits.clear();
     else this.waits.delete(step);
     if (this.waits.size > 0) {
@@ -360,7 +385,6 @@ export class FlowRun {
       this.showWaits();
       return;
     }
-    this.automatedSince = Date.now();
     this.setStatus('Running');
     setCurrentDetails('');
   }
@@ -408,9 +432,12 @@ export class FlowRun {
       const after = error.attempts ? ` (after ${error.attempts} attempts)` : '';
       throw stepFailure(step, error.type, `${error.type}: ${error.message}${after}`);
     }
+    if (!this.item) runMetrics.parked(this.input.ir.name);
+    const since = new Date().toISOString();
+    const attempts = error.attempts ? ` after ${error.attempts} attempts` : '';
     this.wait(
-      { kind: 'operator', step: step.id, since: new Date().toISOString(), error },
-      `**Parked** at step \`${step.id}\` (${step.title}): ${error.type}: ${error.message}. Retry, skip or abort it with \`idflow runs\`.`,
+      { kind: 'operator', step: step.id, since, error },
+      `**Parked** at step \`${step.id}\` (${step.title}) since ${since}${attempts}: ${error.type}: ${error.message}. Retry, skip or abort it with \`idflow runs retry|skip|abort ${this.workflowId}\`.`,
     );
     await condition(() => this.operatorActions.has(step.id));
     const action = this.operatorActions.get(step.id) as OperatorAction;
@@ -515,11 +542,67 @@ export class FlowRun {
     upsertSearchAttributes([{ key: IdflowStatus, value: status }]);
   }
 
+  /** Whether some strand of the run works (not every strand waits). */
+  private get automated(): boolean {
+    return this.waits.size < this.strands;
+  }
+
+  /** Adds the time since the last change of waits or strands, if the run was automated then. */
+  private accrue(): void {
+    const now = Date.now();
+    if (this.automated) this.automatedMs += now - this.automatedSince;
+    this.automatedSince = now;
+  }
+
+  /**
+   * Runs `branches` at once in place of the strand that runs them (a parallel step's branches):
+   * the run counts as automated while any of them works. Each branch must settle (not throw).
+   */
+  async concurrently(branches: Array<() => Promise<void>>): Promise<void> {
+    this.accrue();
+    this.strands += branches.length - 1;
+    try {
+      await Promise.all(
+        branches.map(async (branch) => {
+          try {
+            await branch();
+          } finally {
+            this.accrue();
+            this.strands -= 1;
+          }
+        }),
+      );
+    } finally {
+      this.accrue();
+      this.strands += 1;
+    }
+  }
+
   /** Automated time so far (waits excluded), and whether it went over the execution budget. */
   budget(): { automatedMs: number; budgetMs: number; exceeded: boolean } {
-    const automatedMs = this.automatedMs + (this.waits.size ? 0 : Date.now() - this.automatedSince);
+    const automatedMs = this.automatedMs + (this.automated ? Date.now() - this.automatedSince : 0);
     const budgetMs = this.input.ir.executionBudgetMs;
     return { automatedMs, budgetMs, exceeded: automatedMs > budgetMs };
+  }
+
+  /**
+   * Flags the run once its automated time is over its budget: IdflowOverBudget = true (the
+   * Web UI's and `idflow runs list --over-budget`'s query), the metric, a log line. Never
+   * stops the run. Checked as steps begin and end, as waits begin, and as the run ends.
+   */
+  checkBudget(): void {
+    if (this.item || this.overBudget) return;
+    const { automatedMs, budgetMs, exceeded } = this.budget();
+    if (!exceeded || !patched(BUDGET_FLAG_PATCH)) return;
+    this.overBudget = true;
+    upsertSearchAttributes([{ key: IdflowOverBudget, value: true }]);
+    runMetrics.overBudget(this.input.ir.name);
+    log.warn('run over its execution budget', {
+      flow: this.input.ir.name,
+      automatedMs,
+      budgetMs,
+      ...(this.currentStep ? { step: this.currentStep } : {}),
+    });
   }
 
   /** Activities with the given step's timeout and retry policy. */
@@ -544,7 +627,7 @@ export class FlowRun {
   }
 
   snapshot(): RunState {
-    const { automatedMs, exceeded } = this.budget();
+    const { automatedMs, budgetMs, exceeded } = this.budget();
     return {
       flow: this.input.ir.name,
       hash: this.input.hash,
@@ -559,6 +642,8 @@ export class FlowRun {
       vars: { ...this.vars },
       stepsExecuted: this.stepsExecuted,
       automatedMs,
+      budgetMs,
+      overBudget: exceeded,
       budgetExceeded: exceeded,
     };
   }

@@ -12,6 +12,7 @@ import type { ActiveConnectors } from '../../src/connectors/active';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../../src/db/repos/audit';
+import { observeStep } from '../../src/metrics';
 import { activityFailure, connectorFailure } from '../errors';
 import { createIdstoreOps } from './idstore';
 import { createGrantOps } from './idstore-grants';
@@ -134,9 +135,15 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         ...attemptTimeout(),
       };
       let result: unknown;
+      // the op's latency, whether it runs as a regular or a local activity
+      const started = performance.now();
+      const took = (outcome: 'ok' | 'failed') =>
+        observeStep(call.connector, call.op, (performance.now() - started) / 1000, outcome);
       try {
         result = await handler(args.data as never, ctx);
+        took('ok');
       } catch (thrown) {
+        took('failed');
         // what a library threw is told by its type and name only
         const err = activityFailure(`${call.connector}.${call.op}`, thrown);
         // the last word on a permanent failure is audited; transient ones are retried first

@@ -62,6 +62,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration like 30s')
     .default('30s'),
+  IDFLOW_METRICS_PORT: Port.optional(),
+  IDFLOW_TEMPORAL_METRICS_PORT: Port.optional(),
 });
 
 export interface Config {
@@ -83,6 +85,13 @@ export interface Config {
    * thousand waiting on approvals) are evicted and replayed from history when they wake.
    */
   worker: { shutdownGraceTime: string; maxCachedWorkflows: number };
+  /**
+   * `metricsPort`: where a worker run alone serves GET /metrics (on `http.host`); unset, it
+   * serves none (the gateway's /metrics shows the worker's only in `idflow dev`).
+   * `temporalPort`: the loopback port of the Temporal SDK's Prometheus exporter, read at
+   * scrape time; unset, a free port is picked at start.
+   */
+  metrics: { port?: number; temporalPort?: number };
   /**
    * Ports of the local targets `idflow dev --with-targets` starts (slapd, SCIM, SMTP); the
    * reference connector definitions point at the defaults.
@@ -135,6 +144,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       shutdownGraceTime: e.IDFLOW_WORKER_SHUTDOWN_GRACE,
       maxCachedWorkflows: e.IDFLOW_WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    metrics: {
+      ...(e.IDFLOW_METRICS_PORT ? { port: e.IDFLOW_METRICS_PORT } : {}),
+      ...(e.IDFLOW_TEMPORAL_METRICS_PORT ? { temporalPort: e.IDFLOW_TEMPORAL_METRICS_PORT } : {}),
     },
     targets: {
       ldapPort: e.IDFLOW_TARGET_LDAP_PORT,

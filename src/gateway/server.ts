@@ -6,6 +6,8 @@ import type { Express } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logging';
+import { openTasksByFlow } from '../db/repos/approval-tasks';
+import { setPendingApprovalsSource } from '../metrics';
 import { createApp } from './app';
 import { SlackNotifier } from '../notify/slack';
 import { slackRoutes } from './routes/slack';
@@ -34,6 +36,7 @@ export function createGatewayApp(
     database: () => db.execute(sql`select 1`),
   });
   const approvals = new ApprovalService(db, temporal, dependencies);
+  setPendingApprovalsSource(() => openTasksByFlow(db));
   const slack = config.slack
     ? new SlackNotifier(config.slack.botToken, config.slack.apiUrl)
     : undefined;

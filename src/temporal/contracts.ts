@@ -232,9 +232,34 @@ export interface RunState {
   approvals: ApprovalTask[];
   vars: Record<string, JsonValue>;
   stepsExecuted: number;
+  /**
+   * The run's automated time so far: wall time while at least one of its strands (the run, or
+   * a branch of a parallel step) works rather than waits on a timer, an approval, a
+   * correlation review or an operator.
+   */
   automatedMs: number;
+  /** The flow's execution budget for that time. */
+  budgetMs: number;
+  /** Whether automated time went over the budget (the run then carries IdflowOverBudget). */
+  overBudget: boolean;
+  /** Same as overBudget (the name earlier versions answered with). */
   budgetExceeded: boolean;
 }
+
+/**
+ * What flow runs tell the worker's metrics, through a Temporal workflow sink: called once per
+ * run event (never while a history replays), no command in the history. Labels stay bounded:
+ * flow names come from definitions.
+ */
+// a type, not an interface: Temporal's Sinks is a record, which only a type alias satisfies
+export type RunMetricsSinks = {
+  runMetrics: {
+    started(flow: string): void;
+    parked(flow: string): void;
+    finished(flow: string, status: 'Completed' | 'Failed' | 'Cancelled'): void;
+    overBudget(flow: string): void;
+  };
+};
 
 /**
  * An operator's decision on a parked step. `approve` lets a step parked by the blast-radius

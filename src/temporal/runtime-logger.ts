@@ -4,8 +4,23 @@
  * reports every failed poll, many a second. The first of a kind is logged; its repeats within
  * the window are counted and the count is logged with the next one after the window.
  */
+import { asyncLocalStorage } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from '../logging';
+
+/**
+ * The workflow ids of the activity running now, for every idflow log line it writes: which run
+ * (workflowId) and which execution of it (runId), and the activity. Nothing outside activities.
+ */
+export function activityLogContext(): Record<string, unknown> | undefined {
+  const info = asyncLocalStorage.getStore()?.info;
+  if (!info?.workflowExecution) return undefined;
+  return {
+    workflowId: info.workflowExecution.workflowId,
+    runId: info.workflowExecution.runId,
+    activity: info.activityType,
+  };
+}
 
 const PINO_LEVEL = {
   TRACE: 'trace',
@@ -25,6 +40,8 @@ function kindOf(level: LogLevel, message: string, meta: LogMetadata | undefined)
 }
 
 const NOISE = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken']);
+/** The SDK's names for ids idflow's lines name otherwise. */
+const RENAMED: Record<string, string> = { workflowRunId: 'runId' };
 
 /** Meta the SDK attaches that is noise in idflow's log, or may be large. */
 function tidy(meta: LogMetadata | undefined): Record<string, unknown> {
@@ -32,7 +49,7 @@ function tidy(meta: LogMetadata | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
     if (NOISE.has(key)) continue;
-    out[key] = typeof value === 'string' && value.length > 500 ? `${value.slice(0, 500)}…` : value;
+    out[RENAMED[key] ?? key] = typeof value === 'string' && value.length > 500 ? `${value.slice(0, 500)}…` : value;
   }
   return out;
 }

@@ -102,8 +102,9 @@ export async function runParallel(run: FlowRun, step: ParallelStepIR): Promise<v
     summary.finishedAt = new Date().toISOString();
   };
 
+  // the run's automated time goes on while any branch works, though another waits
   await scope.run(() =>
-    Promise.all(step.branches.map((b, i) => runBranch(b, branches[i] as BranchRecord))),
+    run.concurrently(step.branches.map((b, i) => () => runBranch(b, branches[i] as BranchRecord))),
   );
   if (failed.length > 0) {
     const failure = failureOf(step, failed);

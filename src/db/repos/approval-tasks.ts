@@ -151,3 +151,16 @@ export async function getApprovalTask(
     .limit(1);
   return rows[0];
 }
+
+/**
+ * Open tasks by flow, for the approvals-pending gauge: one pass over the partial index of open
+ * tasks, however many closed ones the table holds.
+ */
+export async function openTasksByFlow(db: Database): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ flow: approvalTasks.flow, open: sql<number>`count(*)::int` })
+    .from(approvalTasks)
+    .where(eq(approvalTasks.status, 'open'))
+    .groupBy(approvalTasks.flow);
+  return new Map(rows.map((r) => [r.flow, Number(r.open)]));
+}
