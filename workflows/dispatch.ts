@@ -35,6 +35,7 @@ import {
   IdflowStatus,
   IdflowSubject,
 } from '../src/temporal/search-attributes';
+import { runDetails, timelineDetails } from '../src/temporal/summaries';
 import { runFlow } from './run-flow';
 import { decideSignal, personTimeline } from './timeline';
 
@@ -62,6 +63,7 @@ async function toTimeline(
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         staticSummary: `Timeline of ${personId}`,
+        staticDetails: timelineDetails(personId),
         typedSearchAttributes: [{ key: IdflowSubject, value: personId }],
       });
     } catch (err) {
@@ -133,7 +135,10 @@ export async function dispatchEvent(
     options.timeline ?? timelineWorkflowId(workflowInfo().taskQueue, event.subject.id);
   let context: EventContext;
   try {
-    context = await recordEvent(event);
+    context = await recordEvent.executeWithOptions(
+      { summary: `record event ${event.source}/${event.id} and read the active policies` },
+      [event],
+    );
   } catch (err) {
     // the event keeps no place it cannot use: the timeline lets the person's next events go on
     if (patched(PERSON_TIMELINE_PATCH))
@@ -181,7 +186,10 @@ export async function dispatchEvent(
       workflowId: r.workflowId,
       hash: r.hash,
     }));
-    await recordDecision({ source: event.source, id: event.id, trace: decision.trace, runs: refs });
+    await recordDecision.executeWithOptions(
+      { summary: `record the decision: ${refs.length} run(s) to the timeline` },
+      [{ source: event.source, id: event.id, trace: decision.trace, runs: refs }],
+    );
     return { source: event.source, eventId: event.id, trace: decision.trace, runs: refs };
   }
   const runs: RunRef[] = [];
@@ -201,6 +209,10 @@ export async function dispatchEvent(
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: summaryOf(flow, event, context.subject),
+        staticDetails: runDetails(
+          { ir: flow.ir, hash: flow.hash, event },
+          { startedBy: workflowInfo().workflowId },
+        ),
         typedSearchAttributes: [
           { key: IdflowFlow, value: name },
           { key: IdflowSubject, value: event.subject.id },
@@ -212,6 +224,9 @@ export async function dispatchEvent(
     );
   }
   await Promise.all(starts);
-  await recordDecision({ source: event.source, id: event.id, trace: decision.trace, runs });
+  await recordDecision.executeWithOptions(
+    { summary: `record the decision: ${runs.length} run(s) started` },
+    [{ source: event.source, id: event.id, trace: decision.trace, runs }],
+  );
   return { source: event.source, eventId: event.id, trace: decision.trace, runs };
 }

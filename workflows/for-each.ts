@@ -12,6 +12,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -23,6 +24,12 @@ import type {
   ForEachTally,
   PopulationPage,
 } from '../src/temporal/contracts';
+import {
+  batchDetails,
+  batchSummary,
+  forEachCurrent,
+  type ForEachOf,
+} from '../src/temporal/summaries';
 import { FlowRun } from './run';
 import { runSteps } from './steps';
 import { forEachProgressSignal } from './steps/for-each';
@@ -83,6 +90,13 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
     },
   });
   const tally = input.tally ?? emptyTally();
+  const of: ForEachOf = {
+    ir: context.run.ir,
+    hash: context.run.hash,
+    step,
+    runId: context.runId,
+    personId: context.run.subject.id,
+  };
   let cursor = input.cursor;
   let offset = input.offset ?? 0;
   let done = input.done ?? false;
@@ -92,6 +106,7 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
     if (!force && Date.now() - reportedAt < PROGRESS_EVERY_MS) return;
     reportedAt = Date.now();
     const { scanned, total, completed, failed, batches } = tally;
+    setCurrentDetails(forEachCurrent(of, tally));
     await parent.signal(forEachProgressSignal, {
       step: step.id,
       scanned,
@@ -150,6 +165,8 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
         const running = executeChild(forEachBatch, {
           workflowId: `${workflowInfo().workflowId}/batch-${n}`,
           args: [batch],
+          staticSummary: batchSummary(of, n, items.length),
+          staticDetails: batchDetails(of, n, items.length),
         }).then((result) => {
           merge(tally, result);
           inFlight.delete(n);

@@ -158,7 +158,10 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
       outcome.budgetExceeded = { automatedMs: budget.automatedMs, budgetMs: budget.budgetMs };
     run.setStatus(outcome.status);
     runMetrics.finished(ir.name, outcome.status);
-    await recordRunOutcome(outcome);
+    await recordRunOutcome.executeWithOptions(
+      { summary: `record the run's outcome: ${outcome.status}` },
+      [outcome],
+    );
   });
   // Temporal records the run as cancelled: the cancellation it was asked for went through
   if (cancelled) throw cancelled;

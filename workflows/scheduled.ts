@@ -52,13 +52,15 @@ export async function scheduledRun(input: ScheduledRunInput): Promise<RunFlowRes
     occurredAt: scheduledAt,
     attributes,
   };
-  await recordScheduleFired({
-    flow,
-    schedule,
-    hash,
-    scheduledAt,
-    workflowId: info.workflowId,
-    runId: info.runId,
-  });
+  await recordScheduleFired.executeWithOptions({ summary: `record the firing of ${schedule}` }, [
+    {
+      flow,
+      schedule,
+      hash,
+      scheduledAt,
+      workflowId: info.workflowId,
+      runId: info.runId,
+    },
+  ]);
   return runFlow({ ir, hash, event, subject });
 }

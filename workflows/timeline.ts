@@ -22,6 +22,7 @@ import {
   getExternalWorkflowHandle,
   ParentClosePolicy,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -38,6 +39,8 @@ import type {
   TimelineRun,
   TimelineState,
 } from '../src/temporal/contracts';
+import { dispatchWorkflowId } from '../src/model/event';
+import { runDetails, timelineCurrent } from '../src/temporal/summaries';
 import { keyOf, TimelineBook, type StopOrder } from '../src/timeline/book';
 import {
   IdflowDefinitionHash,
@@ -92,6 +95,10 @@ async function runOne(
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: run.summary,
+        staticDetails: runDetails(run.input, {
+          startedBy: workflowInfo().workflowId,
+          dispatch: dispatchWorkflowId(run.input.event.source, run.input.event.id),
+        }),
         typedSearchAttributes: [
           { key: IdflowFlow, value: run.flow },
           { key: IdflowSubject, value: personId },
@@ -185,24 +192,30 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
     // one write for every transition since the last: audit rows in the order they happened
     const notes = book.notes.splice(0);
     if (notes.length > 0)
-      await recordTimeline(
-        notes.map(({ what, entry }) => ({
-          timeline,
-          personId,
-          what,
-          seq: entry.seq,
-          source: entry.source,
-          eventId: entry.id,
-          type: entry.type,
-          ...(entry.cancel && (what === 'cancelled' || what === 'finished')
-            ? { cancel: entry.cancel }
-            : {}),
-          ...(what === 'finished' && entry.outcomes ? { outcomes: entry.outcomes } : {}),
-          ...(what === 'started' && entry.decision
-            ? { runs: entry.decision.runs.map((r) => r.workflowId) }
-            : {}),
-        })),
+      await recordTimeline.executeWithOptions(
+        {
+          summary: `record ${notes.map(({ what, entry }) => `#${entry.seq} ${what}`).join(', ')}`,
+        },
+        [
+          notes.map(({ what, entry }) => ({
+            timeline,
+            personId,
+            what,
+            seq: entry.seq,
+            source: entry.source,
+            eventId: entry.id,
+            type: entry.type,
+            ...(entry.cancel && (what === 'cancelled' || what === 'finished')
+              ? { cancel: entry.cancel }
+              : {}),
+            ...(what === 'finished' && entry.outcomes ? { outcomes: entry.outcomes } : {}),
+            ...(what === 'started' && entry.decision
+              ? { runs: entry.decision.runs.map((r) => r.workflowId) }
+              : {}),
+          })),
+        ],
       );
+    setCurrentDetails(timelineCurrent(book.snapshot(personId)));
     const status = book.busy() ? 'Running' : 'Waiting';
     if (status !== published) {
       upsertSearchAttributes([{ key: IdflowStatus, value: status }]);

@@ -30,6 +30,7 @@ import {
   IdflowFlow,
   IdflowStatus,
 } from '../temporal/search-attributes';
+import { scheduledDetails } from '../temporal/summaries';
 import type { ScheduledRunInput } from '../../workflows/scheduled';
 import {
   parseScheduleId,
@@ -164,6 +165,12 @@ function desired(taskQueue: string, flow: ActiveFlow, schedule: ScheduleIR): Des
         args: [input],
         memo: { [MEMO_KEY]: action },
         staticSummary: `${flow.ir.title}: ${schedule.title}, ${when} (${schedule.timezone}) — ${flow.name}`,
+        staticDetails: scheduledDetails(flow.ir, flow.hash, {
+          id: schedule.id,
+          title: schedule.title,
+          when,
+          timezone: schedule.timezone,
+        }),
         typedSearchAttributes: [
           { key: IdflowFlow, value: flow.name },
           { key: IdflowEventType, value: SCHEDULE_FIRED },

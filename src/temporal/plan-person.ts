@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { AccessPlan } from '../access/types';
 import type { planPerson, PlanPersonInput } from '../../workflows/plan-person';
+import { planPersonText } from './summaries';
 
 /** How long a caller waits for a plan; the workflow is given no longer to live. */
 export const PLAN_TIMEOUT_MS = 60_000;
@@ -65,13 +66,15 @@ export async function executePlanPerson(
   input: PlanPersonInput,
 ): Promise<AccessPlan> {
   const workflowId = planWorkflowId(input.personId);
+  const text = planPersonText(input.personId, input.connectors);
   try {
     return await client.workflow.execute<typeof planPerson>('planPerson', {
       taskQueue,
       workflowId,
       args: [input],
       workflowExecutionTimeout: PLAN_TIMEOUT_MS,
-      staticSummary: `Access plan of ${input.personId} (a preview: changes nothing)`,
+      staticSummary: text.summary,
+      staticDetails: text.details,
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;

@@ -158,7 +158,9 @@ async function resolve(
         if (typeof id === 'string' && id) ids.push(id);
     }
   }
-  return resolveApprovers({ ids, groups, roles, subjectId: run.input.subject.id });
+  return resolveApprovers.executeWithOptions({ summary: `${step.id}: find the approvers` }, [
+    { ids, groups, roles, subjectId: run.input.subject.id },
+  ]);
 }
 
 async function notify(

@@ -23,6 +23,7 @@ import type {
   PopulationPage,
 } from '../../src/temporal/contracts';
 import type { forEachItems } from '../for-each';
+import { forEachDetails, forEachSummary } from '../../src/temporal/summaries';
 import { BLAST_RADIUS_EXCEEDED, stepFailure, type FlowRun } from '../run';
 
 /** A forEach child's progress, sent to the run as its batches complete. */
@@ -155,11 +156,13 @@ export async function runForEach(run: FlowRun, step: ForEachStepIR): Promise<voi
     parentWorkflowId: run.workflowId,
     ...(items ? { items } : { scope }),
   };
+  const of = { ir, hash: run.input.hash, step, runId: run.runId, personId: subject.id };
   const tally: ForEachTally = await executeChild<typeof forEachItems>('forEachItems', {
     workflowId: forEachWorkflowId(run.runId, step.id),
     args: [input],
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    staticSummary: `${ir.title}: ${step.title} (forEach of run ${run.runId})`,
+    staticSummary: forEachSummary(of),
+    staticDetails: forEachDetails(of),
   });
   const output = {
     ...tally,

@@ -24,7 +24,7 @@ export async function runWait(run: FlowRun, step: WaitStepIR): Promise<void> {
       { kind: 'timer', step: step.id, until },
       `Waiting until ${until} (${formatDuration(ms)}) at step \`${step.id}\` (${step.title})`,
     );
-    await sleep(ms);
+    await sleep(ms, { summary: `${step.id}: ${step.title}` });
     run.resume(step.id);
   }
   run.finishStep(record, 'completed', { output: { waitedMs: ms } });

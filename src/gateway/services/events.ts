@@ -17,6 +17,7 @@ import { canonicalJson } from '../../dsl/hash';
 import { dispatchWorkflowId, timelineWorkflowId, type IdentityEvent } from '../../model/event';
 import type { RunRef, TimelineAccept } from '../../temporal/contracts';
 import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/search-attributes';
+import { dispatchDetails, timelineDetails } from '../../temporal/summaries';
 import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
 
@@ -99,6 +100,10 @@ export class EventService {
             args: [event, { timeline: timelineWorkflowId(this.taskQueue, event.subject.id) }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
             staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
+            staticDetails: dispatchDetails(
+              event,
+              timelineWorkflowId(this.taskQueue, event.subject.id),
+            ),
             typedSearchAttributes: [
               { key: IdflowEventType, value: event.type },
               { key: IdflowSubject, value: event.subject.id },
@@ -151,6 +156,7 @@ export class EventService {
           signal: 'accept',
           signalArgs: [accept],
           staticSummary: `Timeline of ${event.subject.id}`,
+          staticDetails: timelineDetails(event.subject.id),
           typedSearchAttributes: [{ key: IdflowSubject, value: event.subject.id }],
         }),
       START_DEADLINE_MS,
