@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       'test/fixtures/timeline',
       'test/fixtures/foreach',
       'test/fixtures/schedules',
+      'test/fixtures/budget',
     ],
     temporalAddress: server.address,
   });
@@ -416,6 +417,27 @@ async function main(): Promise<void> {
           },
         );
         await h.runOutcome(await send('planned-leaver', leaver, 'leaver-standard'), 60_000);
+      } finally {
+        await targets.stop();
+      }
+    }
+
+    if (want('over-budget')) {
+      // a run over its 1 ms execution budget (an email to the local SMTP target is a regular
+      // activity): it flags itself with IdflowOverBudget behind the execution-budget-flag patch
+      const targets = await startTargets(
+        join(ROOT, '.idflow', 'test', `record-replays-budget-${process.pid}`),
+        (m) => console.warn(m),
+      );
+      try {
+        const runId = await send(
+          'over-budget',
+          makeEvent('test.over-time', { id: 'r-7000' }),
+          'it-over-time',
+        );
+        await h.runOutcome(runId, 60_000);
+        const state = await h.client.workflow.getHandle(runId).query<RunState>('state');
+        if (!state.overBudget) throw new Error('over-budget: the run stayed within its budget');
       } finally {
         await targets.stop();
       }
