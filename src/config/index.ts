@@ -64,6 +64,12 @@ const EnvSchema = z.object({
     .default('30s'),
   IDFLOW_METRICS_PORT: Port.optional(),
   IDFLOW_TEMPORAL_METRICS_PORT: Port.optional(),
+  IDFLOW_DEFINITION_RETENTION: z.coerce
+    .number({ error: 'must be a number of versions, like 10' })
+    .int('must be a whole number of versions, like 10')
+    .min(1, 'must be at least 1 (the active version is always kept)')
+    .max(100000, 'must be at most 100000')
+    .default(10),
 });
 
 export interface Config {
@@ -92,6 +98,11 @@ export interface Config {
    * scrape time; unset, a free port is picked at start.
    */
   metrics: { port?: number; temporalPort?: number };
+  /**
+   * Versions kept per definition when `definitions apply` prunes; the active version, newer
+   * drafts and versions running runs use are kept beyond it.
+   */
+  definitionRetention: number;
   /**
    * Ports of the local targets `idflow dev --with-targets` starts (slapd, SCIM, SMTP); the
    * reference connector definitions point at the defaults.
@@ -149,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.IDFLOW_METRICS_PORT ? { port: e.IDFLOW_METRICS_PORT } : {}),
       ...(e.IDFLOW_TEMPORAL_METRICS_PORT ? { temporalPort: e.IDFLOW_TEMPORAL_METRICS_PORT } : {}),
     },
+    definitionRetention: e.IDFLOW_DEFINITION_RETENTION,
     targets: {
       ldapPort: e.IDFLOW_TARGET_LDAP_PORT,
       scimPort: e.IDFLOW_TARGET_SCIM_PORT,

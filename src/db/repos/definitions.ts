@@ -1,13 +1,14 @@
 /**
- * Definition versions: every compiled flow, policy, connector, role and SoD rule is stored by
- * content hash; activation switches which version new runs use. Running flows keep the IR they
- * started with; roles and SoD rules are read when a reconcile step plans, so the active ones
- * count.
+ * Definition versions: every compiled flow, policy, connector, role, SoD rule and correlation
+ * is stored by content hash and numbered 1, 2, … per (kind, name); activation switches which
+ * version new runs use. Running flows keep the IR they started with; roles and SoD rules are
+ * read when a reconcile step plans, so the active ones count.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { RoleIR, SodRuleIR } from '../../dsl/ir';
 import type { Database } from '../client';
 import { definitionVersions } from '../schema';
+import { appendAudit, type AuditEntry } from './audit';
 
 /** What the `kind` column holds (the column itself is text: new kinds need no migration). */
 export type DefinitionKind = 'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule' | 'Correlation';
@@ -27,85 +28,430 @@ export interface StoredDefinition {
   name: string;
   hash: string;
   ir: unknown;
+  /** The YAML document the definition was compiled from, and its file. */
+  source?: string;
+  sourcePath?: string;
+}
+
+/** Where a set of definitions came from: the git commit of their tree, and who applied them. */
+export interface Provenance {
+  appliedBy: string;
+  gitCommit?: string | null;
+  gitAuthor?: string | null;
 }
 
 export interface ActivationChange {
   kind: DefinitionKind;
   name: string;
   hash: string;
+  version?: number;
   previousHash?: string;
+  previousVersion?: number;
 }
 
+/** A version stored by an apply (a definition whose hash was not stored before). */
+export interface StoredVersion {
+  kind: DefinitionKind;
+  name: string;
+  hash: string;
+  version: number;
+}
+
+/** One row of a definition's history. */
+export interface DefinitionVersion {
+  kind: DefinitionKind;
+  name: string;
+  version: number;
+  hash: string;
+  ir: unknown;
+  source: string | null;
+  sourcePath: string | null;
+  gitCommit: string | null;
+  gitAuthor: string | null;
+  appliedBy: string;
+  createdAt: Date;
+  active: boolean;
+  activatedAt: Date | null;
+  /** `active`; `superseded` (was active once); `draft` (never active). */
+  status: 'active' | 'draft' | 'superseded';
+}
+
+/** A definition, version or hash that the registry does not hold; the message names it. */
+export class DefinitionNotFoundError extends Error {
+  override readonly name = 'DefinitionNotFoundError';
+}
+
+/** Serialises changes to the registry (applies, activations, pruning) across processes. */
+const REGISTRY_LOCK = 724310002;
+const target = (kind: string, name: string) => `${kind.toLowerCase()}:${name}`;
+
+const statusOf = (row: { active: boolean; activatedAt: Date | null }) =>
+  row.active ? 'active' : row.activatedAt ? 'superseded' : 'draft';
+
 /**
- * Stores `definitions` and makes them the active versions, in one transaction. Active
- * definitions of the same kinds that are not in `definitions` are deactivated when `replace`
- * is set (loading a whole directory). Returns what changed.
+ * Stores every definition whose hash is new as the next version of its (kind, name) and, unless
+ * `draft`, makes each the active version; one transaction, audited in it. A definition whose
+ * hash is already the active one changes nothing; one whose hash is an older or draft version
+ * is activated without storing it again. With `replace` (and not `draft`), active definitions
+ * of these kinds that are not in `definitions` are deactivated (the directory is the whole truth).
  */
-export async function activateDefinitions(
+export async function storeDefinitions(
   db: Database,
   definitions: StoredDefinition[],
-  replace: boolean,
-): Promise<{ activated: ActivationChange[]; deactivated: ActivationChange[] }> {
+  options: { replace: boolean; draft: boolean; provenance: Provenance },
+): Promise<{
+  stored: StoredVersion[];
+  activated: ActivationChange[];
+  deactivated: ActivationChange[];
+}> {
+  const { provenance } = options;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(724310002)`);
-    const active = await tx
-      .select()
-      .from(definitionVersions)
-      .where(eq(definitionVersions.active, true));
-    const current = new Map(active.map((row) => [`${row.kind}/${row.name}`, row.hash]));
+    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
+    const known = await tx
+      .select({
+        kind: definitionVersions.kind,
+        name: definitionVersions.name,
+        hash: definitionVersions.hash,
+        version: definitionVersions.version,
+        active: definitionVersions.active,
+      })
+      .from(definitionVersions);
+    const byHash = new Map(known.map((r) => [`${r.kind}/${r.name}/${r.hash}`, r.version]));
+    const latest = new Map<string, number>();
+    const current = new Map<string, { hash: string; version: number }>();
+    for (const r of known) {
+      const key = `${r.kind}/${r.name}`;
+      latest.set(key, Math.max(latest.get(key) ?? 0, r.version));
+      if (r.active) current.set(key, { hash: r.hash, version: r.version });
+    }
+    const stored: StoredVersion[] = [];
     const activated: ActivationChange[] = [];
+    const audit: AuditEntry[] = [];
     for (const def of definitions) {
       const key = `${def.kind}/${def.name}`;
-      const previousHash = current.get(key);
+      const previous = current.get(key);
       current.delete(key);
-      if (previousHash === def.hash) continue;
-      const [row] = await tx
-        .select({ next: sql<number>`coalesce(max(${definitionVersions.version}), 0)::int + 1` })
-        .from(definitionVersions)
-        .where(and(eq(definitionVersions.kind, def.kind), eq(definitionVersions.name, def.name)));
-      await tx
-        .insert(definitionVersions)
-        .values({ ...def, version: row?.next ?? 1 })
-        .onConflictDoNothing();
-      await tx
-        .update(definitionVersions)
-        .set({ active: false })
-        .where(
-          and(
-            eq(definitionVersions.kind, def.kind),
-            eq(definitionVersions.name, def.name),
-            eq(definitionVersions.active, true),
-          ),
-        );
-      await tx
-        .update(definitionVersions)
-        .set({ active: true, activatedAt: new Date() })
-        .where(
-          and(
-            eq(definitionVersions.kind, def.kind),
-            eq(definitionVersions.name, def.name),
-            eq(definitionVersions.hash, def.hash),
-          ),
-        );
-      activated.push({
-        kind: def.kind,
-        name: def.name,
-        hash: def.hash,
-        ...(previousHash ? { previousHash } : {}),
-      });
+      if (previous?.hash === def.hash) continue;
+      let version = byHash.get(`${key}/${def.hash}`);
+      if (version === undefined) {
+        version = (latest.get(key) ?? 0) + 1;
+        latest.set(key, version);
+        await tx.insert(definitionVersions).values({
+          kind: def.kind,
+          name: def.name,
+          hash: def.hash,
+          ir: def.ir,
+          version,
+          source: def.source ?? null,
+          sourcePath: def.sourcePath ?? null,
+          gitCommit: provenance.gitCommit ?? null,
+          gitAuthor: provenance.gitAuthor ?? null,
+          appliedBy: provenance.appliedBy,
+        });
+        stored.push({ kind: def.kind, name: def.name, hash: def.hash, version });
+        audit.push({
+          actor: provenance.appliedBy,
+          action: 'definition.stored',
+          target: target(def.kind, def.name),
+          outcome: 'ok',
+          detail: {
+            version,
+            hash: def.hash,
+            draft: options.draft,
+            ...(provenance.gitCommit ? { gitCommit: provenance.gitCommit } : {}),
+          },
+        });
+      }
+      if (options.draft) continue;
+      const change = await switchActive(tx, def.kind, def.name, { hash: def.hash, version });
+      activated.push({ ...change, ...previousOf(previous) });
+      audit.push(activationAudit(provenance.appliedBy, change, previous));
     }
     const deactivated: ActivationChange[] = [];
-    if (replace) {
-      for (const [key, hash] of current) {
+    if (options.replace && !options.draft) {
+      for (const [key, was] of current) {
         const [kind, name] = key.split('/') as [DefinitionKind, string];
         await tx
           .update(definitionVersions)
           .set({ active: false })
           .where(and(eq(definitionVersions.kind, kind), eq(definitionVersions.name, name)));
-        deactivated.push({ kind, name, hash });
+        deactivated.push({ kind, name, hash: was.hash, version: was.version });
+        audit.push({
+          actor: provenance.appliedBy,
+          action: 'definition.deactivated',
+          target: target(kind, name),
+          outcome: 'ok',
+          detail: { version: was.version, hash: was.hash },
+        });
       }
     }
-    return { activated, deactivated };
+    await appendAudit(tx, audit);
+    return { stored, activated, deactivated };
+  });
+}
+
+const previousOf = (previous?: { hash: string; version: number }) =>
+  previous ? { previousHash: previous.hash, previousVersion: previous.version } : {};
+
+function activationAudit(
+  actor: string,
+  change: ActivationChange,
+  previous?: { hash: string; version: number },
+): AuditEntry {
+  return {
+    actor,
+    action: 'definition.activated',
+    target: target(change.kind, change.name),
+    outcome: 'ok',
+    detail: { version: change.version, hash: change.hash, ...previousOf(previous) },
+  };
+}
+
+async function switchActive(
+  tx: Database,
+  kind: DefinitionKind,
+  name: string,
+  to: { hash: string; version: number },
+): Promise<ActivationChange> {
+  const same = and(eq(definitionVersions.kind, kind), eq(definitionVersions.name, name));
+  await tx
+    .update(definitionVersions)
+    .set({ active: false })
+    .where(and(same, eq(definitionVersions.active, true)));
+  await tx
+    .update(definitionVersions)
+    .set({ active: true, activatedAt: new Date() })
+    .where(and(same, eq(definitionVersions.hash, to.hash)));
+  return { kind, name, hash: to.hash, version: to.version };
+}
+
+/**
+ * Stores `definitions` and makes them the active versions, in one transaction (the apply of
+ * callers that need no provenance). Returns what changed.
+ */
+export async function activateDefinitions(
+  db: Database,
+  definitions: StoredDefinition[],
+  replace: boolean,
+  appliedBy = 'unknown',
+): Promise<{ activated: ActivationChange[]; deactivated: ActivationChange[] }> {
+  const { activated, deactivated } = await storeDefinitions(db, definitions, {
+    replace,
+    draft: false,
+    provenance: { appliedBy },
+  });
+  return { activated, deactivated };
+}
+
+/** Every stored version of one definition, newest first. */
+export async function definitionHistory(
+  db: Database,
+  kind: DefinitionKind,
+  name: string,
+): Promise<DefinitionVersion[]> {
+  const rows = await db
+    .select()
+    .from(definitionVersions)
+    .where(and(eq(definitionVersions.kind, kind), eq(definitionVersions.name, name)))
+    .orderBy(desc(definitionVersions.version));
+  return rows.map((r) => ({
+    kind: r.kind as DefinitionKind,
+    name: r.name,
+    version: r.version,
+    hash: r.hash,
+    ir: r.ir,
+    source: r.source,
+    sourcePath: r.sourcePath,
+    gitCommit: r.gitCommit,
+    gitAuthor: r.gitAuthor,
+    appliedBy: r.appliedBy,
+    createdAt: r.createdAt,
+    active: r.active,
+    activatedAt: r.activatedAt,
+    status: statusOf(r),
+  }));
+}
+
+/**
+ * The version `ref` names: a version number (`3`, `v3`) or a prefix of its hash (with or
+ * without `sha256:`) that only one version has. Throws DefinitionNotFoundError naming what is
+ * missing or ambiguous.
+ */
+export async function findVersion(
+  db: Database,
+  kind: DefinitionKind,
+  name: string,
+  ref: string,
+): Promise<DefinitionVersion> {
+  const history = await definitionHistory(db, kind, name);
+  if (!history.length)
+    throw new DefinitionNotFoundError(`${kind} '${name}' has no stored versions`);
+  const numbered = /^v?(\d{1,9})$/i.exec(ref);
+  if (numbered) {
+    const found = history.find((v) => v.version === Number(numbered[1]));
+    if (found) return found;
+  }
+  const prefix = ref.toLowerCase().replace(/^sha256:/, '');
+  if (/^[0-9a-f]{4,64}$/.test(prefix)) {
+    const matches = history.filter((v) => v.hash.replace(/^sha256:/, '').startsWith(prefix));
+    if (matches.length === 1) return matches[0] as DefinitionVersion;
+    if (matches.length > 1)
+      throw new DefinitionNotFoundError(
+        `${kind} '${name}': hash prefix '${ref}' matches versions ${matches
+          .map((m) => m.version)
+          .join(', ')}; give more of the hash or the version number`,
+      );
+  }
+  const known = history
+    .map((v) => v.version)
+    .reverse()
+    .join(', ');
+  throw new DefinitionNotFoundError(
+    `${kind} '${name}' has no version '${ref}' (a version number or a hash prefix of at least 4 hex digits); stored versions: ${known}`,
+  );
+}
+
+/**
+ * Makes version `ref` of a definition the active one, audited as `actor`. Returns the change,
+ * or `unchanged` when it already is the active version.
+ */
+export async function activateVersion(
+  db: Database,
+  kind: DefinitionKind,
+  name: string,
+  ref: string,
+  actor: string,
+): Promise<{ change: ActivationChange; unchanged: boolean }> {
+  const wanted = await findVersion(db, kind, name, ref);
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
+    const [previous] = await tx
+      .select({ hash: definitionVersions.hash, version: definitionVersions.version })
+      .from(definitionVersions)
+      .where(
+        and(
+          eq(definitionVersions.kind, kind),
+          eq(definitionVersions.name, name),
+          eq(definitionVersions.active, true),
+        ),
+      );
+    const to = { hash: wanted.hash, version: wanted.version };
+    if (previous?.hash === wanted.hash) return { change: { kind, name, ...to }, unchanged: true };
+    const [still] = await tx
+      .select({ hash: definitionVersions.hash })
+      .from(definitionVersions)
+      .where(
+        and(
+          eq(definitionVersions.kind, kind),
+          eq(definitionVersions.name, name),
+          eq(definitionVersions.hash, wanted.hash),
+        ),
+      );
+    if (!still)
+      throw new DefinitionNotFoundError(`${kind} '${name}' version ${wanted.version} was pruned`);
+    const change = await switchActive(tx, kind, name, to);
+    await appendAudit(tx, activationAudit(actor, change, previous));
+    return { change: { ...change, ...previousOf(previous) }, unchanged: false };
+  });
+}
+
+/** A version that retention may drop: not active, not a draft newer than the active one. */
+export interface PruneCandidate {
+  kind: DefinitionKind;
+  name: string;
+  version: number;
+  hash: string;
+}
+
+/**
+ * The versions beyond the newest `keep` of each definition that retention may drop: never the
+ * active version, nor a draft newer than it (or any draft when none is active).
+ */
+export async function pruneCandidates(db: Database, keep: number): Promise<PruneCandidate[]> {
+  const rows = await db
+    .select({
+      kind: definitionVersions.kind,
+      name: definitionVersions.name,
+      version: definitionVersions.version,
+      hash: definitionVersions.hash,
+      active: definitionVersions.active,
+      activatedAt: definitionVersions.activatedAt,
+    })
+    .from(definitionVersions)
+    .orderBy(definitionVersions.kind, definitionVersions.name, desc(definitionVersions.version));
+  return selectPrunable(rows, keep);
+}
+
+/** The pure rule behind pruneCandidates, over rows of every definition (any order). */
+export function selectPrunable(
+  rows: Array<{
+    kind: string;
+    name: string;
+    version: number;
+    hash: string;
+    active: boolean;
+    activatedAt: Date | null;
+  }>,
+  keep: number,
+): PruneCandidate[] {
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows) {
+    const key = `${r.kind}/${r.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out: PruneCandidate[] = [];
+  for (const group of groups.values()) {
+    group.sort((a, b) => b.version - a.version);
+    const activeVersion = group.find((r) => r.active)?.version;
+    for (const r of group.slice(keep)) {
+      if (r.active) continue;
+      const draft = statusOf(r) === 'draft';
+      if (draft && (activeVersion === undefined || r.version > activeVersion)) continue;
+      out.push({ kind: r.kind as DefinitionKind, name: r.name, version: r.version, hash: r.hash });
+    }
+  }
+  return out;
+}
+
+/**
+ * Deletes `versions` (from pruneCandidates, minus those a run still uses), audited as `actor`.
+ * A version that became active since it was chosen is kept.
+ */
+export async function pruneVersions(
+  db: Database,
+  versions: PruneCandidate[],
+  actor: string,
+  keep: number,
+): Promise<PruneCandidate[]> {
+  if (!versions.length) return [];
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
+    const pruned: PruneCandidate[] = [];
+    for (const v of versions) {
+      const deleted = await tx
+        .delete(definitionVersions)
+        .where(
+          and(
+            eq(definitionVersions.kind, v.kind),
+            eq(definitionVersions.name, v.name),
+            eq(definitionVersions.hash, v.hash),
+            eq(definitionVersions.active, false),
+          ),
+        )
+        .returning({ version: definitionVersions.version });
+      if (deleted.length) pruned.push(v);
+    }
+    await appendAudit(
+      tx,
+      pruned.map((v) => ({
+        actor,
+        action: 'definition.pruned',
+        target: target(v.kind, v.name),
+        outcome: 'ok',
+        detail: { version: v.version, hash: v.hash, keep },
+      })),
+    );
+    return pruned;
   });
 }
 
