@@ -8,6 +8,7 @@ import { registerConnectors } from './commands/connectors';
 import { registerDefinitions } from './commands/definitions';
 import { registerDev } from './commands/dev';
 import { registerGateway } from './commands/gateway';
+import { registerGraph } from './commands/graph';
 import { registerPersons } from './commands/persons';
 import { registerPlan } from './commands/plan';
 import { registerReview } from './commands/review';
@@ -39,6 +40,7 @@ registerPersons(program);
 registerPlan(program);
 registerReview(program);
 registerSchedules(program);
+registerGraph(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values
