@@ -15,6 +15,7 @@ import { createApprovalTaskActivities } from './approval-tasks';
 import { createApprovalActivities } from './approvals';
 import { createConnectorActivities } from './connectors';
 import { createCorrelationActivities } from './correlation';
+import { createDryRunActivities } from './dry-run';
 import { activityFailure, errorName } from './errors';
 import { createNotifyActivities } from './notify';
 import { createPopulationActivities } from './population';
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createCorrelationActivities(deps),
       ...createScheduleActivities(deps),
       ...createPopulationActivities(deps),
+      ...createDryRunActivities(deps),
     },
     deps.logger,
   );

@@ -49,7 +49,7 @@ export interface RecordDeps {
 }
 
 /** The stored person overlaid with what the event says, plus the manager as stored. */
-async function snapshotOf(db: Database, event: IdentityEvent): Promise<SubjectSnapshot> {
+export async function snapshotOf(db: Database, event: IdentityEvent): Promise<SubjectSnapshot> {
   const [stored] = await getPersons(db, [event.subject.id]);
   const known = stored ? toPerson(stored) : undefined;
   const subject: SubjectSnapshot = { ...known, ...event.subject };

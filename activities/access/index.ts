@@ -19,6 +19,7 @@ import { activeAccessDefinitions } from '../../src/db/repos/definitions';
 import { activeHolds } from '../../src/db/repos/holds';
 import { getPerson, toPerson } from '../../src/db/repos/persons';
 import type { JsonValue } from '../../src/dsl/ir';
+import type { Person } from '../../src/model/person';
 import type {
   ApplyAccessInput,
   ApplyAccessResult,
@@ -46,6 +47,97 @@ function context(): { timeoutMs?: number; signal?: AbortSignal; activityId?: str
   }
 }
 
+/**
+ * The plan for `person` as given, read from the live targets: `planAccess` plans for the
+ * person as stored; a dry run of an event plans for the person as the flow's earlier
+ * identity-store writes would leave them (with `record: false`).
+ */
+export async function planAccessOf(
+  { db, connectors }: AccessDeps,
+  person: Person,
+  input: PlanAccessInput,
+): Promise<AccessPlan> {
+  const now = new Date();
+  const [{ roles, sodRules }, grants, granted, holds, active] = await Promise.all([
+    activeAccessDefinitions(db),
+    activeGrants(db, person.id, now),
+    managedForPerson(db, person.id),
+    activeHolds(db, person.id),
+    connectors.all(),
+  ]);
+  const key = entitlementKeys(active);
+  const desired = desiredState(person, roles, grants, now, holds);
+  const { scopes, problems } = managedScopes(roles, granted, active, input.connectors, key);
+  const { activityId, ...ctx } = context();
+  const actual: ActualAccess[] = [];
+  const observed: EntitlementRef[] = [];
+  const sodOnly = observedBySod(sodRules, scopes, key);
+  for (const scope of scopes) {
+    const connector = active.get(scope.connector);
+    const adapter = accessAdapter(scope.connectorType);
+    if (!connector || !adapter) continue;
+    const extra = sodOnly.get(scope.connector) ?? [];
+    const read = await adapter.read(
+      {
+        connector: scope.connector,
+        config: connector.config,
+        idempotencyKey: `${input.runId}:${input.stepId}/read`,
+        runId: input.runId,
+        flow: input.flow,
+        stepId: input.stepId,
+        ...ctx,
+      },
+      person.id,
+      [...scope.entitlements, ...extra],
+    );
+    // what only SoD rules name is seen, for the rules, and left alone
+    const extraKeys = new Set(extra.map(key));
+    const seen = read.entitlements.filter((e) => extraKeys.has(key(e)));
+    observed.push(...seen);
+    actual.push({
+      ...read,
+      entitlements: read.entitlements.filter((e) => !extraKeys.has(key(e))),
+      unmanaged: read.unmanaged + seen.length,
+    });
+  }
+  const plan = computePlan({
+    desired: { ...desired, problems: [...desired.problems, ...problems] },
+    actual,
+    scopes,
+    roles,
+    sodRules,
+    keep: input.keep ?? [],
+    observed,
+    key,
+  });
+  if (input.record) {
+    const sources: Record<string, Record<string, string>> = {};
+    for (const e of desired.entitlements)
+      (sources[e.connector] ??= {})[`${e.kind}:${e.value}`] = e.sources.join(', ');
+    for (const a of actual) {
+      await recordAccess(db, {
+        personId: person.id,
+        actual: a,
+        sources: sources[a.connector] ?? {},
+        runId: input.runId,
+        now,
+      });
+    }
+    if (!isEmptyPlan(plan) || plan.heldBack.length > 0 || plan.problems.length > 0) {
+      await appendAudit(db, {
+        actor: `flow:${input.flow}`,
+        action: 'access.plan',
+        target: `person:${person.id}`,
+        outcome: plan.problems.length > 0 ? 'invalid' : 'planned',
+        detail: { step: input.stepId, ...planSummary(plan) },
+        runId: input.runId,
+        dedupeKey: `${input.runId}:${input.stepId}/plan/${activityId ?? now.toISOString()}`,
+      });
+    }
+  }
+  return plan;
+}
+
 export function createAccessActivities({ db, connectors }: AccessDeps) {
   const connectorOps = createConnectorActivities({ db, connectors });
 
@@ -58,86 +150,7 @@ export function createAccessActivities({ db, connectors }: AccessDeps) {
         nonRetryable: true,
       });
     }
-    const person = toPerson(row);
-    const now = new Date();
-    const [{ roles, sodRules }, grants, granted, holds, active] = await Promise.all([
-      activeAccessDefinitions(db),
-      activeGrants(db, person.id, now),
-      managedForPerson(db, person.id),
-      activeHolds(db, person.id),
-      connectors.all(),
-    ]);
-    const key = entitlementKeys(active);
-    const desired = desiredState(person, roles, grants, now, holds);
-    const { scopes, problems } = managedScopes(roles, granted, active, input.connectors, key);
-    const { activityId, ...ctx } = context();
-    const actual: ActualAccess[] = [];
-    const observed: EntitlementRef[] = [];
-    const sodOnly = observedBySod(sodRules, scopes, key);
-    for (const scope of scopes) {
-      const connector = active.get(scope.connector);
-      const adapter = accessAdapter(scope.connectorType);
-      if (!connector || !adapter) continue;
-      const extra = sodOnly.get(scope.connector) ?? [];
-      const read = await adapter.read(
-        {
-          connector: scope.connector,
-          config: connector.config,
-          idempotencyKey: `${input.runId}:${input.stepId}/read`,
-          runId: input.runId,
-          flow: input.flow,
-          stepId: input.stepId,
-          ...ctx,
-        },
-        person.id,
-        [...scope.entitlements, ...extra],
-      );
-      // what only SoD rules name is seen, for the rules, and left alone
-      const extraKeys = new Set(extra.map(key));
-      const seen = read.entitlements.filter((e) => extraKeys.has(key(e)));
-      observed.push(...seen);
-      actual.push({
-        ...read,
-        entitlements: read.entitlements.filter((e) => !extraKeys.has(key(e))),
-        unmanaged: read.unmanaged + seen.length,
-      });
-    }
-    const plan = computePlan({
-      desired: { ...desired, problems: [...desired.problems, ...problems] },
-      actual,
-      scopes,
-      roles,
-      sodRules,
-      keep: input.keep ?? [],
-      observed,
-      key,
-    });
-    if (input.record) {
-      const sources: Record<string, Record<string, string>> = {};
-      for (const e of desired.entitlements)
-        (sources[e.connector] ??= {})[`${e.kind}:${e.value}`] = e.sources.join(', ');
-      for (const a of actual) {
-        await recordAccess(db, {
-          personId: person.id,
-          actual: a,
-          sources: sources[a.connector] ?? {},
-          runId: input.runId,
-          now,
-        });
-      }
-      if (!isEmptyPlan(plan) || plan.heldBack.length > 0 || plan.problems.length > 0) {
-        await appendAudit(db, {
-          actor: `flow:${input.flow}`,
-          action: 'access.plan',
-          target: `person:${person.id}`,
-          outcome: plan.problems.length > 0 ? 'invalid' : 'planned',
-          detail: { step: input.stepId, ...planSummary(plan) },
-          runId: input.runId,
-          dedupeKey: `${input.runId}:${input.stepId}/plan/${activityId ?? now.toISOString()}`,
-        });
-      }
-    }
-    return plan;
+    return planAccessOf({ db, connectors }, toPerson(row), input);
   }
 
   async function applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {

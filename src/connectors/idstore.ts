@@ -140,6 +140,7 @@ export const idstore = defineConnectorType({
       }),
     },
     getPerson: {
+      readOnly: true,
       description: 'Reads a person; `found` is false when there is none with that id.',
       args: z.strictObject({ personId: PersonId }),
       result: z.object({ found: z.boolean(), person: Person.optional() }),

@@ -3,13 +3,50 @@
  * computed on the worker against the live targets (the worker holds their credentials), with
  * nothing changed. Needs Temporal and a running worker; waits at most a minute.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { NAME_PATTERN } from '../../dsl/schema';
+import { IdentityEvent } from '../../model/event';
 import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { createTemporalClient } from '../../temporal/client';
+import { executeDryRun } from '../../temporal/dry-run';
 import { executePlanPerson } from '../../temporal/plan-person';
 import { renderPlan } from '../access-view';
-import { configOrExit } from '../runtime';
+import { renderDryRun } from '../dry-run-view';
+import { cliActor, configOrExit } from '../runtime';
+
+/**
+ * An event file as `POST /v1/events` takes it (JSON, or YAML of the same shape), checked with the
+ * gateway's schema; an error names every field that is wrong.
+ */
+export function readEventFile(path: string): IdentityEvent {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: err,
+    });
+  }
+  let body: unknown;
+  try {
+    body = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new Error(
+      `${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const parsed = IdentityEvent.safeParse(body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map(
+      (i) => `  ${i.path.map(String).join('.') || '(event)'}: ${i.message}`,
+    );
+    throw new Error(`${path} is not a valid event:\n${fields.join('\n')}`);
+  }
+  return parsed.data;
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -46,6 +83,27 @@ export function registerPlan(program: Command): void {
           connectors: [...new Set(options.connector)].sort(),
         });
         console.log(options.json ? JSON.stringify(result, null, 2) : renderPlan(result));
+      } finally {
+        await temporal.close();
+      }
+    });
+  plan
+    .command('event')
+    .description(
+      'what an event would do: the rules that match, the flows and versions that would start, and each step — reads done for real, writes described and not done',
+    )
+    .argument('<file>', 'the event, as POST /v1/events takes it (JSON or YAML)')
+    .option('--json', 'print the dry run as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const event = readEventFile(file);
+      const config = configOrExit();
+      const temporal = createTemporalClient(config);
+      try {
+        const result = await executeDryRun(temporal.client, config.temporal.taskQueue, {
+          event,
+          actor: cliActor(),
+        });
+        console.log(options.json ? JSON.stringify(result, null, 2) : renderDryRun(result));
       } finally {
         await temporal.close();
       }

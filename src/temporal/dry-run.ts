@@ -1,0 +1,55 @@
+/**
+ * Running the `dryRunEvent` workflow and waiting for its answer: what `POST /v1/plan` and
+ * `idflow plan event` share. Failures come back as the plan-person errors (timed out, failed),
+ * told apart by the failure's type, never by its class.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { DryRunInput, DryRunResult } from '../dryrun/types';
+import type { dryRunEvent } from '../../workflows/dry-run';
+import { PLAN_TIMEOUT_MS, PlanFailedError, PlanTimedOutError } from './plan-person';
+
+/** `dryrun/<personId>/<uuid>`: a dry run of its own each time, never mistaken for a run. */
+export function dryRunWorkflowId(personId: string): string {
+  return `dryrun/${personId}/${randomUUID()}`;
+}
+
+interface FailureLike {
+  name?: string;
+  type?: string | null;
+  message?: string;
+  cause?: unknown;
+}
+
+export async function executeDryRun(
+  client: Client,
+  taskQueue: string,
+  input: DryRunInput,
+): Promise<DryRunResult> {
+  const workflowId = dryRunWorkflowId(input.event.subject.id);
+  try {
+    return await client.workflow.execute<typeof dryRunEvent>('dryRunEvent', {
+      taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: PLAN_TIMEOUT_MS,
+      staticSummary: `Dry run of ${input.event.type} for ${input.event.subject.id} (changes nothing)`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const chain: FailureLike[] = [];
+    for (
+      let e = err.cause as FailureLike | undefined;
+      e && chain.length < 10;
+      e = e.cause as FailureLike
+    )
+      chain.push(e);
+    if (chain.some((c) => c.name === 'TimeoutFailure')) throw new PlanTimedOutError(workflowId);
+    const typed = chain.find((c) => typeof c.type === 'string' && c.type);
+    throw new PlanFailedError(
+      workflowId,
+      typed?.type ?? 'WorkflowFailed',
+      typed?.message ?? err.message,
+    );
+  }
+}
