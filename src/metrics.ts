@@ -51,7 +51,8 @@ const clamps = {
 };
 
 /** Why the gateway refused an event (`idflow_events_rejected_total{reason}`). */
-export type RejectReason = 'invalid' | 'conflict' | 'unavailable' | 'forbidden' | 'error';
+export type RejectReason =
+  'invalid' | 'conflict' | 'rate-limited' | 'unavailable' | 'forbidden' | 'error';
 
 const eventsReceived = new Counter({
   name: 'idflow_events_received_total',

@@ -58,6 +58,7 @@ export function requestLogProps(res: Response): Record<string, unknown> {
 export function rejectReason(status: number): RejectReason {
   if (status === 409) return 'conflict';
   if (status === 503) return 'unavailable';
+  if (status === 429) return 'rate-limited';
   if (status === 401 || status === 403) return 'forbidden';
   if (status >= 400 && status < 500) return 'invalid';
   return 'error';
