@@ -13,13 +13,18 @@ export type VisibilityKey =
   | 'IdflowStatus'
   | 'IdflowDefinitionHash'
   | 'IdflowPendingApprovers'
+  | 'IdflowOverBudget'
   | 'WorkflowId'
   | 'WorkflowType'
   | 'ExecutionStatus'
-  | 'TaskQueue';
+  | 'TaskQueue'
+  | 'StartTime'
+  | 'CloseTime';
 
 export type VisibilityClause =
   | { op: '='; key: VisibilityKey; value: string; field: string }
+  | { op: '>=' | '<'; key: VisibilityKey; value: string; field: string }
+  | { op: 'bool'; key: VisibilityKey; value: boolean }
   | { op: 'IS NOT NULL'; key: VisibilityKey };
 
 /** A value that cannot be placed in a visibility query; `field` names where it came from. */
@@ -62,9 +67,42 @@ export function isSet(key: VisibilityKey): VisibilityClause {
   return { op: 'IS NOT NULL', key };
 }
 
+/** `key >= 'value'`: a lower bound, inclusive (timestamps as RFC 3339 text). */
+export function atLeast(key: VisibilityKey, value: string, field: string = key): VisibilityClause {
+  return { op: '>=', key, value, field };
+}
+
+/** `key < 'value'`: an upper bound, exclusive. */
+export function before(key: VisibilityKey, value: string, field: string = key): VisibilityClause {
+  return { op: '<', key, value, field };
+}
+
+/**
+ * A Bool attribute: `key = true`, or for false `(key IS NULL OR key = false)`, since a run
+ * that never set the attribute counts as false.
+ */
+export function isTrue(key: VisibilityKey, value: boolean): VisibilityClause {
+  return { op: 'bool', key, value };
+}
+
+function render(c: VisibilityClause): string {
+  switch (c.op) {
+    case '=':
+    case '>=':
+    case '<':
+      return `${c.key} ${c.op} ${literal(c.value, c.field)}`;
+    case 'bool':
+      return c.value ? `${c.key} = true` : `(${c.key} IS NULL OR ${c.key} = false)`;
+    case 'IS NOT NULL':
+      return `${c.key} IS NOT NULL`;
+    default: {
+      const never: never = c;
+      return never;
+    }
+  }
+}
+
 /** The clauses joined with AND; every value escaped as one literal. */
 export function visibilityQuery(...clauses: VisibilityClause[]): string {
-  return clauses
-    .map((c) => (c.op === '=' ? `${c.key} = ${literal(c.value, c.field)}` : `${c.key} IS NOT NULL`))
-    .join(' AND ');
+  return clauses.map(render).join(' AND ');
 }

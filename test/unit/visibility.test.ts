@@ -4,7 +4,8 @@
  * is refused with the field named. Person ids follow one grammar.
  */
 import * as fc from 'fast-check';
-import { runsQuery } from '../../src/cli/commands/runs';
+import { cliFilter } from '../../src/cli/commands/runs';
+import { runsQuery } from '../../src/runs/filter';
 import { isPersonId, PersonId } from '../../src/model/person';
 import {
   equals,
@@ -131,17 +132,23 @@ test.each(['', 'p-1"', "p'1", 'p 1', '-p', 'a/b', 'p\n1', 'ü', 'x'.repeat(129),
 
 describe('idflow runs list', () => {
   test('options become escaped clauses', () => {
-    expect(runsQuery({ flow: 'joiner-standard', subject: 'p-1001', status: 'Parked' })).toBe(
+    expect(
+      runsQuery(cliFilter({ flow: 'joiner-standard', subject: 'p-1001', status: 'Parked' })),
+    ).toBe(
       "IdflowFlow IS NOT NULL AND IdflowFlow = 'joiner-standard' AND IdflowSubject = 'p-1001' AND IdflowStatus = 'Parked'",
     );
   });
 
   test.each([
-    [{ subject: 'p-1"' }, /^--subject must be a person id/],
-    [{ subject: "x' OR 'a'='a" }, /^--subject must be a person id/],
-    [{ flow: "joiner' OR 'a'='a" }, /^--flow must be a flow name/],
+    [{ subject: 'p-1"' }, /^--person must be a person id/],
+    [{ person: "x' OR 'a'='a" }, /^--person must be a person id/],
+    [{ flow: "joiner' OR 'a'='a" }, /^--flow must be lowercase words/],
     [{ status: "Running' OR 'a'='a" }, /^--status must be one of Running, Waiting/],
+    [{ eventType: 'person' }, /^--event-type must be a dotted event type/],
+    [{ since: 'yesterday' }, /^--since must be an RFC 3339 timestamp/],
+    [{ limit: '0' }, /^--limit must be a whole number from 1 to 200/],
+    [{ person: 'p-1', subject: 'p-2' }, /--person or --subject/],
   ])('%j is refused', (options, message) => {
-    expect(() => runsQuery(options)).toThrow(message);
+    expect(() => cliFilter(options)).toThrow(message);
   });
 });

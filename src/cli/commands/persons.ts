@@ -4,6 +4,8 @@
  * database only; the live state of the targets is what `idflow plan person` shows.
  * `idflow persons timeline <id>`: the person's events not finished yet, in order (asks the
  * person's timeline workflow through Temporal).
+ * `idflow persons history <id>`: every event, run and audit row about the person, oldest first,
+ * with how each run ended or where it stands ("what happened to them and why").
  */
 import type { Command } from 'commander';
 import { AccessPlanService, PersonService } from '../../gateway/services/persons';
@@ -11,6 +13,9 @@ import { createTemporalClient } from '../../temporal/client';
 import type { TimelineState } from '../../temporal/contracts';
 import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { renderPerson } from '../access-view';
+import { personHistory } from '../../runs/history';
+import { redactor } from '../../runs/secrets';
+import { renderHistory } from '../run-view';
 import { registerPersonsLink } from './review';
 import { withDatabase } from '../runtime';
 
@@ -68,6 +73,30 @@ export function registerPersons(program: Command): void {
             config.temporal.taskQueue,
           ).timeline(id);
           console.log(options.json ? JSON.stringify(timeline, null, 2) : renderTimeline(timeline));
+        } finally {
+          await temporal.close();
+        }
+      });
+    });
+  persons
+    .command('history')
+    .description(
+      'what happened to the person and why: every event, run (with its outcome) and audit row, oldest first',
+    )
+    .argument('<person-id>')
+    .option('--json', 'print the data as JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      if (!isPersonId(id))
+        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      await withDatabase(async (db, config) => {
+        const temporal = createTemporalClient(config);
+        try {
+          const history = await personHistory(
+            { client: temporal.client, db },
+            id,
+            await redactor(db, config),
+          );
+          console.log(options.json ? JSON.stringify(history, null, 2) : renderHistory(history));
         } finally {
           await temporal.close();
         }

@@ -108,3 +108,45 @@ export async function runsOfSubject(
   }
   return runs;
 }
+
+/** An event about a person as `persons history` shows it: what came, when, and what it started. */
+export interface SubjectEvent {
+  source: string;
+  id: string;
+  type: string;
+  occurredAt: Date;
+  effectiveAt: Date | null;
+  receivedAt: Date;
+  decidedAt: Date | null;
+  /** Each policy rule considered, matched or not, and why (absent until decided). */
+  decision: unknown;
+  /** The runs it started (absent until decided). */
+  runs: RunRef[] | null;
+}
+
+/** The latest `limit` events about `subjectId`, oldest first. */
+export async function eventsOfSubject(
+  db: Database,
+  subjectId: string,
+  limit: number,
+): Promise<SubjectEvent[]> {
+  const rows = await db
+    .select({
+      source: events.source,
+      id: events.id,
+      type: events.type,
+      occurredAt: events.occurredAt,
+      effectiveAt: events.effectiveAt,
+      receivedAt: events.receivedAt,
+      decidedAt: events.decidedAt,
+      decision: events.decision,
+      runs: events.runs,
+    })
+    .from(events)
+    .where(eq(events.subjectId, subjectId))
+    .orderBy(desc(events.receivedAt), desc(events.occurredAt))
+    .limit(limit);
+  return rows
+    .map((r) => ({ ...r, runs: Array.isArray(r.runs) ? (r.runs as RunRef[]) : null }))
+    .reverse();
+}
