@@ -6,7 +6,11 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { pruneCandidates, pruneVersions, type PruneCandidate } from '../db/repos/definitions';
+import {
+  pruneCandidates,
+  pruneVersions,
+  type PruneCandidate,
+} from '../db/repos/definition-retention';
 import { equals, visibilityQuery } from '../temporal/visibility';
 
 /** The subset of `hashes` that some running (or parked, or waiting) run still uses. */

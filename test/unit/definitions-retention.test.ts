@@ -3,7 +3,7 @@
  * active one, never a draft newer than it (or any draft when nothing is active).
  */
 import * as fc from 'fast-check';
-import { selectPrunable } from '../../src/db/repos/definitions';
+import { selectPrunable } from '../../src/db/repos/definition-retention';
 
 type Row = Parameters<typeof selectPrunable>[0][number];
 

@@ -21,7 +21,7 @@ import { table } from '../access-view';
 import { cliActor, withDatabase } from '../runtime';
 import { syncAfterApply } from './schedules';
 
-const TEMPORAL_DEADLINE_MS = 30_000;
+const TEMPORAL_DEADLINE_MS = 10_000;
 
 const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
 const shortHash = (hash: string) => hash.replace(/^sha256:/, '').slice(0, 12);

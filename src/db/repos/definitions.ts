@@ -82,10 +82,12 @@ export class DefinitionNotFoundError extends Error {
 }
 
 /** Serialises changes to the registry (applies, activations, pruning) across processes. */
-const REGISTRY_LOCK = 724310002;
-const target = (kind: string, name: string) => `${kind.toLowerCase()}:${name}`;
+export const REGISTRY_LOCK = 724310002;
+/** The audit target of a definition: `flow:joiner-standard`. */
+export const target = (kind: string, name: string) => `${kind.toLowerCase()}:${name}`;
 
-const statusOf = (row: { active: boolean; activatedAt: Date | null }) =>
+/** `active`; `superseded` once active before; `draft` never active. */
+export const statusOf = (row: { active: boolean; activatedAt: Date | null }) =>
   row.active ? 'active' : row.activatedAt ? 'superseded' : 'draft';
 
 /**
@@ -352,106 +354,6 @@ export async function activateVersion(
     const change = await switchActive(tx, kind, name, to);
     await appendAudit(tx, activationAudit(actor, change, previous));
     return { change: { ...change, ...previousOf(previous) }, unchanged: false };
-  });
-}
-
-/** A version that retention may drop: not active, not a draft newer than the active one. */
-export interface PruneCandidate {
-  kind: DefinitionKind;
-  name: string;
-  version: number;
-  hash: string;
-}
-
-/**
- * The versions beyond the newest `keep` of each definition that retention may drop: never the
- * active version, nor a draft newer than it (or any draft when none is active).
- */
-export async function pruneCandidates(db: Database, keep: number): Promise<PruneCandidate[]> {
-  const rows = await db
-    .select({
-      kind: definitionVersions.kind,
-      name: definitionVersions.name,
-      version: definitionVersions.version,
-      hash: definitionVersions.hash,
-      active: definitionVersions.active,
-      activatedAt: definitionVersions.activatedAt,
-    })
-    .from(definitionVersions)
-    .orderBy(definitionVersions.kind, definitionVersions.name, desc(definitionVersions.version));
-  return selectPrunable(rows, keep);
-}
-
-/** The pure rule behind pruneCandidates, over rows of every definition (any order). */
-export function selectPrunable(
-  rows: Array<{
-    kind: string;
-    name: string;
-    version: number;
-    hash: string;
-    active: boolean;
-    activatedAt: Date | null;
-  }>,
-  keep: number,
-): PruneCandidate[] {
-  const groups = new Map<string, typeof rows>();
-  for (const r of rows) {
-    const key = `${r.kind}/${r.name}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  const out: PruneCandidate[] = [];
-  for (const group of groups.values()) {
-    group.sort((a, b) => b.version - a.version);
-    const activeVersion = group.find((r) => r.active)?.version;
-    for (const r of group.slice(keep)) {
-      if (r.active) continue;
-      const draft = statusOf(r) === 'draft';
-      if (draft && (activeVersion === undefined || r.version > activeVersion)) continue;
-      out.push({ kind: r.kind as DefinitionKind, name: r.name, version: r.version, hash: r.hash });
-    }
-  }
-  return out;
-}
-
-/**
- * Deletes `versions` (from pruneCandidates, minus those a run still uses), audited as `actor`.
- * A version that became active since it was chosen is kept.
- */
-export async function pruneVersions(
-  db: Database,
-  versions: PruneCandidate[],
-  actor: string,
-  keep: number,
-): Promise<PruneCandidate[]> {
-  if (!versions.length) return [];
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
-    const pruned: PruneCandidate[] = [];
-    for (const v of versions) {
-      const deleted = await tx
-        .delete(definitionVersions)
-        .where(
-          and(
-            eq(definitionVersions.kind, v.kind),
-            eq(definitionVersions.name, v.name),
-            eq(definitionVersions.hash, v.hash),
-            eq(definitionVersions.active, false),
-          ),
-        )
-        .returning({ version: definitionVersions.version });
-      if (deleted.length) pruned.push(v);
-    }
-    await appendAudit(
-      tx,
-      pruned.map((v) => ({
-        actor,
-        action: 'definition.pruned',
-        target: target(v.kind, v.name),
-        outcome: 'ok',
-        detail: { version: v.version, hash: v.hash, keep },
-      })),
-    );
-    return pruned;
   });
 }
 
