@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors';
 import { requestGuard } from './middleware/request-guard';
 import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
+import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { HEALTH_PATHS, healthRoutes } from './routes/health';
 import { personRoutes } from './routes/persons';
@@ -57,6 +58,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   );
 
   app.use(healthRoutes(services.dependencies));
+  // the API's description needs neither a token nor a dependency
+  app.use(docsRoutes());
   app.use(requestGuard());
   // Every route below reads tokens or writes audit rows: none can answer without PostgreSQL.
   app.use(services.dependencies.gate('database'));

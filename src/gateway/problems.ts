@@ -2,6 +2,7 @@
  * Errors the gateway answers with, as RFC 9457 problem details (`application/problem+json`).
  * Services throw these; one error middleware turns them into responses.
  */
+import * as z from 'zod';
 
 export interface FieldProblem {
   /** JSON pointer into the request body, `/subject/id`. */
@@ -92,3 +93,32 @@ export class UnavailableProblem extends HttpProblem {
     );
   }
 }
+
+/**
+ * The body of every problem answer, as a schema: the OpenAPI document describes 4xx and 5xx
+ * answers with it. `errors` comes with a 400 naming fields; a 503 names its `dependency`.
+ */
+export const ProblemDocument = z
+  .looseObject({
+    type: z
+      .string()
+      .meta({
+        description: 'urn:idflow:problem:<slug>',
+        example: 'urn:idflow:problem:invalid-request',
+      }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+    instance: z.string().meta({ description: 'the request path' }),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().meta({ description: 'JSON pointer to the field, `/subject/id`' }),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'every field that is not valid (400 invalid-request)' }),
+    dependency: z.string().optional().meta({ description: 'what is down (503)' }),
+  })
+  .meta({ id: 'Problem' });

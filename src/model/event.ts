@@ -20,6 +20,9 @@ export const EventSource = z
     'must be lowercase letters, digits, ., _ or -, like workday',
   );
 
+/** Any JSON value (recursive: the OpenAPI document names it to refer to it). */
+export const JsonValue = z.json();
+
 export const IdentityEvent = z.strictObject({
   source: EventSource,
   id: EventKey,
@@ -27,7 +30,7 @@ export const IdentityEvent = z.strictObject({
   subject: z.strictObject({ id: PersonId, ...personFields }),
   occurredAt: Timestamp,
   effectiveAt: Timestamp.optional(),
-  attributes: z.record(z.string(), z.json()).optional(),
+  attributes: z.record(z.string(), JsonValue).optional(),
   previous: z.strictObject(personFields).optional(),
 });
 export type IdentityEvent = z.infer<typeof IdentityEvent>;

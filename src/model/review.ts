@@ -3,7 +3,9 @@
  * body of a resolution (`POST /v1/review/{id}`), parsed with every problem's field path.
  */
 import { createHash } from 'node:crypto';
-import { isPersonId, PERSON_ID_MESSAGE } from './person';
+import * as z from 'zod';
+import { toPointer } from '../dsl/diagnostics';
+import { PersonId } from './person';
 
 function hash(text: string, length: number): string {
   return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, length);
@@ -32,36 +34,53 @@ export type ParsedResolution =
   | { ok: true; value: ResolutionBody }
   | { ok: false; problems: Array<{ path: string; message: string }> };
 
-/** Parses a resolution body: exactly one of `personId` (a person id) and `create: true`. */
-export function parseResolution(body: unknown): ParsedResolution {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return {
-      ok: false,
-      problems: [{ path: '', message: 'must be an object: {"personId": "…"} or {"create": true}' }],
-    };
-  }
-  const problems: Array<{ path: string; message: string }> = [];
-  const fields = body as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (key !== 'personId' && key !== 'create')
-      problems.push({
-        path: `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: 'unknown field',
+/**
+ * The body of a resolution: exactly one of `personId` (a person id) and `create: true`. The
+ * gateway validates `POST /v1/review/{id}` with it, and the OpenAPI document describes it.
+ */
+export const Resolution = z
+  .strictObject(
+    {
+      personId: PersonId.optional().meta({ description: 'the candidate the record belongs to' }),
+      create: z
+        .literal(true, 'must be true (a new person), or left out')
+        .optional()
+        .meta({ description: 'the record is a new person: create one' }),
+    },
+    { error: 'must be an object: {"personId": "…"} or {"create": true}' },
+  )
+  .superRefine((body, ctx) => {
+    if (body.personId !== undefined && body.create !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['create'],
+        message: 'give either personId or create, not both',
       });
-  }
-  const hasPerson = 'personId' in fields;
-  const hasCreate = 'create' in fields;
-  if (hasPerson && !isPersonId(fields.personId))
-    problems.push({ path: '/personId', message: PERSON_ID_MESSAGE });
-  if (hasCreate && fields.create !== true)
-    problems.push({ path: '/create', message: 'must be true (a new person), or left out' });
-  if (hasPerson && hasCreate)
-    problems.push({ path: '/create', message: 'give either personId or create, not both' });
-  if (!hasPerson && !hasCreate)
-    problems.push({ path: '/personId', message: 'is required (or create: true for a new person)' });
-  if (problems.length) return { ok: false, problems };
+    if (body.personId === undefined && body.create === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['personId'],
+        message: 'is required (or create: true for a new person)',
+      });
+  })
+  .meta({ description: 'Exactly one of personId and create', minProperties: 1, maxProperties: 1 });
+
+/** Parses a resolution body, every problem with its field's JSON pointer. */
+export function parseResolution(body: unknown): ParsedResolution {
+  const parsed = Resolution.safeParse(body);
+  if (parsed.success)
+    return {
+      ok: true,
+      value:
+        parsed.data.personId !== undefined ? { personId: parsed.data.personId } : { create: true },
+    };
   return {
-    ok: true,
-    value: hasPerson ? { personId: fields.personId as string } : { create: true },
+    ok: false,
+    problems: parsed.error.issues.flatMap((issue) => {
+      const path = issue.path as Array<string | number>;
+      return issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: toPointer([...path, key]), message: 'unknown field' }))
+        : [{ path: toPointer(path), message: issue.message }];
+    }),
   };
 }

@@ -1,33 +1,73 @@
 /** `POST /v1/events` and `GET /v1/events/:source/:id`. */
 import { Router } from 'express';
+import * as z from 'zod';
 import { EventKey, EventSource, IdentityEvent } from '../../model/event';
-import { requireScope } from '../middleware/auth';
-import { jsonBody } from '../middleware/json';
-import { NotFoundProblem, ValidationProblem } from '../problems';
+import { declareRoute, mount } from '../openapi';
+import { NotFoundProblem } from '../problems';
 import type { EventService } from '../services/events';
-import { fieldProblems } from '../zod-problems';
+
+const RunRef = z.looseObject({ flow: z.string(), workflowId: z.string(), hash: z.string() });
+
+const Accepted = z
+  .looseObject({
+    source: z.string(),
+    eventId: z.string(),
+    dispatchWorkflowId: z.string(),
+    duplicate: z.boolean(),
+    runs: z.array(RunRef).optional().meta({ description: 'the runs started (a duplicate)' }),
+    links: z.object({ self: z.string() }),
+  })
+  .meta({ id: 'EventAccepted' });
+
+const submitEvent = declareRoute({
+  method: 'post',
+  path: '/v1/events',
+  tag: 'events',
+  summary: 'Send an identity event (joiner, mover, leaver, …)',
+  description:
+    'Answered 202 once Temporal durably accepted its dispatch; the same (source, id) again is 200 with the same runs, and with other content 409.',
+  auth: { scope: 'events:write' },
+  body: { schema: IdentityEvent, name: 'event' },
+  responses: {
+    202: { description: 'Accepted: the dispatch workflow started', schema: Accepted },
+    200: { description: 'A duplicate of an accepted event: nothing new', schema: Accepted },
+  },
+  problems: [409],
+});
+
+const showEvent = declareRoute({
+  method: 'get',
+  path: '/v1/events/{source}/{id}',
+  tag: 'events',
+  summary: 'An event, its dispatch and the runs it started',
+  auth: { scope: 'events:read' },
+  params: z.object({ source: EventSource, id: EventKey }),
+  // No event can have a source or id outside the grammar: nothing to look up.
+  invalidParams: ({ source, id }) =>
+    new NotFoundProblem(`no event ${source}/${id}: not a valid event source and id`),
+  responses: {
+    200: {
+      description: 'The event and its runs with their status',
+      schema: z.looseObject({ source: z.string(), eventId: z.string(), runs: z.array(RunRef) }),
+    },
+  },
+  problems: [404],
+});
 
 export function eventRoutes(events: EventService): Router {
   const router = Router();
 
-  router.post('/v1/events', requireScope('events:write'), jsonBody(), async (req, res) => {
-    const parsed = IdentityEvent.safeParse(req.body);
-    if (!parsed.success) throw new ValidationProblem('event', fieldProblems(parsed.error));
-    const result = await events.submit(parsed.data);
-    const self = `/v1/events/${encodeURIComponent(parsed.data.source)}/${encodeURIComponent(parsed.data.id)}`;
+  mount(router, submitEvent, async (_req, res, { body: event }) => {
+    const result = await events.submit(event);
+    const self = `/v1/events/${encodeURIComponent(event.source)}/${encodeURIComponent(event.id)}`;
     res
       .status(result.status)
       .location(self)
       .json({ ...result.body, links: { self } });
   });
 
-  router.get('/v1/events/:source/:id', requireScope('events:read'), async (req, res) => {
-    const source = req.params.source as string;
-    const id = req.params.id as string;
-    // No event can have a source or id outside the grammar: nothing to look up.
-    if (!EventSource.safeParse(source).success || !EventKey.safeParse(id).success)
-      throw new NotFoundProblem(`no event ${source}/${id}: not a valid event source and id`);
-    res.json(await events.get(source, id));
+  mount(router, showEvent, async (_req, res, { params }) => {
+    res.json(await events.get(params.source, params.id));
   });
 
   return router;

@@ -6,27 +6,71 @@ import { Router, type Request } from 'express';
 import * as z from 'zod';
 import { Name } from '../../dsl/schema';
 import { PersonId } from '../../model/person';
-import { principalOf, requireScope } from '../middleware/auth';
-import { ForbiddenProblem, ValidationProblem } from '../problems';
+import { principalOf } from '../middleware/auth';
+import { declareRoute, mount } from '../openapi';
+import { ForbiddenProblem } from '../problems';
 import type { AccessPlanService, PersonService } from '../services/persons';
-import { fieldProblems } from '../zod-problems';
 
 /** `?connector=a&connector=b`: the connectors to plan for (none: all that roles name). */
 const PlanQuery = z.object({
   connector: z
     .union([Name, z.array(Name).max(100, 'at most 100 connectors')])
     .optional()
-    .transform((c) => (c === undefined ? [] : Array.isArray(c) ? c : [c])),
+    .transform((c) => (c === undefined ? [] : Array.isArray(c) ? c : [c]))
+    .meta({ description: 'a connector to plan for, repeated for more (none: every connector)' }),
 });
 
 const PersonPath = z.object({ id: PersonId });
 
-/** The person id of the path, in the person-id grammar (else 400 naming it). */
-function personId(value: unknown): string {
-  const parsed = PersonPath.safeParse({ id: value });
-  if (!parsed.success) throw new ValidationProblem('person id', fieldProblems(parsed.error));
-  return parsed.data.id;
-}
+const personsRoute = {
+  tag: 'persons',
+  auth: { scope: 'persons:read' },
+  params: PersonPath,
+  paramsName: 'person id',
+  description:
+    'A token bound to a person reads that person only (else 403); an unbound token, or an admin token, reads anyone.',
+} as const;
+
+const showPerson = declareRoute({
+  ...personsRoute,
+  method: 'get',
+  path: '/v1/persons/{id}',
+  summary: 'A person: their roles, accounts, grants, holds and recent runs',
+  responses: {
+    200: {
+      description: 'The person and their access',
+      schema: z.looseObject({
+        person: z.looseObject({ id: z.string() }),
+        roles: z.array(z.looseObject({})),
+        problems: z.array(z.string()),
+        accounts: z.array(z.looseObject({})),
+        grants: z.array(z.looseObject({})),
+        holds: z.array(z.looseObject({})),
+        runs: z.array(z.looseObject({})),
+      }),
+    },
+  },
+  problems: [403, 404],
+});
+
+const planPerson = declareRoute({
+  ...personsRoute,
+  method: 'get',
+  path: '/v1/persons/{id}/plan',
+  summary: 'What a reconcile would do for the person now (reads the targets, writes nothing)',
+  query: PlanQuery,
+  responses: { 200: { description: 'The access plan', schema: z.looseObject({}) } },
+  problems: [403, 404, 502, 504],
+});
+
+const personTimeline = declareRoute({
+  ...personsRoute,
+  method: 'get',
+  path: '/v1/persons/{id}/timeline',
+  summary: 'The person’s events not finished yet, in the order they apply',
+  responses: { 200: { description: 'The timeline', schema: z.looseObject({}) } },
+  problems: [403, 404],
+});
 
 /**
  * A token bound to a person (`--person`) reads that person only; an unbound token with
@@ -47,21 +91,18 @@ function readable(req: Request, id: string): string {
 
 export function personRoutes(persons: PersonService, plans: AccessPlanService): Router {
   const router = Router();
-  router.use('/v1/persons', requireScope('persons:read'));
 
-  router.get('/v1/persons/:id', async (req, res) => {
-    res.json(await persons.show(readable(req, personId(req.params.id))));
+  mount(router, showPerson, async (req, res, { params }) => {
+    res.json(await persons.show(readable(req, params.id)));
   });
 
-  router.get('/v1/persons/:id/plan', async (req, res) => {
-    const id = readable(req, personId(req.params.id));
-    const query = PlanQuery.safeParse(req.query);
-    if (!query.success) throw new ValidationProblem('query', fieldProblems(query.error));
-    res.json(await plans.plan(id, [...new Set(query.data.connector)].sort()));
+  mount(router, planPerson, async (req, res, { params, query }) => {
+    const id = readable(req, params.id);
+    res.json(await plans.plan(id, [...new Set(query.connector)].sort()));
   });
 
-  router.get('/v1/persons/:id/timeline', async (req, res) => {
-    res.json(await plans.timeline(readable(req, personId(req.params.id))));
+  mount(router, personTimeline, async (req, res, { params }) => {
+    res.json(await plans.timeline(readable(req, params.id)));
   });
 
   return router;

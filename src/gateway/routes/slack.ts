@@ -13,6 +13,7 @@ import { personByEmail } from '../../db/repos/persons';
 import { taskIdOf } from '../../model/approval';
 import { APPROVE_ACTION, REJECT_ACTION, type SlackNotifier } from '../../notify/slack';
 import { jsonValueProblems } from '../json-limits';
+import { declareRoute, mount } from '../openapi';
 import { HttpProblem, UnavailableProblem } from '../problems';
 import type { ApprovalService } from '../services/approvals';
 import { verifySlackRequest } from '../slack-signature';
@@ -27,6 +28,42 @@ const Interaction = z.object({
 });
 
 const ButtonValue = z.object({ workflowId: z.string().min(1), step: z.string().min(1) });
+
+const interactions = declareRoute({
+  method: 'post',
+  path: '/slack/interactions',
+  tag: 'slack',
+  summary: 'Approve / Reject button clicks from Slack',
+  description:
+    "Slack's interactivity request URL. Authenticated by Slack's request signature, not a bearer token: a forged or replayed request is 401 and audited. The Slack user is mapped to a person, then the decision goes through the same rules as the API. 404 when Slack is not configured (SLACK_SIGNING_SECRET).",
+  auth: 'slack-signature',
+  headers: z.object({
+    'x-slack-request-timestamp': z
+      .string()
+      .regex(/^\d+$/)
+      .meta({ description: 'Unix seconds; refused more than 5 minutes off' }),
+    'x-slack-signature': z
+      .string()
+      .meta({ description: '`v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<body>`' }),
+  }),
+  body: {
+    name: 'interaction',
+    mediaType: 'application/x-www-form-urlencoded',
+    schema: z.object({
+      payload: Interaction.meta({
+        description: 'the block_actions payload, JSON; the button value names the run and step',
+      }),
+    }),
+    encoding: { payload: { contentType: 'application/json' } },
+  },
+  responses: {
+    200: {
+      description: 'The decision was recorded',
+      schema: z.object({ ok: z.literal(true), status: z.string() }),
+    },
+  },
+  problems: [403, 404, 409],
+});
 
 /** `value` when every string in it can be stored (no NUL, no unpaired surrogate); else throws. */
 function storable(value: unknown): unknown {
@@ -54,11 +91,9 @@ export interface SlackRouteDeps {
 
 export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteDeps): Router {
   const router = Router();
-  router.post(
-    '/slack/interactions',
-    // Content-Encoding other than identity was refused before (request-guard): the signature
-    // covers the bytes as sent, and nothing is decompressed.
-    express.raw({ type: () => true, limit: '64kb', inflate: false }),
+  mount(
+    router,
+    interactions,
     async (req, res) => {
       if (!signingSecret)
         throw new HttpProblem(
@@ -131,6 +166,9 @@ export function slackRoutes({ db, approvals, signingSecret, slack }: SlackRouteD
       );
       res.json({ ok: true, status: view.status });
     },
+    // Content-Encoding other than identity was refused before (request-guard): the signature
+    // covers the bytes as sent, and nothing is decompressed.
+    [express.raw({ type: () => true, limit: '64kb', inflate: false })],
   );
   return router;
 }
