@@ -9,12 +9,14 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logging';
 import { authenticate, principalOf } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
+import { eventMetrics, noteWorkflowIds, requestLogProps } from './middleware/observe';
 import { requestGuard } from './middleware/request-guard';
 import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
 import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { HEALTH_PATHS, healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { personRoutes } from './routes/persons';
 import { reviewRoutes } from './routes/reviews';
 import type { ApprovalService } from './services/approvals';
@@ -54,8 +56,11 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
     pinoHttp({
       logger: options.logger,
       autoLogging: { ignore: (req) => HEALTH_PATHS.includes(req.url ?? '') },
+      // the workflow ids a request started or acted on, so its log line leads to the runs
+      customProps: (_req, res) => requestLogProps(res),
     }),
   );
+  app.use(noteWorkflowIds());
 
   app.use(healthRoutes(services.dependencies));
   // the API's description needs neither a token nor a dependency
@@ -66,6 +71,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   // Slack signs its requests; it sends no bearer token.
   app.use(services.slack);
   app.use(authenticate(services.tokens));
+  app.use(eventMetrics());
   app.use(
     rateLimit({
       windowMs: 60_000,
@@ -87,6 +93,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
       },
     }),
   );
+  app.use(metricsRoutes());
   app.use(eventRoutes(services.events));
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans));
