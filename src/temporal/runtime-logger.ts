@@ -49,7 +49,8 @@ function tidy(meta: LogMetadata | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
     if (NOISE.has(key)) continue;
-    out[RENAMED[key] ?? key] = typeof value === 'string' && value.length > 500 ? `${value.slice(0, 500)}…` : value;
+    out[RENAMED[key] ?? key] =
+      typeof value === 'string' && value.length > 500 ? `${value.slice(0, 500)}…` : value;
   }
   return out;
 }

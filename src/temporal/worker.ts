@@ -3,16 +3,21 @@
  * activities. On SIGTERM or SIGINT it stops polling, lets in-flight activities finish (up to
  * the shutdown grace time) and exits.
  */
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createServer } from 'node:net';
+import { NativeConnection, Runtime, Worker, type InjectedSinks } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { closeChannels } from '../../activities/notify/channels';
 import type { Config } from '../config';
 import { ActiveConnectors } from '../connectors/active';
 import type { Database } from '../db/client';
-import type { Logger } from '../logging';
+import { openTasksByFlow } from '../db/repos/approval-tasks';
+import { startMetricsServer, type MetricsServer } from '../gateway/metrics-server';
+import { addLogContext, type Logger } from '../logging';
+import { countRun, setPendingApprovalsSource, setTemporalMetricsUrl } from '../metrics';
 import { SlackNotifier } from '../notify/slack';
 import { workflowBundle } from './bundle';
-import { temporalLogger } from './runtime-logger';
+import type { RunMetricsSinks } from './contracts';
+import { activityLogContext, temporalLogger } from './runtime-logger';
 import { join } from 'node:path';
 
 let runtimeInstalled = false;
@@ -20,10 +25,22 @@ let runtimeInstalled = false;
 /**
  * Installs signal handling once, and the SDK's logging: its Rust core's warnings forwarded to
  * `logger` (when given) with repeats throttled, so a Temporal server that is down for a while
- * is a few log lines, not hundreds.
+ * is a few log lines, not hundreds. With `metricsPort`, the core's worker metrics are exported
+ * in the Prometheus format on that loopback port, and idflow's /metrics appends them.
  */
-export function installRuntime(logger?: Logger): void {
+export function installRuntime(logger?: Logger, metricsPort?: number): void {
   if (runtimeInstalled) return;
+  const metrics = metricsPort
+    ? {
+        metrics: {
+          prometheus: {
+            bindAddress: `127.0.0.1:${metricsPort}`,
+            countersTotalSuffix: true,
+            useSecondsForDurations: true,
+          },
+        },
+      }
+    : {};
   Runtime.install({
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     ...(logger
@@ -31,11 +48,49 @@ export function installRuntime(logger?: Logger): void {
           logger: temporalLogger(logger),
           telemetryOptions: {
             logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+            ...metrics,
           },
         }
-      : {}),
+      : { telemetryOptions: metrics }),
   });
+  if (metricsPort) setTemporalMetricsUrl(`http://127.0.0.1:${metricsPort}/metrics`);
   runtimeInstalled = true;
+}
+
+/** A loopback port nothing listens on now (for the SDK's exporter, which cannot report its own). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The worker's side of the runs' metrics sink: each call counts once, never during replay. */
+function runMetricsSinks(): InjectedSinks<RunMetricsSinks> {
+  const count = (metric: Parameters<typeof countRun>[0]) => ({
+    fn: (_info: unknown, flow: string) => countRun(metric, flow),
+    callDuringReplay: false,
+  });
+  return {
+    runMetrics: {
+      started: count('started'),
+      parked: count('parked'),
+      overBudget: count('overBudget'),
+      finished: {
+        fn: (_info, flow, status) =>
+          countRun(
+            status === 'Completed' ? 'completed' : status === 'Failed' ? 'failed' : 'cancelled',
+            flow,
+          ),
+        callDuringReplay: false,
+      },
+    },
+  };
 }
 
 export interface WorkerHandle {
@@ -44,12 +99,28 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Serves GET /metrics for a worker run alone, on `config.metrics.port` (none when unset): the
+ * same registry the gateway renders, with the same token check.
+ */
+export async function serveWorkerMetrics(
+  config: Config,
+  db: Database,
+  logger: Logger,
+): Promise<MetricsServer | undefined> {
+  if (!config.metrics.port) return undefined;
+  return startMetricsServer(db, logger, config.http.host, config.metrics.port);
+}
+
 export async function createWorker(
   config: Config,
   db: Database,
   logger: Logger,
 ): Promise<WorkerHandle> {
-  installRuntime(logger);
+  if (!runtimeInstalled)
+    installRuntime(logger, config.metrics.temporalPort ?? (await freeLoopbackPort()));
+  setPendingApprovalsSource(() => openTasksByFlow(db));
+  addLogContext(activityLogContext);
   const bundle = await workflowBundle(join(config.dataDir, 'bundle'), (m) => logger.info(m));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
@@ -65,6 +136,7 @@ export async function createWorker(
         ? { slack: new SlackNotifier(config.slack.botToken, config.slack.apiUrl) }
         : {}),
     }),
+    sinks: runMetricsSinks(),
     shutdownGraceTime: config.worker.shutdownGraceTime,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: 100,

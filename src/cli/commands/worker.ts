@@ -1,6 +1,6 @@
 /** `idflow worker`: runs workflows and activities until SIGTERM, then drains in-flight activities. */
 import type { Command } from 'commander';
-import { createWorker } from '../../temporal/worker';
+import { createWorker, serveWorkerMetrics } from '../../temporal/worker';
 import { configOrExit, database, logger } from '../runtime';
 
 export function registerWorker(program: Command): void {
@@ -12,15 +12,18 @@ export function registerWorker(program: Command): void {
       const log = logger(config, 'idflow-worker');
       const db = await database(config, 'worker');
       const worker = await createWorker(config, db.db, log);
+      const metrics = await serveWorkerMetrics(config, db.db, log);
       log.info(
         {
           temporal: config.temporal.address,
           taskQueue: config.temporal.taskQueue,
           database: db.location,
+          metrics: metrics ? `${metrics.url}/metrics` : 'off (set IDFLOW_METRICS_PORT)',
         },
         'worker started',
       );
       await worker.run();
+      await metrics?.close();
       await worker.close();
       await db.close();
       log.info('worker stopped');
