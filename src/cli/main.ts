@@ -2,6 +2,7 @@
  * The `idflow` command. Each subcommand lives in commands/<name>.ts and registers itself here.
  */
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerBundle } from './commands/bundle';
 import { registerCompile } from './commands/compile';
 import { registerConnectors } from './commands/connectors';
@@ -40,6 +41,7 @@ registerPersons(program);
 registerPlan(program);
 registerReview(program);
 registerSchedules(program);
+registerAudit(program);
 registerGraph(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {

@@ -3,8 +3,10 @@
  * reported at once, by name; nothing else in idflow reads `process.env` (secrets referenced by
  * connector definitions are read through `readSecret`).
  */
+import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { parsePrivateKey, parsePublicKey } from '../audit/keys';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -13,6 +15,17 @@ const Port = z.coerce
   .int('must be a port number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+/** An Ed25519 key in a variable, parsed at start-up; a bad one is named, its text never shown. */
+const AuditKey = (parse: typeof parsePrivateKey) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const EnvSchema = z.object({
   DATABASE_URL: z
@@ -62,6 +75,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration like 30s')
     .default('30s'),
+  IDFLOW_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days, like 365' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1')
+    .optional(),
+  IDFLOW_AUDIT_SIGNING_KEY: AuditKey(parsePrivateKey).optional(),
+  IDFLOW_AUDIT_PUBLIC_KEY: AuditKey(parsePublicKey).optional(),
   IDFLOW_METRICS_PORT: Port.optional(),
   IDFLOW_TEMPORAL_METRICS_PORT: Port.optional(),
   IDFLOW_DEFINITION_RETENTION: z.coerce
@@ -108,6 +128,12 @@ export interface Config {
    * reference connector definitions point at the defaults.
    */
   targets: { ldapPort: number; scimPort: number; smtpPort: number };
+  /**
+   * The audit trail: rows older than `retentionDays` are pruned by `idflow audit prune`
+   * (unset: kept until pruned with --before); `signingKey` signs the checkpoint written before
+   * a prune, `publicKey` verifies checkpoints (default: the signing key's public half).
+   */
+  audit: { retentionDays?: number; signingKey?: KeyObject; publicKey?: KeyObject };
   /** Slack, when configured: approval requests as direct messages with buttons. */
   slack?: { botToken: string; signingSecret?: string; apiUrl: string };
 }
@@ -127,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       // never echo a secret's value
-      const shown = /TOKEN|SECRET|PASSWORD|DATABASE_URL/.test(name)
+      const shown = /TOKEN|SECRET|PASSWORD|DATABASE_URL|_KEY$/.test(name)
         ? '(hidden)'
         : JSON.stringify(env[name] ?? '');
       return `${name}=${shown}: ${issue.message}`;
@@ -161,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.IDFLOW_TEMPORAL_METRICS_PORT ? { temporalPort: e.IDFLOW_TEMPORAL_METRICS_PORT } : {}),
     },
     definitionRetention: e.IDFLOW_DEFINITION_RETENTION,
+    audit: {
+      ...(e.IDFLOW_AUDIT_RETENTION_DAYS ? { retentionDays: e.IDFLOW_AUDIT_RETENTION_DAYS } : {}),
+      ...(e.IDFLOW_AUDIT_SIGNING_KEY ? { signingKey: e.IDFLOW_AUDIT_SIGNING_KEY } : {}),
+      ...(e.IDFLOW_AUDIT_PUBLIC_KEY ? { publicKey: e.IDFLOW_AUDIT_PUBLIC_KEY } : {}),
+    },
     targets: {
       ldapPort: e.IDFLOW_TARGET_LDAP_PORT,
       scimPort: e.IDFLOW_TARGET_SCIM_PORT,

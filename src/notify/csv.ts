@@ -32,3 +32,8 @@ export function toCsv(rows: JsonValue): string {
     lines.push(columns.map((c) => cell(row[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
+
+/** One CSV record (with its CRLF), cells written as {@link toCsv} writes them; for streams. */
+export function csvRecord(values: Array<JsonValue | undefined>): string {
+  return `${values.map((v) => cell(v)).join(',')}\r\n`;
+}
