@@ -227,24 +227,6 @@ async function switchActive(
   return { kind, name, hash: to.hash, version: to.version };
 }
 
-/**
- * Stores `definitions` and makes them the active versions, in one transaction (the apply of
- * callers that need no provenance). Returns what changed.
- */
-export async function activateDefinitions(
-  db: Database,
-  definitions: StoredDefinition[],
-  replace: boolean,
-  appliedBy = 'unknown',
-): Promise<{ activated: ActivationChange[]; deactivated: ActivationChange[] }> {
-  const { activated, deactivated } = await storeDefinitions(db, definitions, {
-    replace,
-    draft: false,
-    provenance: { appliedBy },
-  });
-  return { activated, deactivated };
-}
-
 /** Every stored version of one definition, newest first. */
 export async function definitionHistory(
   db: Database,
