@@ -3,7 +3,7 @@
  * once, every branch connected and joined, the same bytes every time, well-formed XML, labels
  * Mermaid cannot misread — for any title a person can type; and a run's path highlighted.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { compilePaths } from '../../src/cli/commands/validate';
@@ -443,4 +443,13 @@ describe('text', () => {
     expect(graphFormat({ output: 'joiner.md', format: 'svg' })).toBe('svg');
     expect(() => graphFormat({ format: 'png' })).toThrow('--format must be mermaid or svg');
   });
+});
+
+test('docs/diagrams/joiner-standard.svg is the reference joiner as idflow draws it now', () => {
+  const joiner = flows.get('joiner-standard')?.[0];
+  if (!joiner) throw new Error('no joiner-standard');
+  const drawn = renderGraph(joiner.ir, 'svg', { hash: joiner.hash });
+  const stored = readFileSync(join(ROOT, 'docs', 'diagrams', 'joiner-standard.svg'), 'utf8');
+  // regenerate with: npx idflow graph joiner-standard --output docs/diagrams/joiner-standard.svg
+  expect(stored).toBe(drawn);
 });
