@@ -19,11 +19,13 @@ import { HEALTH_PATHS, healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { personRoutes } from './routes/persons';
 import { reviewRoutes } from './routes/reviews';
+import { runRoutes } from './routes/runs';
 import type { ApprovalService } from './services/approvals';
 import type { DependencyMonitor } from './services/dependencies';
 import type { EventService } from './services/events';
 import type { AccessPlanService, PersonService } from './services/persons';
 import type { ReviewService } from './services/reviews';
+import type { RunService } from './services/runs';
 import type { TokenService } from './services/tokens';
 
 export interface GatewayServices {
@@ -33,6 +35,8 @@ export interface GatewayServices {
   persons: PersonService;
   /** Correlation reviews and orphan accounts. */
   reviews: ReviewService;
+  /** Runs: listing, one run, operators' decisions, a person's history. */
+  runs: RunService;
   /** Access plan previews, computed on the worker. */
   plans: AccessPlanService;
   /** Slack interactions: the signature check and the route (absent when Slack is off). */
@@ -96,7 +100,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(metricsRoutes());
   app.use(eventRoutes(services.events));
   app.use(approvalRoutes(services.approvals));
-  app.use(personRoutes(services.persons, services.plans));
+  app.use(personRoutes(services.persons, services.plans, services.runs));
+  app.use(runRoutes(services.runs));
   app.use(reviewRoutes(services.reviews));
   app.use(notFoundHandler());
   app.use(services.dependencies.noteFailures());

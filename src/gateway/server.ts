@@ -16,6 +16,7 @@ import { DependencyMonitor, temporalProbe } from './services/dependencies';
 import { EventService } from './services/events';
 import { AccessPlanService, PersonService } from './services/persons';
 import { ReviewService } from './services/reviews';
+import { RunService } from './services/runs';
 import { TokenService } from './services/tokens';
 
 export interface GatewayHandle {
@@ -47,6 +48,7 @@ export function createGatewayApp(
       approvals,
       persons: new PersonService(db),
       reviews: new ReviewService(db, temporal, dependencies),
+      runs: new RunService(db, temporal, dependencies, config),
       plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
       dependencies,
       slack: slackRoutes({

@@ -1,6 +1,7 @@
 /**
- * `GET /v1/persons/:id` (a person and their access), `GET /v1/persons/:id/plan` (a preview) and
- * `GET /v1/persons/:id/timeline` (the person's events not finished yet, in order).
+ * `GET /v1/persons/:id` (a person and their access), `GET /v1/persons/:id/plan` (a preview),
+ * `GET /v1/persons/:id/timeline` (the person's events not finished yet, in order) and
+ * `GET /v1/persons/:id/history` (every event, run and audit row about them, in order).
  */
 import { Router, type Request } from 'express';
 import * as z from 'zod';
@@ -10,6 +11,7 @@ import { principalOf } from '../middleware/auth';
 import { declareRoute, mount } from '../openapi';
 import { ForbiddenProblem } from '../problems';
 import type { AccessPlanService, PersonService } from '../services/persons';
+import type { RunService } from '../services/runs';
 
 /** `?connector=a&connector=b`: the connectors to plan for (none: all that roles name). */
 const PlanQuery = z.object({
@@ -72,6 +74,26 @@ const personTimeline = declareRoute({
   problems: [403, 404],
 });
 
+const personHistory = declareRoute({
+  ...personsRoute,
+  method: 'get',
+  path: '/v1/persons/{id}/history',
+  summary: 'What happened to the person and why: every event, run and audit row, oldest first',
+  responses: {
+    200: {
+      description: 'The person’s history',
+      schema: z.object({
+        personId: z.string(),
+        entries: z.array(
+          z.looseObject({ kind: z.enum(['event', 'run', 'audit']), at: z.string() }),
+        ),
+        truncated: z.array(z.enum(['events', 'runs', 'audit'])).optional(),
+      }),
+    },
+  },
+  problems: [403],
+});
+
 /**
  * A token bound to a person (`--person`) reads that person only; an unbound token with
  * persons:read, or an admin token, reads anyone.
@@ -89,7 +111,11 @@ function readable(req: Request, id: string): string {
   return id;
 }
 
-export function personRoutes(persons: PersonService, plans: AccessPlanService): Router {
+export function personRoutes(
+  persons: PersonService,
+  plans: AccessPlanService,
+  runs: RunService,
+): Router {
   const router = Router();
 
   mount(router, showPerson, async (req, res, { params }) => {
@@ -103,6 +129,10 @@ export function personRoutes(persons: PersonService, plans: AccessPlanService): 
 
   mount(router, personTimeline, async (req, res, { params }) => {
     res.json(await plans.timeline(readable(req, params.id)));
+  });
+
+  mount(router, personHistory, async (req, res, { params }) => {
+    res.json(await runs.history(readable(req, params.id)));
   });
 
   return router;
