@@ -25,7 +25,10 @@ export const IdflowPendingApprovers = defineSearchAttributeKey(
  * Set to true on a run once its automated time went over its execution budget (never unset,
  * never set to false: a run that stayed within its budget does not carry it).
  */
-export const IdflowOverBudget = defineSearchAttributeKey('IdflowOverBudget', SearchAttributeType.BOOL);
+export const IdflowOverBudget = defineSearchAttributeKey(
+  'IdflowOverBudget',
+  SearchAttributeType.BOOL,
+);
 
 /** Name and Temporal CLI type of each attribute, for registering them on a server. */
 export const SEARCH_ATTRIBUTES: ReadonlyArray<
