@@ -398,7 +398,7 @@ export function toSvg(graph: FlowGraph): string {
       ['arrow-faded', '#cfd8dc'],
     ].map(
       ([id, color]) =>
-        `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${color}"/></marker>`,
+        `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${color}"/></marker>`,
     ),
     '</defs>',
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
