@@ -40,7 +40,9 @@ export function auditCsvRecord(row: AuditRow): string {
 }
 
 /** The header, then a chunk of records per page of rows. */
-export async function* auditCsv(pages: AsyncIterable<AuditRow[]>): AsyncGenerator<string> {
+export async function* auditCsv(
+  pages: AsyncIterable<AuditRow[]> | Iterable<AuditRow[]>,
+): AsyncGenerator<string> {
   yield AUDIT_CSV_HEADER;
   for await (const rows of pages) yield rows.map(auditCsvRecord).join('');
 }

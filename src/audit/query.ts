@@ -84,6 +84,7 @@ export const AuditQuerySchema = z
       }),
     cursor: z
       .string(once('text'))
+      .refine((c) => decodeCursor(c) !== undefined, 'is not a cursor this API gave')
       .optional()
       .meta({ description: 'nextCursor of the previous page' }),
     format: z
@@ -96,13 +97,7 @@ export const AuditQuerySchema = z
       ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
     if (q.cursor !== undefined) {
       const c = decodeCursor(q.cursor);
-      if (!c)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cursor'],
-          message: 'is not a cursor this API gave',
-        });
-      else if (c.order !== q.order)
+      if (c && c.order !== q.order)
         ctx.addIssue({
           code: 'custom',
           path: ['cursor'],
