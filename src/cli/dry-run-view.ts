@@ -63,7 +63,8 @@ function branchLines(branch: PlannedBranch, pad: string, number: string): string
     unknown: 'may be taken',
     parallel: 'runs in parallel',
   }[branch.taken];
-  const out = [`${pad}[${branch.label}] ${taken}`];
+  const empty = branch.steps.length === 0 && branch.taken !== 'no' ? ' (no steps)' : '';
+  const out = [`${pad}[${branch.label}] ${taken}${empty}`];
   branch.steps.forEach((s, i) => out.push(...stepLines(s, `${pad}  `, `${number}.${i + 1}`)));
   return out;
 }
@@ -109,7 +110,7 @@ function flowLines(flow: FlowPlan): string[] {
   const version = flow.version !== undefined ? `version ${flow.version}, ` : '';
   const out = [
     '',
-    `Flow ${flow.flow} (${flow.title}) — ${version}hash ${flow.hash.slice(0, 12)}`,
+    `Flow ${flow.flow} (${flow.title}) — ${version}hash ${flow.hash}`,
     `  would start as ${flow.workflowId}`,
   ];
   flow.steps.forEach((s, i) => out.push(...stepLines(s, '  ', String(i + 1))));

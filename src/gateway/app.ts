@@ -13,16 +13,22 @@ import { eventMetrics, noteWorkflowIds, requestLogProps } from './middleware/obs
 import { requestGuard } from './middleware/request-guard';
 import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
+import { auditRoutes } from './routes/audit';
 import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
+import { graphRoutes } from './routes/graph';
 import { HEALTH_PATHS, healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { personRoutes } from './routes/persons';
+import { planRoutes } from './routes/plan';
 import { reviewRoutes } from './routes/reviews';
 import { runRoutes } from './routes/runs';
 import type { ApprovalService } from './services/approvals';
+import type { AuditService } from './services/audit';
 import type { DependencyMonitor } from './services/dependencies';
+import type { DryRunService } from './services/dry-runs';
 import type { EventService } from './services/events';
+import type { RunGraphService } from './services/graph';
 import type { AccessPlanService, PersonService } from './services/persons';
 import type { ReviewService } from './services/reviews';
 import type { RunService } from './services/runs';
@@ -37,8 +43,14 @@ export interface GatewayServices {
   reviews: ReviewService;
   /** Runs: listing, one run, operators' decisions, a person's history. */
   runs: RunService;
+  /** A run's flow diagram with the path it took. */
+  graphs: RunGraphService;
+  /** The audit trail: filtered pages and CSV. */
+  audit: AuditService;
   /** Access plan previews, computed on the worker. */
   plans: AccessPlanService;
+  /** Dry runs of events (`POST /v1/plan`), computed on the worker. */
+  dryRuns: DryRunService;
   /** Slack interactions: the signature check and the route (absent when Slack is off). */
   slack: Router;
   /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
@@ -102,7 +114,10 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans, services.runs));
   app.use(runRoutes(services.runs));
+  app.use(graphRoutes(services.graphs));
   app.use(reviewRoutes(services.reviews));
+  app.use(planRoutes(services.dryRuns));
+  app.use(auditRoutes(services.audit));
   app.use(notFoundHandler());
   app.use(services.dependencies.noteFailures());
   app.use(errorHandler(options.logger));

@@ -12,8 +12,11 @@ import { createApp } from './app';
 import { SlackNotifier } from '../notify/slack';
 import { slackRoutes } from './routes/slack';
 import { ApprovalService } from './services/approvals';
+import { AuditService } from './services/audit';
 import { DependencyMonitor, temporalProbe } from './services/dependencies';
+import { DryRunService } from './services/dry-runs';
 import { EventService } from './services/events';
+import { RunGraphService } from './services/graph';
 import { AccessPlanService, PersonService } from './services/persons';
 import { ReviewService } from './services/reviews';
 import { RunService } from './services/runs';
@@ -47,9 +50,12 @@ export function createGatewayApp(
       tokens: new TokenService(db),
       approvals,
       persons: new PersonService(db),
+      audit: new AuditService(db),
       reviews: new ReviewService(db, temporal, dependencies),
       runs: new RunService(db, temporal, dependencies, config),
+      graphs: new RunGraphService(db, temporal, dependencies),
       plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
+      dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies),
       dependencies,
       slack: slackRoutes({
         db,

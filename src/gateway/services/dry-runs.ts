@@ -1,0 +1,50 @@
+/**
+ * Dry runs of events for `POST /v1/plan`: computed by the `dryRunEvent` workflow on the worker
+ * (the one process with the targets' credentials), which records nothing but an audit row.
+ */
+import type { Client } from '@temporalio/client';
+import type { DryRunResult } from '../../dryrun/types';
+import type { IdentityEvent } from '../../model/event';
+import { executeDryRun } from '../../temporal/dry-run';
+import { PLAN_TIMEOUT_MS, PlanFailedError, PlanTimedOutError } from '../../temporal/plan-person';
+import { HttpProblem } from '../problems';
+import { callTemporal, type DependencyMonitor } from './dependencies';
+
+/** The problem a failed dry run is answered with; other errors as they are. */
+function dryRunProblem(err: unknown): unknown {
+  if (err instanceof PlanTimedOutError)
+    return new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
+      workflowId: err.workflowId,
+    });
+  if (err instanceof PlanFailedError)
+    // the failure's type only: a target's message may name accounts; the workflow keeps it
+    return new HttpProblem(
+      502,
+      'plan-failed',
+      'The dry run could not be computed',
+      `the dry run failed (${err.type}); workflow ${err.workflowId} has the details`,
+      { workflowId: err.workflowId, failure: err.type },
+    );
+  return err;
+}
+
+export class DryRunService {
+  constructor(
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+    private readonly dependencies?: DependencyMonitor,
+  ) {}
+
+  /** What `event` would do, asked by `actor` (`token:<name>`); 504 after a minute, 502 on a failure. */
+  async plan(event: IdentityEvent, actor: string): Promise<DryRunResult> {
+    return callTemporal(
+      this.temporal,
+      this.dependencies,
+      () =>
+        executeDryRun(this.temporal, this.taskQueue, { event, actor }).catch((err: unknown) => {
+          throw dryRunProblem(err);
+        }),
+      PLAN_TIMEOUT_MS + 5_000,
+    );
+  }
+}
