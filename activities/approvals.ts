@@ -87,16 +87,11 @@ export function createApprovalActivities({ db, logger, connectors, slack }: Appr
         `this worker cannot send through channel type '${call.channelType}'`,
       );
     }
+    // the log channel records that the approver was told, never the text: it names the
+    // subject, and personal data stays out of logs
     logger.info(
-      {
-        channel: call.channel,
-        to: approver.id,
-        email: approver.email,
-        run: call.task.workflowId,
-        step: call.task.step,
-        kind: call.kind,
-      },
-      fallbackText(call.task, call.kind),
+      { channel: call.channel, to: approver.id, run: call.task.workflowId, step: call.task.step },
+      `approval ${call.kind} for approver ${approver.id}`,
     );
     return 'log';
   }

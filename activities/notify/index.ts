@@ -44,11 +44,7 @@ function attachmentsOf(call: NotificationCall): Attachment[] {
 export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
   const channels = new Channels(connectors);
 
-  async function audit(
-    txDb: Database,
-    call: NotificationCall,
-    receipt: NotificationReceipt,
-  ): Promise<void> {
+  async function audit(txDb: Database, call: NotificationCall): Promise<void> {
     await appendAudit(txDb, {
       actor: `flow:${call.flow}`,
       action: 'notification.sent',
@@ -58,7 +54,6 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
         channel: call.channel,
         channelType: call.channelType,
         template: call.template.name,
-        subject: receipt.subject,
         step: call.stepId,
         ...(call.attachments?.length
           ? { attachments: call.attachments.map((a) => a.filename) }
@@ -82,18 +77,19 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
       if (call.channelType === 'log') {
         return db.transaction(async (tx) => {
           const txDb = tx as unknown as Database;
+          // the log channel records that a message went out, never its text or addresses:
+          // both carry personal data, which stays out of logs
           logger.info(
             {
               channel: call.channel,
-              to: call.to,
+              recipients: call.to.length,
               template: call.template.name,
-              subject: message.subject,
               run: call.runId,
               step: call.stepId,
             },
-            message.text,
+            `notification '${call.template.name}' logged (${message.text.length} characters)`,
           );
-          await audit(txDb, call, base);
+          await audit(txDb, call);
           await storeResult(txDb, call.idempotencyKey, `notify.${call.channel}`, base);
           return base;
         });
@@ -124,7 +120,7 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
       await db.transaction(async (tx) => {
         const txDb = tx as unknown as Database;
         if (await findResult(txDb, call.idempotencyKey)) return;
-        await audit(txDb, call, receipt);
+        await audit(txDb, call);
         await storeResult(txDb, call.idempotencyKey, `notify.${call.channel}`, receipt);
       });
       return receipt;
