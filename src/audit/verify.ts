@@ -125,7 +125,9 @@ export async function verifyChain(db: Database, options: VerifyOptions): Promise
     boundary && boundary.headHash !== GENESIS_HASH ? boundary.headHash : null;
   // The hash expected before the last verified row, to recognise that row as an insertion.
   let beforeLast: string | null = null;
-  let last: { seq: number; hash: string } | undefined;
+  // the checkpoint's row stands for the rows it pruned
+  let last: { seq: number; hash: string } | undefined =
+    expected !== null ? { seq: start, hash: expected } : undefined;
   const rows = new Peekable(
     rowsAfter(db, start, options.pageSize ?? 1000, options.throughSeq)[Symbol.asyncIterator](),
   );
