@@ -13,6 +13,10 @@
  *   `registry.metrics()` alone, the Temporal exporter alone, and the approvals query alone.
  *   FLOWS (default 20) flows and EVENTS (default 200) runs make the series; OPEN_TASKS (default
  *   10000) open approval tasks make the gauge's query.
+ * - `runs` — a page of `GET /v1/runs` over RUNS (default 10,000) runs: the first page, one
+ *   person's, the Parked runs', and a page deep in the list by cursor, each as the raw
+ *   Temporal visibility list call, as `listRuns` with and without its describe calls for the
+ *   summaries, and through the gateway. See bench/operations-runs.ts.
  *
  * A new section is one async function in SECTIONS that prints its own table.
  */
@@ -27,6 +31,7 @@ import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
+import { runsSection } from './operations-runs';
 
 const SAMPLES = Number(process.env.SAMPLES ?? 101);
 
@@ -182,6 +187,7 @@ async function metricsSection(): Promise<void> {
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   metrics: metricsSection,
+  runs: runsSection,
 };
 
 async function main(): Promise<void> {
