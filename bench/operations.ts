@@ -18,6 +18,11 @@
  *   Temporal visibility list call, as `listRuns` with and without its describe calls for the
  *   summaries, and through the gateway. See bench/operations-runs.ts.
  *
+ * - `audit` — appends per second with the hash chain against a plain INSERT, then `GET
+ *   /v1/audit` over ROWS (default 100,000) chained rows: the first page, a page deep by cursor,
+ *   a filtered page and a time window against the plain SQL query, a CSV export of the whole
+ *   log against COPY, and a verify walk. See bench/operations-audit.ts.
+ *
  * A new section is one async function in SECTIONS that prints its own table.
  */
 import { randomBytes } from 'node:crypto';
@@ -31,6 +36,7 @@ import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
+import { auditSection } from './operations-audit';
 import { runsSection } from './operations-runs';
 
 const SAMPLES = Number(process.env.SAMPLES ?? 101);
@@ -188,6 +194,7 @@ async function metricsSection(): Promise<void> {
 const SECTIONS: Record<string, () => Promise<void>> = {
   metrics: metricsSection,
   runs: runsSection,
+  audit: auditSection,
 };
 
 async function main(): Promise<void> {
