@@ -55,7 +55,7 @@ export function createGatewayApp(
       runs: new RunService(db, temporal, dependencies, config),
       graphs: new RunGraphService(db, temporal, dependencies),
       plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
-      dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies),
+      dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies, db, config),
       dependencies,
       slack: slackRoutes({
         db,

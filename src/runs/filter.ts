@@ -30,9 +30,18 @@ export const RUN_STATUSES = [
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
+/** Temporal reads times with four-digit years: in UTC, a bound must fall in years 0001 to 9999. */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 const Instant = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 timestamp, like 2026-01-31T09:00:00Z' })
-  .transform((s) => new Date(s).toISOString());
+  .refine(
+    (s) => Date.parse(s) >= EARLIEST && Date.parse(s) <= LATEST,
+    'must fall in the years 0001 to 9999 (UTC)',
+  )
+  .transform((s) => new Date(s).toISOString())
+  .meta({ description: 'an RFC 3339 timestamp within the years 0001 to 9999 in UTC' });
 
 const Bool = z.enum(['true', 'false'], { message: "must be 'true' or 'false'" });
 

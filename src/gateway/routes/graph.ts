@@ -7,11 +7,12 @@
 import { Router } from 'express';
 import * as z from 'zod';
 import { GRAPH_FORMATS } from '../../graph';
+import { boundPerson } from '../middleware/person-binding';
 import { declareRoute, mount } from '../openapi';
 import type { RunGraphService } from '../services/graph';
 import { WorkflowId } from './runs';
 
-const GraphQuery = z.object({
+const GraphQuery = z.strictObject({
   format: z
     .enum(GRAPH_FORMATS, { error: 'must be svg or mermaid' })
     .default('svg')
@@ -24,7 +25,7 @@ const runGraphRoute = declareRoute({
   tag: 'runs',
   summary: 'The run’s flow diagram, with the path the run took highlighted',
   description:
-    'Drawn from the definition version the run was started with. `format=svg` answers image/svg+xml; `format=mermaid` answers text/plain Mermaid source.',
+    'Drawn from the definition version the run was started with. `format=svg` answers image/svg+xml; `format=mermaid` answers text/plain Mermaid source. A token bound to a person draws that person’s runs only (another person’s run is a 404).',
   auth: { scope: 'runs:read' },
   params: z.object({ workflowId: WorkflowId }),
   paramsName: 'workflow id',
@@ -41,8 +42,8 @@ const runGraphRoute = declareRoute({
 
 export function graphRoutes(graphs: RunGraphService): Router {
   const router = Router();
-  mount(router, runGraphRoute, async (_req, res, { params, query }) => {
-    const text = await graphs.draw(params.workflowId, query.format);
+  mount(router, runGraphRoute, async (req, res, { params, query }) => {
+    const text = await graphs.draw(params.workflowId, query.format, boundPerson(req));
     res
       .type(query.format === 'svg' ? 'image/svg+xml; charset=utf-8' : 'text/plain; charset=utf-8')
       .set('Cache-Control', 'no-store')

@@ -3,13 +3,12 @@
  * `GET /v1/persons/:id/timeline` (the person's events not finished yet, in order) and
  * `GET /v1/persons/:id/history` (every event, run and audit row about them, in order).
  */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import * as z from 'zod';
 import { Name } from '../../dsl/schema';
 import { PersonId } from '../../model/person';
-import { principalOf } from '../middleware/auth';
+import { readablePerson as readable } from '../middleware/person-binding';
 import { declareRoute, mount } from '../openapi';
-import { ForbiddenProblem } from '../problems';
 import type { AccessPlanService, PersonService } from '../services/persons';
 import type { RunService } from '../services/runs';
 
@@ -93,23 +92,6 @@ const personHistory = declareRoute({
   },
   problems: [403],
 });
-
-/**
- * A token bound to a person (`--person`) reads that person only; an unbound token with
- * persons:read, or an admin token, reads anyone.
- */
-function readable(req: Request, id: string): string {
-  const principal = principalOf(req);
-  if (
-    principal.personId !== undefined &&
-    principal.personId !== id &&
-    !principal.scopes.has('admin')
-  )
-    throw new ForbiddenProblem(
-      `token '${principal.name}' is bound to a person and may read only that person`,
-    );
-  return id;
-}
 
 export function personRoutes(
   persons: PersonService,

@@ -12,6 +12,7 @@ import { JsonValue } from '../../model/event';
 import { RunFilterInput } from '../../runs/filter';
 import { OPERATOR_ACTIONS } from '../../runs/operate';
 import { principalOf } from '../middleware/auth';
+import { boundPerson, readablePerson } from '../middleware/person-binding';
 import { declareRoute, mount } from '../openapi';
 import type { RunService } from '../services/runs';
 
@@ -35,6 +36,9 @@ export const OperateBody = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(1000, 'must be at most 1000 characters')
+    // shown in terminals (idflow audit list, persons history) and CSV: no escape sequences
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must be one line without control characters')
     .optional()
     .meta({ description: 'why, for the audit log' }),
   step: z
@@ -137,7 +141,7 @@ const listRunsRoute = declareRoute({
   tag: 'runs',
   summary: 'Find runs by person, flow, status, event type, start time or budget',
   description:
-    'Open runs first, newest first, then closed runs, most recently closed first. Every value is checked and escaped before it reaches Temporal’s visibility query.',
+    'Open runs first, newest first, then closed runs, most recently closed first. Every value is checked and escaped before it reaches Temporal’s visibility query. A token bound to a person lists that person’s runs only: `person` left out means theirs, another person is a 403.',
   auth: { scope: 'runs:read' },
   query: RunFilterInput,
   responses: { 200: { description: 'A page of runs', schema: RunPageSchema } },
@@ -148,6 +152,8 @@ const showRunRoute = declareRoute({
   path: '/v1/runs/{workflowId}',
   tag: 'runs',
   summary: 'One run: its steps, errors, approvals and what it waits on, secrets redacted',
+  description:
+    'A token bound to a person sees that person’s runs only: another person’s run is a 404, as an unknown one.',
   auth: { scope: 'runs:read' },
   params: RunPath,
   paramsName: 'workflow id',
@@ -170,7 +176,7 @@ const operateRoutes = OPERATOR_ACTIONS.map((action) => ({
     tag: 'runs',
     summary: OPERATE_SUMMARIES[action],
     description:
-      'Only while the run is parked (else 409); `approve` only on a step the blast-radius guard parked. Audited with the token’s name.',
+      'Only while the run is parked (else 409); `approve` only on a step the blast-radius guard parked. Audited with the token’s name. A token bound to a person decides on that person’s runs only (another person’s run is a 404).',
     auth: { scope: 'runs:operate' },
     params: RunPath,
     paramsName: 'workflow id',
@@ -183,23 +189,30 @@ const operateRoutes = OPERATOR_ACTIONS.map((action) => ({
 export function runRoutes(runs: RunService): Router {
   const router = Router();
 
-  mount(router, listRunsRoute, async (_req, res, { query }) => {
-    res.json(await runs.list(query));
+  mount(router, listRunsRoute, async (req, res, { query }) => {
+    // a token bound to a person lists that person's runs: `person` is theirs, or left out
+    const bound = boundPerson(req);
+    if (bound !== undefined && query.person !== undefined) readablePerson(req, query.person);
+    res.json(await runs.list(bound === undefined ? query : { ...query, person: bound }));
   });
 
-  mount(router, showRunRoute, async (_req, res, { params }) => {
-    res.json(await runs.show(params.workflowId));
+  mount(router, showRunRoute, async (req, res, { params }) => {
+    res.json(await runs.show(params.workflowId, boundPerson(req)));
   });
 
   for (const { action, route } of operateRoutes)
     mount(router, route, async (req, res, { params, body }) => {
       res.json(
-        await runs.operate(params.workflowId, {
-          action,
-          by: `token:${principalOf(req).name}`,
-          ...(body.reason !== undefined ? { reason: body.reason } : {}),
-          ...(body.step !== undefined ? { step: body.step } : {}),
-        }),
+        await runs.operate(
+          params.workflowId,
+          {
+            action,
+            by: `token:${principalOf(req).name}`,
+            ...(body.reason !== undefined ? { reason: body.reason } : {}),
+            ...(body.step !== undefined ? { step: body.step } : {}),
+          },
+          boundPerson(req),
+        ),
       );
     });
 

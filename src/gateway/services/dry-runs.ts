@@ -3,8 +3,11 @@
  * (the one process with the targets' credentials), which records nothing but an audit row.
  */
 import type { Client } from '@temporalio/client';
+import type { Config } from '../../config';
+import type { Database } from '../../db/client';
 import type { DryRunResult } from '../../dryrun/types';
 import type { IdentityEvent } from '../../model/event';
+import { redactor } from '../../runs/secrets';
 import { executeDryRun } from '../../temporal/dry-run';
 import { PLAN_TIMEOUT_MS, PlanFailedError, PlanTimedOutError } from '../../temporal/plan-person';
 import { HttpProblem } from '../problems';
@@ -33,11 +36,18 @@ export class DryRunService {
     private readonly temporal: Client,
     private readonly taskQueue: string,
     private readonly dependencies?: DependencyMonitor,
+    private readonly db?: Database,
+    private readonly config?: Config,
   ) {}
 
-  /** What `event` would do, asked by `actor` (`token:<name>`); 504 after a minute, 502 on a failure. */
+  /**
+   * What `event` would do, asked by `actor` (`token:<name>`); 504 after a minute, 502 on a
+   * failure. Secrets are redacted as in a run's view: values under secret-like keys (a `set`
+   * step copying an event's `apiToken`, a read's answer) and every configured secret's value.
+   */
   async plan(event: IdentityEvent, actor: string): Promise<DryRunResult> {
-    return callTemporal(
+    const redact = this.db ? await redactor(this.db, this.config) : undefined;
+    const result = await callTemporal(
       this.temporal,
       this.dependencies,
       () =>
@@ -46,5 +56,6 @@ export class DryRunService {
         }),
       PLAN_TIMEOUT_MS + 5_000,
     );
+    return redact ? redact.value(result) : result;
   }
 }

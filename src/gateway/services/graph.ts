@@ -12,6 +12,7 @@ import {
   RunStateUnavailableError,
 } from '../../graph/run-source';
 import { RunNotFoundError } from '../../runs/errors';
+import { requireRunOf } from '../../runs/subject';
 import { HttpProblem, NotFoundProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
 
@@ -22,12 +23,16 @@ export class RunGraphService {
     private readonly dependencies?: DependencyMonitor,
   ) {}
 
-  async draw(workflowId: string, format: GraphFormat): Promise<string> {
+  /** The run's diagram; with `onlyOf`, a run about anyone else is a 404 like an unknown one. */
+  async draw(workflowId: string, format: GraphFormat, onlyOf?: string): Promise<string> {
     try {
       const source = await callTemporal(
         this.temporal,
         this.dependencies,
-        () => loadRunGraph(this.temporal, workflowId, { db: this.db, queryTimeoutMs: 5_000 }),
+        async () => {
+          if (onlyOf !== undefined) await requireRunOf(this.temporal, workflowId, onlyOf);
+          return loadRunGraph(this.temporal, workflowId, { db: this.db, queryTimeoutMs: 5_000 });
+        },
         10_000,
       );
       return renderGraph(source.ir, format, { hash: source.hash, run: source.run });

@@ -13,6 +13,7 @@ import { personHistory, type PersonHistory } from '../../runs/history';
 import { listRuns, type RunPage } from '../../runs/list';
 import { operateRun, type OperateRequest, type OperateResult } from '../../runs/operate';
 import { redactor } from '../../runs/secrets';
+import { requireRunOf } from '../../runs/subject';
 import { showRun, type RunView } from '../../runs/view';
 import { VisibilityValueError } from '../../temporal/visibility';
 import { ConflictProblem, NotFoundProblem, ValidationProblem } from '../problems';
@@ -57,16 +58,21 @@ export class RunService {
     return this.call(() => listRuns(this.temporal, filter), 10_000);
   }
 
-  async show(workflowId: string): Promise<RunView> {
+  /** One run; with `onlyOf`, a run about anyone else is a 404 like an unknown one. */
+  async show(workflowId: string, onlyOf?: string): Promise<RunView> {
     const redact = await redactor(this.db, this.config);
-    return this.call(() => showRun(this.temporal, workflowId, redact), 10_000);
+    return this.call(async () => {
+      if (onlyOf !== undefined) await requireRunOf(this.temporal, workflowId, onlyOf);
+      return showRun(this.temporal, workflowId, redact);
+    }, 10_000);
   }
 
-  operate(workflowId: string, request: OperateRequest): Promise<OperateResult> {
-    return this.call(
-      () => operateRun({ client: this.temporal, db: this.db }, workflowId, request),
-      15_000,
-    );
+  /** An operator's decision; with `onlyOf`, on a run about that person only (else 404). */
+  operate(workflowId: string, request: OperateRequest, onlyOf?: string): Promise<OperateResult> {
+    return this.call(async () => {
+      if (onlyOf !== undefined) await requireRunOf(this.temporal, workflowId, onlyOf);
+      return operateRun({ client: this.temporal, db: this.db }, workflowId, request);
+    }, 15_000);
   }
 
   async history(personId: string): Promise<PersonHistory> {
