@@ -109,12 +109,42 @@ const segment = fc.oneof(
 );
 
 const queryPart = fc.oneof(
-  fc.constantFrom('approver', 'person', 'cursor', 'limit', 'status'),
+  fc.constantFrom(
+    'approver',
+    'person',
+    'cursor',
+    'limit',
+    'status',
+    'flow',
+    'since',
+    'until',
+    'format',
+    'from',
+    'to',
+    'order',
+  ),
   segment,
   fc.constant(''),
 );
+/** Query values: segments, and values near the edges of what the filters take. */
+const queryValue = fc.oneof(
+  segment,
+  fc.constant(''),
+  fc.constantFrom(
+    '2026-01-01T00:00:00Z',
+    '9999-12-31T23:59:59-14:00',
+    '0000-01-01T00:00:00%2B01:00',
+    '2026-01-01',
+    '1e2',
+    '0x10',
+    'csv',
+    'mermaid',
+    'asc',
+    'Parked',
+  ),
+);
 const query = fc
-  .array(fc.tuple(queryPart, fc.oneof(segment, fc.constant(''))), { maxLength: 4 })
+  .array(fc.tuple(queryPart, queryValue), { maxLength: 4 })
   .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}` : ''));
 
 const printable = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
@@ -318,6 +348,7 @@ function requests(method: string, template: string): fc.Arbitrary<Sent> {
 const ROUTES = [
   'GET /healthz',
   'GET /readyz',
+  'GET /metrics',
   'GET /openapi.json',
   'GET /docs',
   'POST /slack/interactions',
@@ -339,6 +370,9 @@ const ROUTES = [
   'POST /v1/runs/:workflowId/skip',
   'POST /v1/runs/:workflowId/abort',
   'POST /v1/runs/:workflowId/approve',
+  'GET /v1/runs/:workflowId/graph',
+  'POST /v1/plan',
+  'GET /v1/audit',
   'GET /v1/review',
   'GET /v1/review/:id',
   'POST /v1/review/:id',
