@@ -12,11 +12,11 @@
  * /v1/events` first, so the table says what 10,000 of those would take, and they are listed
  * with the others.
  *
- * Timed, TRIES (default 20) times each after a warm-up, page size PAGE (default 50, the API's
- * default): the first page, a person's page, the Parked runs' page, and page DEEP (default 20)
- * reached through the cursor — each as the raw `listWorkflowExecutions` call, as `listRuns`
- * in-process without and with the summaries (one describe call per run, ten at a time), and as
- * `GET /v1/runs` on the gateway.
+ * Timed, page size PAGE (default 50, the API's default): the first page, a person's page, the
+ * Parked runs' page, and page DEEP (default 20) reached through the cursor — each as the raw
+ * `listWorkflowExecutions` call, as `listRuns` in-process without and with the summaries (one
+ * describe call per run, ten at a time), and as `GET /v1/runs` on the gateway; TRIES (default
+ * 20) times each after two warm-ups, the four ways of one page taking turns.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,18 +51,27 @@ interface Timing {
   p95: number;
 }
 
-/** Median and p95 of `fn`'s duration over TRIES runs after one warm-up, in ms. */
-async function timed(fn: () => Promise<unknown>): Promise<Timing> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < TRIES; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
+/**
+ * Median and p95 of each of `fns`' durations, in ms: two warm-ups each, then TRIES rounds that
+ * run every one of them once, each round starting one further along, so a drift of the
+ * machine's load (Temporal settling after the seeding) weighs on all of them alike.
+ */
+async function timedSideBySide(fns: Array<() => Promise<unknown>>): Promise<Timing[]> {
+  for (const fn of fns) for (let i = 0; i < 2; i++) await fn();
+  const times = fns.map((): number[] => []);
+  for (let round = 0; round < TRIES; round++) {
+    for (let k = 0; k < fns.length; k++) {
+      const j = (round + k) % fns.length;
+      const start = performance.now();
+      await fns[j]?.();
+      times[j]?.push(performance.now() - start);
+    }
   }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95) };
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    const at = (q: number) => t[Math.min(t.length - 1, Math.floor(q * t.length))] ?? 0;
+    return { p50: at(0.5), p95: at(0.95) };
+  });
 }
 
 /** Runs `fn` for 0…n-1, IN_FLIGHT at a time; the time it took in ms. */
@@ -263,29 +272,25 @@ export async function runsSection(): Promise<void> {
       const query = runsQuery(c.filter);
       const token = rawToken(c.filter.cursor);
       c.rows = await httpGet(c.filter);
-      rows.push([
-        c.name,
-        'baseline: listWorkflowExecutions',
-        await timed(() =>
-          client.workflowService.listWorkflowExecutions({
-            namespace: client.options.namespace,
-            query,
-            pageSize: PAGE,
-            ...(token ? { nextPageToken: token } : {}),
-          }),
-        ),
-      ]);
-      rows.push([
-        '',
-        'listRuns, no summaries',
-        await timed(() => listRuns(client, c.filter, { summaries: false })),
-      ]);
-      rows.push([
-        '',
-        `listRuns + ${c.rows} describe calls`,
-        await timed(() => listRuns(client, c.filter)),
-      ]);
-      rows.push(['', 'GET /v1/runs (gateway, HTTP)', await timed(() => httpGet(c.filter))]);
+      const hows: Array<[string, () => Promise<unknown>]> = [
+        [
+          'baseline: listWorkflowExecutions',
+          () =>
+            client.workflowService.listWorkflowExecutions({
+              namespace: client.options.namespace,
+              query,
+              pageSize: PAGE,
+              ...(token ? { nextPageToken: token } : {}),
+            }),
+        ],
+        ['listRuns, no summaries', () => listRuns(client, c.filter, { summaries: false })],
+        [`listRuns + ${c.rows} describe calls`, () => listRuns(client, c.filter)],
+        ['GET /v1/runs (gateway, HTTP)', () => httpGet(c.filter)],
+      ];
+      const timings = await timedSideBySide(hows.map(([, fn]) => fn));
+      hows.forEach(([how], k) =>
+        rows.push([k === 0 ? c.name : '', how, timings[k] ?? { p50: 0, p95: 0 }]),
+      );
     }
 
     const oneId = (await listRuns(client, { limit: 1 }, { summaries: false })).runs[0]?.workflowId;
@@ -293,10 +298,15 @@ export async function runsSection(): Promise<void> {
     rows.push([
       'one run',
       'describe (its static summary)',
-      await timed(() => client.workflow.getHandle(oneId).describe()),
+      (await timedSideBySide([() => client.workflow.getHandle(oneId).describe()]))[0] ?? {
+        p50: 0,
+        p95: 0,
+      },
     ]);
 
-    console.log(`\nA page of ${PAGE}, ${TRIES} tries each after a warm-up\n`);
+    console.log(
+      `\nA page of ${PAGE}, ${TRIES} tries each after two warm-ups, the ways of one page taking turns\n`,
+    );
     const w1 = Math.max(...rows.map(([a]) => a.length), 4);
     const w2 = Math.max(...rows.map(([, b]) => b.length));
     console.log(
