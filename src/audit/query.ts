@@ -11,9 +11,12 @@ import type { AuditRow } from './verify';
 
 export const AUDIT_PAGE_DEFAULT = 100;
 export const AUDIT_PAGE_MAX = 1000;
-// PostgreSQL has no year 0; a timestamp outside these years is refused, not sent.
-const EARLIEST = Date.UTC(1, 0, 1);
+// PostgreSQL has no year 0: an instant outside these years is moved to the nearest one (a
+// window from year 0 is a window from the first year), never sent as it is.
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const INSTANT_MESSAGE =
+  'must be an ISO 8601 date or date-time, like 2026-11-01 or 2026-11-01T09:00:00Z';
 
 const once = (what: string) => ({ error: `must be given once, as ${what}` });
 
@@ -23,16 +26,11 @@ const Text = z
   .max(512, 'must be at most 512 characters');
 
 const Instant = z
-  .string(once('a date or date-time'))
-  .refine(
-    (s) =>
-      (z.iso.date().safeParse(s).success ||
-        z.iso.datetime({ offset: true }).safeParse(s).success) &&
-      Date.parse(s) >= EARLIEST &&
-      Date.parse(s) <= LATEST,
-    'must be an ISO 8601 date or date-time, like 2026-11-01 or 2026-11-01T09:00:00Z',
-  )
-  .transform((s) => new Date(s));
+  // the date as a pattern (zod's own, leap years and all), so /openapi.json carries it
+  .union([z.string().regex(z.regexes.date), z.iso.datetime({ offset: true })], {
+    error: INSTANT_MESSAGE,
+  })
+  .transform((s) => new Date(Math.min(Math.max(Date.parse(s), EARLIEST), LATEST)));
 
 /** An opaque cursor: the order it was made for and the last seq of the page. */
 const CURSOR = /^v1:(asc|desc):(\d{1,15})$/;
@@ -47,66 +45,75 @@ function decodeCursor(text: string): { order: 'asc' | 'desc'; seq: number } | un
   return m ? { order: m[1] as 'asc' | 'desc', seq: Number(m[2]) } : undefined;
 }
 
-/** The query string of `GET /v1/audit`; every field optional, unknown fields refused. */
-export const AuditQuerySchema = z
-  .strictObject({
-    actor: Text.optional().meta({
-      description: 'who acted, exactly',
-      example: 'token:hr-integration',
+/**
+ * The query string of `GET /v1/audit`; every field optional, unknown fields refused. Each
+ * field's own form is here (and so in /openapi.json); {@link queryProblems} checks the rest.
+ */
+export const AuditQuerySchema = z.strictObject({
+  actor: Text.optional().meta({
+    description: 'who acted, exactly',
+    example: 'token:hr-integration',
+  }),
+  action: Text.optional().meta({ description: 'the action, exactly', example: 'event.received' }),
+  target: Text.optional().meta({
+    description: 'what it acted on, exactly',
+    example: 'person:p-1001',
+  }),
+  run: Text.optional().meta({ description: 'the run (workflow) id' }),
+  outcome: z
+    .string(once('text'))
+    .regex(/^[a-z][a-z0-9._-]{0,63}$/, 'must be an outcome like ok, failed or refused')
+    .optional()
+    .meta({ description: 'ok, failed, refused, unchanged, flagged, …' }),
+  from: Instant.optional().meta({
+    description: 'written at or after (ISO 8601 date or date-time)',
+  }),
+  to: Instant.optional().meta({ description: 'written before (ISO 8601 date or date-time)' }),
+  order: z
+    .enum(['desc', 'asc'], once('desc or asc'))
+    .default('desc')
+    .meta({ description: 'desc: newest first (default); asc: oldest first' }),
+  limit: z
+    .string(once('a whole number'))
+    .regex(/^(?:[1-9][0-9]{0,2}|1000)$/, `must be a whole number from 1 to ${AUDIT_PAGE_MAX}`)
+    .transform(Number)
+    .optional()
+    .meta({
+      description: `rows per page, 1 to ${AUDIT_PAGE_MAX} (default ${AUDIT_PAGE_DEFAULT})`,
     }),
-    action: Text.optional().meta({ description: 'the action, exactly', example: 'event.received' }),
-    target: Text.optional().meta({
-      description: 'what it acted on, exactly',
-      example: 'person:p-1001',
-    }),
-    run: Text.optional().meta({ description: 'the run (workflow) id' }),
-    outcome: z
-      .string(once('text'))
-      .regex(/^[a-z][a-z0-9._-]{0,63}$/, 'must be an outcome like ok, failed or refused')
-      .optional()
-      .meta({ description: 'ok, failed, refused, unchanged, flagged, …' }),
-    from: Instant.optional().meta({
-      description: 'written at or after (ISO 8601 date or date-time)',
-    }),
-    to: Instant.optional().meta({ description: 'written before (ISO 8601 date or date-time)' }),
-    order: z
-      .enum(['desc', 'asc'], once('desc or asc'))
-      .default('desc')
-      .meta({ description: 'desc: newest first (default); asc: oldest first' }),
-    limit: z.coerce
-      .number<string>(once('a whole number'))
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(AUDIT_PAGE_MAX, `must be at most ${AUDIT_PAGE_MAX}`)
-      .optional()
-      .meta({
-        description: `rows per page, 1 to ${AUDIT_PAGE_MAX} (default ${AUDIT_PAGE_DEFAULT})`,
-      }),
-    cursor: z
-      .string(once('text'))
-      .refine((c) => decodeCursor(c) !== undefined, 'is not a cursor this API gave')
-      .optional()
-      .meta({ description: 'nextCursor of the previous page' }),
-    format: z
-      .enum(['json', 'csv'], once('json or csv'))
-      .optional()
-      .meta({ description: 'csv: every matching row as CSV (as `Accept: text/csv`)' }),
-  })
-  .superRefine((q, ctx) => {
-    if (q.from && q.to && q.to < q.from)
-      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    if (q.cursor !== undefined) {
-      const c = decodeCursor(q.cursor);
-      if (c && c.order !== q.order)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cursor'],
-          message: `was given for order=${c.order}, not order=${q.order}`,
-        });
-    }
-  });
+  cursor: z
+    .string(once('text'))
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a cursor from an earlier page')
+    .optional()
+    .meta({ description: 'nextCursor of the previous page (made for the same order)' }),
+  format: z
+    .enum(['json', 'csv'], once('json or csv'))
+    .optional()
+    .meta({ description: 'csv: every matching row as CSV (as `Accept: text/csv`)' }),
+});
 
 export type AuditQuery = z.output<typeof AuditQuerySchema>;
+
+/**
+ * What the query's fields mean together, beyond each one's own form: a window that ends before
+ * it starts, a cursor that is not one idflow gave or was made for the other order. Field
+ * problems (path and message); none when the query can be answered.
+ */
+export function queryProblems(q: AuditQuery): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (q.from && q.to && q.to < q.from)
+    problems.push({ path: '/to', message: 'must not be before from' });
+  if (q.cursor !== undefined) {
+    const c = decodeCursor(q.cursor);
+    if (!c) problems.push({ path: '/cursor', message: 'is not a cursor from an earlier page' });
+    else if (c.order !== q.order)
+      problems.push({
+        path: '/cursor',
+        message: `was made for order=${c.order}, not order=${q.order}`,
+      });
+  }
+  return problems;
+}
 
 export interface AuditPage {
   entries: AuditRow[];

@@ -259,7 +259,9 @@ test('GET /v1/audit filters, pages with a cursor, streams CSV and names bad fiel
     `/v1/audit?actor=it-audit%3Aapi&from=${from}&to=${to}&limit=1000`,
   );
   expect(window.body.entries.map((e) => e.seq)).toEqual(
-    all.body.entries.filter((e) => e.at >= from && e.at < to).map((e) => e.seq),
+    all.body.entries
+      .filter((e) => (e.at as string) >= from && (e.at as string) < to)
+      .map((e) => e.seq),
   );
 
   // CSV: by Accept or format, every matching row, formulas defused

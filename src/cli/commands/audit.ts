@@ -9,7 +9,13 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { auditCsv } from '../../audit/export';
 import { generateCheckpointKeys } from '../../audit/keys';
-import { AuditQuerySchema, auditPage, auditRows, type AuditQuery } from '../../audit/query';
+import {
+  AuditQuerySchema,
+  auditPage,
+  auditRows,
+  queryProblems,
+  type AuditQuery,
+} from '../../audit/query';
 import { pruneAudit, verificationKeys, writeCheckpoint } from '../../audit/retention';
 import { verifyChain } from '../../audit/verify';
 import { table } from '../access-view';
@@ -49,8 +55,10 @@ export function auditQueryOf(options: FilterOptions): AuditQuery {
     if (value !== undefined) raw[key] = value;
   }
   const parsed = AuditQuerySchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `--${String(i.path[0])} ${i.message}`);
+  const problems = parsed.success
+    ? queryProblems(parsed.data).map((p) => `--${p.path.slice(1)} ${p.message}`)
+    : parsed.error.issues.map((i) => `--${String(i.path[0])} ${i.message}`);
+  if (parsed.success && !problems.length) return parsed.data;
   throw new Error(problems.join('; '));
 }
 
