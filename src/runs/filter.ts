@@ -34,12 +34,16 @@ export const MAX_LIMIT = 200;
 const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 
-const Instant = z.iso
-  .datetime({ offset: true, message: 'must be an RFC 3339 timestamp, like 2026-01-31T09:00:00Z' })
-  .refine(
-    (s) => Date.parse(s) >= EARLIEST && Date.parse(s) <= LATEST,
-    'must fall in the years 0001 to 9999 (UTC)',
-  )
+const Rfc3339 = z.iso.datetime({
+  offset: true,
+  message: 'must be an RFC 3339 timestamp, like 2026-01-31T09:00:00Z',
+});
+
+const Instant = Rfc3339.refine(
+  // one problem per field: a value that is no timestamp at all is told so, not also this
+  (s) => !Rfc3339.safeParse(s).success || (Date.parse(s) >= EARLIEST && Date.parse(s) <= LATEST),
+  'must fall in the years 0001 to 9999 (UTC)',
+)
   .transform((s) => new Date(s).toISOString())
   .meta({ description: 'an RFC 3339 timestamp within the years 0001 to 9999 in UTC' });
 

@@ -16,7 +16,7 @@ import * as fc from 'fast-check';
 import { listAudit } from '../../src/db/repos/audit';
 import { insertPersonIfAbsent } from '../../src/db/repos/persons';
 import { definitionVersions } from '../../src/db/schema';
-import { TokenService, type Scope } from '../../src/gateway/services/tokens';
+import { SCOPES, TokenService, type Scope } from '../../src/gateway/services/tokens';
 import type { RunPage } from '../../src/runs/list';
 import { Harness, makeEvent, ROOT } from '../support/harness';
 
@@ -117,6 +117,39 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
+});
+
+describe('every operations route wants a token, and its scope', () => {
+  test.each([
+    ['GET', '/v1/runs', 'runs:read'],
+    ['GET', 'RUN', 'runs:read'],
+    ['GET', 'RUN/graph', 'runs:read'],
+    ['POST', 'RUN/retry', 'runs:operate'],
+    ['POST', 'RUN/skip', 'runs:operate'],
+    ['POST', 'RUN/abort', 'runs:operate'],
+    ['POST', 'RUN/approve', 'runs:operate'],
+    ['GET', `/v1/persons/${SELF}/history`, 'persons:read'],
+    ['POST', '/v1/plan', 'plan'],
+    ['GET', '/metrics', 'metrics:read'],
+    ['GET', '/v1/audit', 'audit:read'],
+  ] as const)('%s %s: 401 without a token, 403 without %s', async (method, template, scope) => {
+    const path = template.replace('RUN', runPath(runs.okSelf));
+    const body = method === 'POST' ? { body: {} } : {};
+    const anonymous = await h.request(method, path, { token: null, ...body });
+    expect([anonymous.status, anonymous.body.type]).toEqual([
+      401,
+      'urn:idflow:problem:unauthorized',
+    ]);
+    // every other scope, admin aside, is not enough
+    const { token } = await new TokenService(h.db.db).create({
+      name: `adv-without-${scope}-${method}-${template.replace(/[^a-z]+/gi, '-')}`,
+      scopes: SCOPES.filter((s) => s !== scope && s !== 'admin'),
+      actor: 'test',
+    });
+    const refused = await h.request(method, path, { token, ...body });
+    expect([refused.status, refused.body.type]).toEqual([403, 'urn:idflow:problem:forbidden']);
+    expect(refused.body.detail).toContain(`'${scope}'`);
+  });
 });
 
 describe('a token bound to a person sees and decides on that person’s runs only', () => {
