@@ -1,8 +1,10 @@
 /**
  * The operations API as an attacker and a careless client use it, against a real gateway,
  * worker, Temporal and PostgreSQL:
- * - a token bound to a person lists, reads, draws and decides on that person's runs only
- *   (another person's run is a 404, as an unknown one; `?person=` of another a 403);
+ * - every route wants a token (401) and its scope (403);
+ * - a token bound to a person lists, reads and draws that person's runs only (another person's
+ *   run is a 404, as an unknown one; `?person=` of another a 403), and never decides on a run
+ *   about its own person, admin or not (403): an operator does;
  * - `POST /v1/plan` shows persons' data, so it takes `persons:read` from a token bound to no
  *   person, and redacts secrets as a run's view does;
  * - times Temporal cannot read, unknown graph options and operator reasons carrying terminal
@@ -34,9 +36,14 @@ const PERSONAL = [
 const EVENT_SECRET = 'adv-api-token-4e1f9c-never-shown';
 
 let h: Harness;
-const tokens: Record<'bound' | 'boundOther' | 'planOnly' | 'planner', string> = {
+const tokens: Record<
+  'bound' | 'boundOther' | 'adminSelf' | 'adminOther' | 'planOnly' | 'planner',
+  string
+> = {
   bound: '',
   boundOther: '',
+  adminSelf: '',
+  adminOther: '',
   planOnly: '',
   planner: '',
 };
@@ -99,6 +106,8 @@ beforeAll(async () => {
   const everyoneButAdmin: Scope[] = ['runs:read', 'runs:operate', 'persons:read', 'plan'];
   tokens.bound = await create('adv-self', everyoneButAdmin, SELF);
   tokens.boundOther = await create('adv-other', everyoneButAdmin, OTHER);
+  tokens.adminSelf = await create('adv-self-admin', ['admin'], SELF);
+  tokens.adminOther = await create('adv-other-admin', ['admin'], OTHER);
   tokens.planOnly = await create('adv-plan-only', ['plan']);
   tokens.planner = await create('adv-planner', ['plan', 'persons:read']);
 
@@ -219,9 +228,26 @@ describe('a token bound to a person sees and decides on that person’s runs onl
     expect((await h.request('GET', runPath(runs.okOther))).status).toBe(200);
   });
 
-  test('the person’s own token decides on their parked run', async () => {
+  test('nobody decides on a run about themselves; an operator does', async () => {
+    // the subject's own token, even with admin, does not retry, skip, abort or approve it
+    for (const token of [tokens.boundOther, tokens.adminOther])
+      for (const action of ['skip', 'approve'] as const) {
+        const res = await h.request('POST', `${runPath(runs.parkOther)}/${action}`, {
+          token,
+          body: { reason: 'my own leaver' },
+        });
+        expect([res.status, res.body.type]).toEqual([403, 'urn:idflow:problem:forbidden']);
+        expect(res.body.detail).toContain('does not decide on their own run');
+      }
+    expect((await h.runState(runs.parkOther))?.status).toBe('Parked');
+    expect(
+      (await listAudit(h.db.db, { runId: runs.parkOther })).filter((a) =>
+        a.action.startsWith('run.step-'),
+      ),
+    ).toEqual([]);
+    // an admin bound to another person decides, as an unbound operator token does
     const res = await h.request('POST', `${runPath(runs.parkOther)}/skip`, {
-      token: tokens.boundOther,
+      token: tokens.adminSelf,
       body: { reason: 'created by hand' },
     });
     expect(res.status).toBe(200);

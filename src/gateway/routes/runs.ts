@@ -176,13 +176,13 @@ const operateRoutes = OPERATOR_ACTIONS.map((action) => ({
     tag: 'runs',
     summary: OPERATE_SUMMARIES[action],
     description:
-      'Only while the run is parked (else 409); `approve` only on a step the blast-radius guard parked. Audited with the token’s name. A token bound to a person decides on that person’s runs only (another person’s run is a 404).',
+      'Only while the run is parked (else 409); `approve` only on a step the blast-radius guard parked. Audited with the token’s name. A token bound to a person sees that person’s runs only (another person’s run is a 404) and, as the subject never decides on their own run, decides on none of them (403); an admin token bound to a person decides on others’ runs.',
     auth: { scope: 'runs:operate' },
     params: RunPath,
     paramsName: 'workflow id',
     body: { schema: OperateBody, name: 'decision' },
     responses: { 200: { description: 'The decision was taken', schema: OperateResultSchema } },
-    problems: [404, 409],
+    problems: [403, 404, 409],
   }),
 }));
 
@@ -211,7 +211,7 @@ export function runRoutes(runs: RunService): Router {
             ...(body.reason !== undefined ? { reason: body.reason } : {}),
             ...(body.step !== undefined ? { step: body.step } : {}),
           },
-          boundPerson(req),
+          { onlyOf: boundPerson(req), person: principalOf(req).personId },
         ),
       );
     });

@@ -13,10 +13,10 @@ import { personHistory, type PersonHistory } from '../../runs/history';
 import { listRuns, type RunPage } from '../../runs/list';
 import { operateRun, type OperateRequest, type OperateResult } from '../../runs/operate';
 import { redactor } from '../../runs/secrets';
-import { requireRunOf } from '../../runs/subject';
+import { requireRunOf, runSubject } from '../../runs/subject';
 import { showRun, type RunView } from '../../runs/view';
 import { VisibilityValueError } from '../../temporal/visibility';
-import { ConflictProblem, NotFoundProblem, ValidationProblem } from '../problems';
+import { ConflictProblem, ForbiddenProblem, NotFoundProblem, ValidationProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
 
 /** The problem a run operation's domain error is answered with; other errors as they are. */
@@ -67,10 +67,26 @@ export class RunService {
     }, 10_000);
   }
 
-  /** An operator's decision; with `onlyOf`, on a run about that person only (else 404). */
-  operate(workflowId: string, request: OperateRequest, onlyOf?: string): Promise<OperateResult> {
+  /**
+   * An operator's decision. `who.onlyOf`: the caller sees that person's runs only (another's is
+   * a 404, as an unknown run); `who.person`: the caller is that person, who never decides on a
+   * run about themselves (403) — as the subject never approves their own access.
+   */
+  operate(
+    workflowId: string,
+    request: OperateRequest,
+    who: { onlyOf?: string; person?: string } = {},
+  ): Promise<OperateResult> {
     return this.call(async () => {
-      if (onlyOf !== undefined) await requireRunOf(this.temporal, workflowId, onlyOf);
+      if (who.onlyOf !== undefined || who.person !== undefined) {
+        const subject = await runSubject(this.temporal, workflowId);
+        if (who.onlyOf !== undefined && subject !== who.onlyOf)
+          throw new RunNotFoundError(workflowId);
+        if (who.person !== undefined && subject === who.person)
+          throw new ForbiddenProblem(
+            `${workflowId} is about the token's own person, who does not decide on their own run; an operator does`,
+          );
+      }
       return operateRun({ client: this.temporal, db: this.db }, workflowId, request);
     }, 15_000);
   }
