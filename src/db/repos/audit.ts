@@ -37,6 +37,7 @@ export function rowsOf<T>(result: unknown): T[] {
 }
 
 interface ChainState {
+  isolation: string;
   head: string;
   now_ms: string;
   existing: string;
@@ -46,7 +47,7 @@ interface ChainState {
 /**
  * Appends rows, chained; a row with a dedupe key that is already in the log (or earlier in the
  * same call) is dropped, not doubled, and does not advance the chain. `db` may be a
- * transaction: the rows then commit or roll back with it.
+ * transaction (read committed, PostgreSQL's default): the rows then commit or roll back with it.
  */
 export async function appendAudit(db: Database, entry: AuditEntry | AuditEntry[]): Promise<void> {
   const entries = Array.isArray(entry) ? entry : [entry];
@@ -62,6 +63,7 @@ async function appendChained(tx: Database, entries: AuditEntry[]): Promise<void>
   const [state] = rowsOf<ChainState>(
     await tx.execute(sql`
       select
+        current_setting('transaction_isolation') as isolation,
         coalesce(
           (select hash from audit_log where hash is not null order by seq desc limit 1),
           (select head_hash from audit_checkpoints where pruned_through_seq is not null
@@ -73,6 +75,11 @@ async function appendChained(tx: Database, entries: AuditEntry[]): Promise<void>
         (select string_agg(nextval('audit_log_seq_seq')::text, ',') from generate_series(1, ${entries.length})) as seqs`),
   );
   if (!state) throw new Error('audit log: the chain head could not be read');
+  // a snapshot older than the lock could miss the head another writer just committed
+  if (state.isolation !== 'read committed')
+    throw new Error(
+      `audit log: rows are chained in read committed transactions, not ${state.isolation}`,
+    );
   const seen = new Set(JSON.parse(state.existing) as string[]);
   const seqs = state.seqs
     .split(',')
