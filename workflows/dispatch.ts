@@ -35,7 +35,7 @@ import {
   IdflowStatus,
   IdflowSubject,
 } from '../src/temporal/search-attributes';
-import { runDetails, timelineDetails } from '../src/temporal/summaries';
+import { runDetails, summaryMemo, timelineDetails } from '../src/temporal/summaries';
 import { runFlow } from './run-flow';
 import { decideSignal, personTimeline } from './timeline';
 
@@ -201,6 +201,7 @@ export async function dispatchEvent(
       continue;
     }
     const workflowId = runWorkflowId(name, event.subject.id, event.id);
+    const summary = summaryOf(flow, event, context.subject);
     runs.push({ flow: name, workflowId, hash: flow.hash });
     starts.push(
       startChild(runFlow, {
@@ -208,7 +209,8 @@ export async function dispatchEvent(
         args: [{ ir: flow.ir, hash: flow.hash, event, subject: context.subject }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: summaryOf(flow, event, context.subject),
+        staticSummary: summary,
+        memo: summaryMemo(summary),
         staticDetails: runDetails(
           { ir: flow.ir, hash: flow.hash, event },
           { startedBy: workflowInfo().workflowId },

@@ -40,7 +40,7 @@ import type {
   TimelineState,
 } from '../src/temporal/contracts';
 import { dispatchWorkflowId } from '../src/model/event';
-import { runDetails, timelineCurrent } from '../src/temporal/summaries';
+import { runDetails, summaryMemo, timelineCurrent } from '../src/temporal/summaries';
 import { keyOf, TimelineBook, type StopOrder } from '../src/timeline/book';
 import {
   IdflowDefinitionHash,
@@ -95,6 +95,7 @@ async function runOne(
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: run.summary,
+        memo: summaryMemo(run.summary),
         staticDetails: runDetails(run.input, {
           startedBy: workflowInfo().workflowId,
           dispatch: dispatchWorkflowId(run.input.event.source, run.input.event.id),

@@ -8,9 +8,11 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import * as z from 'zod';
 import { RunInputError } from './errors';
+import { SUMMARY_MEMO_KEY } from '../temporal/summaries';
 import { DEFAULT_LIMIT, runsQuery, type RunFilter } from './filter';
 
 /** One run as a list shows it. */
@@ -160,28 +162,63 @@ function isInvalidArgument(err: unknown): boolean {
 async function mapBounded<T, R>(
   items: T[],
   concurrency: number,
-  fn: (item: T) => Promise<R>,
+  fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i] as T);
+      out[i] = await fn(items[i] as T, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
 }
 
-/** Each run's static summary (a describe call each, several at a time); absent where none. */
-async function withSummaries(client: Client, runs: RunSummary[]): Promise<RunSummary[]> {
-  return mapBounded(runs, 10, async (run) => {
-    const summary = await client.workflow
-      .getHandle(run.workflowId)
-      .describe()
-      .then((d) => d.staticSummary())
-      .catch(() => undefined);
+/**
+ * A run's summary from its memo, which visibility returns with the run (decoded as the client
+ * decodes any payload, so a payload codec applies); undefined when the run has none.
+ */
+async function memoSummary(client: Client, raw: RawExecution): Promise<string | undefined> {
+  const field = raw.memo?.fields?.[SUMMARY_MEMO_KEY];
+  if (!field) return undefined;
+  try {
+    const memo = await decodeMapFromPayloads(
+      client.options.loadedDataConverter,
+      { [SUMMARY_MEMO_KEY]: field },
+      {
+        type: 'workflow',
+        namespace: client.options.namespace,
+        workflowId: raw.execution?.workflowId ?? '',
+      },
+    );
+    const summary = memo?.[SUMMARY_MEMO_KEY];
+    return typeof summary === 'string' ? summary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each run's one-line summary: from the memo idflow starts its runs with, and for a run started
+ * before it did (no memo), from its static summary by a describe call, several at a time.
+ * Absent where neither has one.
+ */
+async function withSummaries(
+  client: Client,
+  raws: RawExecution[],
+  runs: RunSummary[],
+): Promise<RunSummary[]> {
+  const fromMemo = await Promise.all(raws.map((raw) => memoSummary(client, raw)));
+  return mapBounded(runs, 10, async (run, i) => {
+    const summary =
+      fromMemo[i] ??
+      (await client.workflow
+        .getHandle(run.workflowId)
+        .describe()
+        .then((d) => d.staticSummary())
+        .catch(() => undefined));
     return summary ? { ...run, summary } : run;
   });
 }
@@ -189,7 +226,7 @@ async function withSummaries(client: Client, runs: RunSummary[]): Promise<RunSum
 /**
  * One page of runs matching `filter`, in Temporal's order (runs still open first, newest
  * first; then closed runs, most recently closed first). `summaries: false` leaves out the
- * one-line summaries, which take a describe call per run.
+ * one-line summaries, which take a describe call for each run without the summary memo.
  */
 export async function listRuns(
   client: Client,
@@ -214,7 +251,8 @@ export async function listRuns(
   const runs = response.executions.map(summaryOf);
   const next = response.nextPageToken;
   return {
-    runs: options.summaries === false ? runs : await withSummaries(client, runs),
+    runs:
+      options.summaries === false ? runs : await withSummaries(client, response.executions, runs),
     ...(next && next.length > 0 ? { nextCursor: encodeCursor(query, next) } : {}),
   };
 }

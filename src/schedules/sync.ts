@@ -30,7 +30,7 @@ import {
   IdflowFlow,
   IdflowStatus,
 } from '../temporal/search-attributes';
-import { scheduledDetails } from '../temporal/summaries';
+import { scheduledDetails, summaryMemo } from '../temporal/summaries';
 import type { ScheduledRunInput } from '../../workflows/scheduled';
 import {
   parseScheduleId,
@@ -41,8 +41,11 @@ import {
 } from './ids';
 import { describeTiming, overlapPolicy, scheduleSpec } from './spec';
 
-/** Bumped when what a sync puts in a schedule changes, so the next sync updates them all. */
-const SYNC_FORMAT = 1;
+/**
+ * Bumped when what a sync puts in a schedule changes, so the next sync updates them all
+ * (2: the action's memo carries the run's summary for `GET /v1/runs`).
+ */
+const SYNC_FORMAT = 2;
 
 /** The memo key idflow keeps on its schedules and their actions. */
 export const MEMO_KEY = 'idflow';
@@ -130,6 +133,7 @@ function desired(taskQueue: string, flow: ActiveFlow, schedule: ScheduleIR): Des
     attributes: schedule.attributes,
   };
   const when = describeTiming(schedule);
+  const summary = `${flow.ir.title}: ${schedule.title}, ${when} (${schedule.timezone}) — ${flow.name}`;
   const action: ActionMarker = {
     flow: flow.name,
     schedule: schedule.id,
@@ -163,8 +167,8 @@ function desired(taskQueue: string, flow: ActiveFlow, schedule: ScheduleIR): Des
         workflowId: scheduledWorkflowId(flow.name, schedule.id),
         taskQueue,
         args: [input],
-        memo: { [MEMO_KEY]: action },
-        staticSummary: `${flow.ir.title}: ${schedule.title}, ${when} (${schedule.timezone}) — ${flow.name}`,
+        memo: { [MEMO_KEY]: action, ...summaryMemo(summary) },
+        staticSummary: summary,
         staticDetails: scheduledDetails(flow.ir, flow.hash, {
           id: schedule.id,
           title: schedule.title,

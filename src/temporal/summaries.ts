@@ -22,6 +22,22 @@ export function shortHash(hash: string): string {
   return hash.length > 12 ? hash.slice(0, 12) : hash;
 }
 
+/** The memo key under which a listed run carries its one-line summary. */
+export const SUMMARY_MEMO_KEY = 'summary';
+
+/**
+ * The memo of a run `GET /v1/runs` lists: its static summary once more, because visibility
+ * returns a run's memo with each listed run but not its static summary, so a page of runs
+ * reads its summaries without a describe call per run. The memo is a Temporal payload as the
+ * static summary is: a payload codec, once there is one, encrypts both alike, the memo's copy
+ * in the visibility store included, so the memo adds no exposure the static summary lacks.
+ * Temporal's replay compares only a child start's workflow id and type, so a memo added to a
+ * child start replays against histories recorded without it.
+ */
+export function summaryMemo(summary: string): Record<string, string> {
+  return { [SUMMARY_MEMO_KEY]: summary };
+}
+
 /** A visibility query on one attribute, for the details' "find" lines (quotes escaped). */
 function query(attribute: string, value: string): string {
   return code(`${attribute} = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);

@@ -1,6 +1,7 @@
 /**
  * The runs API and CLI against a real gateway, worker, Temporal and PostgreSQL: runs found by
- * person, flow, status and event type a page at a time; a parked run's view names the step, the
+ * person, flow, status and event type a page at a time, each summary read from the run's memo
+ * (a describe call only for a run without one); a parked run's view names the step, the
  * error and the attempts and shows no secret; retry, skip, abort and approve over HTTP with the
  * CLI's rules (409 on a run that is not parked, 403 without runs:operate), audited; a person's
  * history lists their events and runs in order; and no query string gives a 5xx or widens the
@@ -9,13 +10,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import * as fc from 'fast-check';
 import { listAudit } from '../../src/db/repos/audit';
 import { definitionVersions } from '../../src/db/schema';
 import { TokenService } from '../../src/gateway/services/tokens';
 import type { PersonHistory } from '../../src/runs/history';
-import type { RunPage } from '../../src/runs/list';
+import { listRuns, type RunPage } from '../../src/runs/list';
+import { IdflowFlow, IdflowStatus, IdflowSubject } from '../../src/temporal/search-attributes';
 import type { RunView } from '../../src/runs/view';
 import { Harness, makeEvent, ROOT } from '../support/harness';
 
@@ -24,6 +27,8 @@ const SECRET = 'scim-Bearer-9f3c1d7e-never-shown';
 const EVENT_TOKEN = 'evt-token-5b2a-also-never-shown';
 const ALICE = 'r-alice-runs';
 const BOB = 'r-bob-runs';
+/** A person whose one run was started without the summary memo. */
+const DAVE = 'r-dave-runs-no-memo';
 
 const exec = promisify(execFile);
 let h: Harness;
@@ -145,6 +150,56 @@ describe('GET /v1/runs', () => {
     const byType = await runsOnce(`eventType=test.runs-park&person=${ALICE}`, 1);
     expect(byType.runs[0]?.workflowId).toBe(ids.alicePark);
     await runsOnce(`person=${BOB}&flow=it-runs-park`, 0);
+  });
+
+  test('summaries come from the memo without a describe call; a run without one still has its summary', async () => {
+    let describes = 0;
+    const counting = new Client({
+      connection: h.client.connection,
+      interceptors: {
+        workflow: [
+          {
+            describe: (input, next) => {
+              describes++;
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
+    await runsOnce(`person=${ALICE}`, 3);
+    const alice = await listRuns(counting, { person: ALICE });
+    expect(describes).toBe(0);
+    for (const run of alice.runs) {
+      const described = await h.client.workflow.getHandle(run.workflowId).describe();
+      expect(run.summary).toBeTruthy();
+      expect(run.summary).toBe(await described.staticSummary());
+      expect(described.memo).toEqual({ summary: run.summary });
+    }
+
+    // a run started before idflow gave runs the memo: its static summary only
+    const workflowId = `flow/it-runs-ok/${DAVE}/evt-no-memo`;
+    await h.client.workflow.start('runFlow', {
+      taskQueue: `${h.taskQueue}-idle`, // no worker polls it
+      workflowId,
+      args: [],
+      staticSummary: 'Started without the memo',
+      typedSearchAttributes: [
+        { key: IdflowFlow, value: 'it-runs-ok' },
+        { key: IdflowSubject, value: DAVE },
+        { key: IdflowStatus, value: 'Running' },
+      ],
+    });
+    try {
+      const page = await runsOnce(`person=${DAVE}`, 1);
+      expect(page.runs[0]).toMatchObject({ workflowId, summary: 'Started without the memo' });
+      describes = 0;
+      const listed = await listRuns(counting, { person: DAVE });
+      expect(listed.runs[0]?.summary).toBe('Started without the memo');
+      expect(describes).toBe(1);
+    } finally {
+      await h.client.workflow.getHandle(workflowId).terminate('test: done');
+    }
   });
 
   test('since and until bound the start time; overBudget filters on the flag', async () => {
