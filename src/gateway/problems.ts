@@ -100,12 +100,10 @@ export class UnavailableProblem extends HttpProblem {
  */
 export const ProblemDocument = z
   .looseObject({
-    type: z
-      .string()
-      .meta({
-        description: 'urn:idflow:problem:<slug>',
-        example: 'urn:idflow:problem:invalid-request',
-      }),
+    type: z.string().meta({
+      description: 'urn:idflow:problem:<slug>',
+      example: 'urn:idflow:problem:invalid-request',
+    }),
     title: z.string(),
     status: z.int().min(400).max(599),
     detail: z.string().optional(),

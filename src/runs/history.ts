@@ -173,7 +173,8 @@ export async function personHistory(
   } while (cursor && runs.length < HISTORY_LIMIT);
   const [events, audit] = await Promise.all([
     eventsOfSubject(deps.db, personId, HISTORY_LIMIT),
-    listAudit(deps.db, { target: `person:${personId}` }),
+    // one more than shown, to know whether older rows were left out
+    listAudit(deps.db, { target: `person:${personId}` }, HISTORY_LIMIT + 1),
   ]);
   // the state of runs that did not simply complete says where they stopped; the latest first
   const detailed = new Set(

@@ -103,7 +103,13 @@ beforeAll(async () => {
         ...(personId ? { personId } : {}),
       })
     ).token;
-  const everyoneButAdmin: Scope[] = ['runs:read', 'runs:operate', 'persons:read', 'plan'];
+  const everyoneButAdmin: Scope[] = [
+    'runs:read',
+    'runs:operate',
+    'persons:read',
+    'plan',
+    'audit:read',
+  ];
   tokens.bound = await create('adv-self', everyoneButAdmin, SELF);
   tokens.boundOther = await create('adv-other', everyoneButAdmin, OTHER);
   tokens.adminSelf = await create('adv-self-admin', ['admin'], SELF);
@@ -254,6 +260,18 @@ describe('a token bound to a person sees and decides on that person’s runs onl
     expect(res.body).toMatchObject({ workflowId: runs.parkOther, action: 'skip' });
     expect(await h.outcome(runs.parkOther)).toMatchObject({ ok: true });
   });
+});
+
+test('the audit trail needs a token bound to no person: it names everyone', async () => {
+  const bound = await h.request('GET', '/v1/audit?limit=1', { token: tokens.bound });
+  expect([bound.status, bound.body.type]).toEqual([403, 'urn:idflow:problem:forbidden']);
+  expect(bound.body.detail).toContain('bound to a person');
+  const csv = await h.request('GET', '/v1/audit?format=csv&limit=1', { token: tokens.bound });
+  expect(csv.status).toBe(403);
+  // an admin token reads it whoever it is bound to
+  expect((await h.request('GET', '/v1/audit?limit=1', { token: tokens.adminSelf })).status).toBe(
+    200,
+  );
 });
 
 describe('inputs Temporal or a terminal cannot take are 400s naming the field', () => {

@@ -3,7 +3,7 @@
  * covers). Every row is chained in the transaction that writes it, under one advisory lock, so
  * writers in many processes (worker activities, the gateway, the CLI) cannot fork the chain.
  */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { asStoredJson, chainHash, GENESIS_HASH } from '../../audit/chain';
 import type { Database } from '../client';
@@ -122,15 +122,22 @@ async function appendChained(tx: Database, entries: AuditEntry[]): Promise<void>
 export async function listAudit(
   db: Database,
   filter: { target?: string; runId?: string; action?: string; dedupeKey?: string } = {},
+  /** Only the latest this many rows (still returned oldest first). */
+  latest?: number,
 ): Promise<Array<typeof auditLog.$inferSelect>> {
   const conditions: SQL[] = [];
   if (filter.target) conditions.push(eq(auditLog.target, filter.target));
   if (filter.runId) conditions.push(eq(auditLog.runId, filter.runId));
   if (filter.action) conditions.push(eq(auditLog.action, filter.action));
   if (filter.dedupeKey) conditions.push(eq(auditLog.dedupeKey, filter.dedupeKey));
-  return db
+  const where = conditions.length ? and(...conditions) : undefined;
+  if (latest === undefined)
+    return db.select().from(auditLog).where(where).orderBy(asc(auditLog.seq));
+  const rows = await db
     .select()
     .from(auditLog)
-    .where(conditions.length ? and(...conditions) : undefined)
-    .orderBy(asc(auditLog.seq));
+    .where(where)
+    .orderBy(desc(auditLog.seq))
+    .limit(latest);
+  return rows.reverse();
 }

@@ -7,7 +7,10 @@ import { Router, type Request, type Response } from 'express';
 import * as z from 'zod';
 import { AuditQuerySchema, type AuditQuery } from '../../audit/query';
 import { JsonValue } from '../../model/event';
+import { principalOf } from '../middleware/auth';
+import { boundPerson } from '../middleware/person-binding';
 import { declareRoute, mount } from '../openapi';
+import { ForbiddenProblem } from '../problems';
 import type { AuditService } from '../services/audit';
 
 const AuditEntrySchema = z
@@ -44,7 +47,7 @@ const listAuditRoute = declareRoute({
   tag: 'audit',
   summary: 'Read the audit trail, filtered, a page at a time or as CSV',
   description:
-    'Newest first (`order=asc` for oldest first), keyset pages of `limit` rows (default 100) with an opaque `cursor`. With `Accept: text/csv` or `format=csv` the answer is every matching row as RFC 4180 CSV (columns seq, at, actor, action, target, outcome, run_id, dedupe_key, detail, prev_hash, hash), streamed; `limit` then caps the rows.',
+    'Needs a token bound to no person (or `admin`). Newest first (`order=asc` for oldest first), keyset pages of `limit` rows (default 100) with an opaque `cursor`. With `Accept: text/csv` or `format=csv` the answer is every matching row as RFC 4180 CSV (columns seq, at, actor, action, target, outcome, run_id, dedupe_key, detail, prev_hash, hash), streamed; `limit` then caps the rows.',
   auth: { scope: 'audit:read' },
   query: AuditQuerySchema,
   responses: { 200: { description: 'A page of audit rows (or CSV)', schema: AuditPageSchema } },
@@ -92,6 +95,12 @@ async function streamCsv(req: Request, res: Response, chunks: AsyncGenerator<str
 export function auditRoutes(audit: AuditService): Router {
   const router = Router();
   mount(router, listAuditRoute, async (req, res, { query }) => {
+    // the trail names every person's events and runs: an auditor's token, not one bound to a
+    // person (an approver's), reads it
+    if (boundPerson(req) !== undefined)
+      throw new ForbiddenProblem(
+        `token '${principalOf(req).name}' is bound to a person; the audit trail needs a token bound to no person`,
+      );
     if (wantsCsv(req, query)) await streamCsv(req, res, audit.csv(query));
     else res.json(await audit.page(query));
   });
