@@ -12,11 +12,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import puppeteer, { type Page } from 'puppeteer-core';
+import { freePort } from '../src/ports';
 
 const ROOT = join(__dirname, '..');
 const IMAGES = join(ROOT, 'docs', 'images');
@@ -30,19 +30,6 @@ const COLUMNS = [
   'IdflowStatus',
   'IdflowPendingApprovers',
 ];
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 120_000) {
   const deadline = Date.now() + ms;

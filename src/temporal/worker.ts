@@ -3,7 +3,6 @@
  * activities. On SIGTERM or SIGINT it stops polling, lets in-flight activities finish (up to
  * the shutdown grace time) and exits.
  */
-import { createServer } from 'node:net';
 import { NativeConnection, Runtime, Worker, type InjectedSinks } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { closeChannels } from '../../activities/notify/channels';
@@ -15,6 +14,7 @@ import { startMetricsServer, type MetricsServer } from '../gateway/metrics-serve
 import { addLogContext, type Logger } from '../logging';
 import { countRun, setPendingApprovalsSource, setTemporalMetricsUrl } from '../metrics';
 import { SlackNotifier } from '../notify/slack';
+import { freePort } from '../ports';
 import { workflowBundle } from './bundle';
 import type { RunMetricsSinks } from './contracts';
 import { activityLogContext, temporalLogger } from './runtime-logger';
@@ -55,19 +55,6 @@ export function installRuntime(logger?: Logger, metricsPort?: number): void {
   });
   if (metricsPort) setTemporalMetricsUrl(`http://127.0.0.1:${metricsPort}/metrics`);
   runtimeInstalled = true;
-}
-
-/** A loopback port nothing listens on now (for the SDK's exporter, which cannot report its own). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The worker's side of the runs' metrics sink: each call counts once, never during replay. */
@@ -117,8 +104,7 @@ export async function createWorker(
   db: Database,
   logger: Logger,
 ): Promise<WorkerHandle> {
-  if (!runtimeInstalled)
-    installRuntime(logger, config.metrics.temporalPort ?? (await freeLoopbackPort()));
+  if (!runtimeInstalled) installRuntime(logger, config.metrics.temporalPort ?? (await freePort()));
   setPendingApprovalsSource(() => openTasksByFlow(db));
   addLogContext(activityLogContext);
   const bundle = await workflowBundle(join(config.dataDir, 'bundle'), (m) => logger.info(m));
