@@ -52,9 +52,12 @@ export function asStoredJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? {}) ?? '{}');
 }
 
-/** The canonical content of a row (the line the hash covers after the previous hash). */
-export function canonicalContent(row: ChainedContent): string {
-  return canonicalJson({
+/**
+ * The fields the chain covers as plain JSON (`at` as its ISO form): what the hash is computed
+ * over, and what the audit API answers for a row beside its hashes.
+ */
+export function chainedFields(row: ChainedContent) {
+  return {
     seq: row.seq,
     at: row.at.toISOString(),
     actor: row.actor,
@@ -64,7 +67,12 @@ export function canonicalContent(row: ChainedContent): string {
     detail: row.detail,
     runId: row.runId,
     dedupeKey: row.dedupeKey,
-  });
+  };
+}
+
+/** The canonical content of a row (the line the hash covers after the previous hash). */
+export function canonicalContent(row: ChainedContent): string {
+  return canonicalJson(chainedFields(row));
 }
 
 /** SHA-256 (hex) of the previous hash and the row's canonical content. */

@@ -7,6 +7,7 @@ import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import * as z from 'zod';
 import type { Database } from '../db/client';
 import { auditLog } from '../db/schema';
+import { chainedFields } from './chain';
 import type { AuditRow } from './verify';
 
 export const AUDIT_PAGE_DEFAULT = 100;
@@ -174,19 +175,7 @@ export async function* auditRows(
   }
 }
 
-/** A row as the API answers it. */
+/** A row as the API answers it: the fields its hash covers, then its hashes. */
 export function auditJson(row: AuditRow) {
-  return {
-    seq: row.seq,
-    at: row.at.toISOString(),
-    actor: row.actor,
-    action: row.action,
-    target: row.target,
-    outcome: row.outcome,
-    detail: row.detail,
-    runId: row.runId,
-    dedupeKey: row.dedupeKey,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
+  return { ...chainedFields(row), prevHash: row.prevHash, hash: row.hash };
 }
