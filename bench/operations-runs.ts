@@ -3,29 +3,33 @@
  * (default 10,000) runs in Temporal visibility, against the raw visibility list call it is
  * built on, in the same run.
  *
- * The runs carry idflow's search attributes and a static summary as the dispatch workflow
- * sets them (flow, person, event type, status, definition hash), spread over PEOPLE (default
- * 1,000) persons: 86% Completed, 2% each Parked, Waiting, Failed, Cancelled, 6% Running. They
+ * The runs carry idflow's search attributes, a static summary and the summary memo as the
+ * dispatch workflow sets them (flow, person, event type, status, definition hash), spread over
+ * PEOPLE (default 1,000) persons: 86% Completed, 2% each Parked, Waiting, Failed, Cancelled, 6% Running. They
  * are `runFlow` executions started directly on a task queue no worker polls; the closed ones
  * are then terminated. A real flow's run costs a dispatch workflow, the person's timeline and
  * PostgreSQL writes: REAL_RUNS (default 100) runs of a one-step flow go through `POST
  * /v1/events` first, so the table says what 10,000 of those would take, and they are listed
- * with the others.
+ * with the others. LEGACY (default PAGE) more runs, of event type `person.rehire` and persons
+ * of their own, carry no memo, as runs started before idflow set it: listing them takes a
+ * describe call each.
  *
  * Timed, page size PAGE (default 50, the API's default): the first page, a person's page, the
- * Parked runs' page, and page DEEP (default 20) reached through the cursor — each as the raw
- * `listWorkflowExecutions` call, as `listRuns` in-process without and with the summaries (one
- * describe call per run, ten at a time), and as `GET /v1/runs` on the gateway; TRIES (default
- * 20) times each after two warm-ups, the four ways of one page taking turns.
+ * Parked runs' page, page DEEP (default 20) reached through the cursor, and the page of runs
+ * without the memo — each as the raw `listWorkflowExecutions` call, as `listRuns` in-process
+ * without and with the summaries (from the memo; one describe call per run without it, ten at
+ * a time), and as `GET /v1/runs` on the gateway; TRIES (default 20) times each after two
+ * warm-ups, the four ways of one page taking turns.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { runsQuery, type RunFilter } from '../src/runs/filter';
 import { listRuns } from '../src/runs/list';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
+import { summaryMemo } from '../src/temporal/summaries';
 import {
   IdflowDefinitionHash,
   IdflowEventType,
@@ -43,6 +47,7 @@ const REAL_RUNS = Number(process.env.REAL_RUNS ?? 100);
 const TRIES = Number(process.env.TRIES ?? 20);
 const PAGE = Number(process.env.PAGE ?? 50);
 const DEEP = Number(process.env.DEEP ?? 20);
+const LEGACY = Number(process.env.LEGACY ?? PAGE);
 /** Starts (or terminations) in flight at once. */
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
 
@@ -119,7 +124,13 @@ steps:
   - id: note
     set: { done: true }`;
 
-/** Starts RUNS synthetic runs, terminates the closed ones; the time of each phase in ms. */
+/** The event type of the LEGACY runs, started without the summary memo. */
+const LEGACY_TYPE = 'person.rehire';
+
+/**
+ * Starts LEGACY runs without the summary memo and RUNS with it, terminates the closed ones; the
+ * time of each phase in ms.
+ */
 async function seedRuns(
   client: Client,
   tag: string,
@@ -130,14 +141,32 @@ async function seedRuns(
     const [flow] = FLOWS[i % FLOWS.length] ?? FLOWS[0];
     return `flow/${flow}/${personOf(tag, i)}/evt-${tag}-${i}`;
   };
+  await inParallel(LEGACY, async (i) => {
+    const person = `br-${tag}-legacy-${i}`;
+    await client.workflow.start('runFlow', {
+      taskQueue,
+      workflowId: `flow/joiner-standard/${person}/evt-${tag}-legacy-${i}`,
+      args: [],
+      staticSummary: `joiner-standard: ${LEGACY_TYPE} for ${person}`,
+      typedSearchAttributes: [
+        { key: IdflowFlow, value: 'joiner-standard' },
+        { key: IdflowSubject, value: person },
+        { key: IdflowEventType, value: LEGACY_TYPE },
+        { key: IdflowStatus, value: 'Running' },
+        { key: IdflowDefinitionHash, value: hash },
+      ],
+    });
+  });
   const startMs = await inParallel(RUNS, async (i) => {
     const [flow, eventType] = FLOWS[i % FLOWS.length] ?? FLOWS[0];
     const person = personOf(tag, i);
+    const summary = `${flow}: ${eventType} for ${person}`;
     await client.workflow.start('runFlow', {
       taskQueue,
       workflowId: idOf(i),
       args: [],
-      staticSummary: `${flow}: ${eventType} for ${person}`,
+      staticSummary: summary,
+      memo: summaryMemo(summary),
       typedSearchAttributes: [
         { key: IdflowFlow, value: flow },
         { key: IdflowSubject, value: person },
@@ -216,11 +245,11 @@ export async function runsSection(): Promise<void> {
       );
     const seeded = await seedRuns(client, tag);
     console.log(
-      `synthetic runs (client start with the attributes and summary): ${RUNS} started in ${secs(seeded.startMs)}, ${perSec(RUNS, seeded.startMs)}; ${seeded.closedCount} terminated in ${secs(seeded.closeMs)}, ${perSec(seeded.closedCount, seeded.closeMs)}`,
+      `synthetic runs (client start with the attributes, summary and memo): ${RUNS} started in ${secs(seeded.startMs)}, ${perSec(RUNS, seeded.startMs)}; ${seeded.closedCount} terminated in ${secs(seeded.closeMs)}, ${perSec(seeded.closedCount, seeded.closeMs)}`,
     );
     const all = runsQuery({});
     const waited = Math.max(
-      await visible(client, all, RUNS + REAL_RUNS),
+      await visible(client, all, RUNS + LEGACY + REAL_RUNS),
       await visible(
         client,
         `${all} AND ExecutionStatus != 'Running'`,
@@ -256,7 +285,29 @@ export async function runsSection(): Promise<void> {
         rows: 0,
       },
       { name: `page ${DEEP} by cursor`, filter: { limit: PAGE, cursor: deepCursor }, rows: 0 },
+      {
+        name: `no memo (${LEGACY} runs)`,
+        filter: { eventType: LEGACY_TYPE, limit: PAGE },
+        rows: 0,
+      },
     ];
+
+    // the describe calls listRuns makes for a page's summaries, counted
+    let describes = 0;
+    const counting = new Client({
+      connection: client.connection,
+      namespace: client.options.namespace,
+      interceptors: {
+        workflow: [
+          {
+            describe: (input, next) => {
+              describes++;
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
 
     const httpGet = async (filter: RunFilter) => {
       const qs = new URLSearchParams(
@@ -272,6 +323,9 @@ export async function runsSection(): Promise<void> {
       const query = runsQuery(c.filter);
       const token = rawToken(c.filter.cursor);
       c.rows = await httpGet(c.filter);
+      describes = 0;
+      await listRuns(counting, c.filter);
+      const describeCalls = describes;
       const hows: Array<[string, () => Promise<unknown>]> = [
         [
           'baseline: listWorkflowExecutions',
@@ -284,7 +338,10 @@ export async function runsSection(): Promise<void> {
             }),
         ],
         ['listRuns, no summaries', () => listRuns(client, c.filter, { summaries: false })],
-        [`listRuns + ${c.rows} describe calls`, () => listRuns(client, c.filter)],
+        [
+          `listRuns + summaries (${describeCalls} describe call${describeCalls === 1 ? '' : 's'})`,
+          () => listRuns(client, c.filter),
+        ],
         ['GET /v1/runs (gateway, HTTP)', () => httpGet(c.filter)],
       ];
       const timings = await timedSideBySide(hows.map(([, fn]) => fn));
@@ -317,7 +374,7 @@ export async function runsSection(): Promise<void> {
         `${a.padEnd(w1)}  ${b.padEnd(w2)}  ${t.p50.toFixed(2).padStart(8)}  ${t.p95.toFixed(2).padStart(8)}`,
       );
     console.log(
-      `\nrows per page: ${cases.map((c) => `${c.name} ${c.rows}`).join(', ')}. The summaries come from one describe call per run (visibility does not return a run's static summary).`,
+      `\nrows per page: ${cases.map((c) => `${c.name} ${c.rows}`).join(', ')}. The summaries come from each run's memo, which visibility returns with the list; a run without it (started before idflow set it) costs one describe call for its static summary.`,
     );
   } finally {
     await h.close();

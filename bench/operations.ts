@@ -15,8 +15,9 @@
  *   10000) open approval tasks make the gauge's query.
  * - `runs` — a page of `GET /v1/runs` over RUNS (default 10,000) runs: the first page, one
  *   person's, the Parked runs', and a page deep in the list by cursor, each as the raw
- *   Temporal visibility list call, as `listRuns` with and without its describe calls for the
- *   summaries, and through the gateway. See bench/operations-runs.ts.
+ *   Temporal visibility list call, as `listRuns` with and without the summaries (from each
+ *   run's memo, a describe call for a run without it), and through the gateway; and a page of
+ *   runs without the memo. See bench/operations-runs.ts.
  *
  * - `audit` — appends per second with the hash chain against a plain INSERT, then `GET
  *   /v1/audit` over ROWS (default 100,000) chained rows: the first page, a page deep by cursor,
