@@ -9,11 +9,9 @@ import type { Database } from '../db/client';
 import { DefinitionNotFoundError, findVersion } from '../db/repos/definitions';
 import type { FlowIR } from '../dsl/ir';
 import { RunNotFoundError } from '../runs/errors';
+import { describeRun } from '../runs/view';
 import type { RunFlowInput, RunState } from '../temporal/contracts';
 import type { RunView } from './highlight';
-
-/** The workflow type of flow runs. */
-const RUN_WORKFLOW_TYPE = 'runFlow';
 
 /** The run did not answer its `state` query in time (no worker polls its task queue). */
 export class RunStateUnavailableError extends Error {
@@ -77,15 +75,7 @@ export async function loadRunGraph(
   workflowId: string,
   options: { db?: Database; queryTimeoutMs?: number } = {},
 ): Promise<RunGraphSource> {
-  const handle = client.workflow.getHandle(workflowId);
-  let type: string;
-  try {
-    type = (await handle.describe()).type;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
-    throw err;
-  }
-  if (type !== RUN_WORKFLOW_TYPE) throw new RunNotFoundError(workflowId);
+  const { handle } = await describeRun(client, workflowId);
   let state: RunState;
   try {
     state = await client.withDeadline(Date.now() + (options.queryTimeoutMs ?? 5_000), () =>

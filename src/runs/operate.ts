@@ -6,12 +6,12 @@
  * checks the same again, so a decision that raced another is refused rather than doubled.
  * Every decision taken or refused is audited with who asked.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { appendAudit } from '../db/repos/audit';
 import type { OperatorAction, RunState, WaitingOn } from '../temporal/contracts';
-import { RunNotFoundError, RunNotOperableError } from './errors';
-import { RUN_WORKFLOW_TYPE } from './view';
+import { RunNotOperableError } from './errors';
+import { describeRun } from './view';
 
 export const OPERATOR_ACTIONS = ['retry', 'skip', 'abort', 'approve'] as const;
 export type OperatorActionName = (typeof OPERATOR_ACTIONS)[number];
@@ -81,15 +81,7 @@ export async function operateRun(
   workflowId: string,
   request: OperateRequest,
 ): Promise<OperateResult> {
-  const handle = deps.client.workflow.getHandle(workflowId);
-  let type: string;
-  try {
-    type = (await handle.describe()).type;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
-    throw err;
-  }
-  if (type !== RUN_WORKFLOW_TYPE) throw new RunNotFoundError(workflowId);
+  const { handle } = await describeRun(deps.client, workflowId);
   const reason = request.reason !== undefined ? { reason: request.reason } : {};
   const audit = (outcome: 'ok' | 'refused', step: string | undefined, why?: string) =>
     appendAudit(deps.db, {

@@ -182,6 +182,23 @@ async function liveState(
   }
 }
 
+/**
+ * The run's handle and Temporal description: what every run operation starts from.
+ * RunNotFoundError when no workflow has the id or its type is not the interpreter's.
+ */
+export async function describeRun(client: Client, workflowId: string) {
+  const handle = client.workflow.getHandle(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+    throw err;
+  }
+  if (description.type !== RUN_WORKFLOW_TYPE) throw new RunNotFoundError(workflowId);
+  return { handle, description };
+}
+
 /** One run by workflow id; RunNotFoundError when no idflow run has it. */
 export async function showRun(
   client: Client,
@@ -189,16 +206,9 @@ export async function showRun(
   redactor: Redactor,
   options: { queryTimeoutMs?: number } = {},
 ): Promise<RunView> {
-  let description;
-  try {
-    description = await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
-    throw err;
-  }
+  const { description } = await describeRun(client, workflowId);
   const attributes = runAttributes(description.searchAttributes);
-  if (description.type !== RUN_WORKFLOW_TYPE || attributes.flow === undefined)
-    throw new RunNotFoundError(workflowId);
+  if (attributes.flow === undefined) throw new RunNotFoundError(workflowId);
   const [summary, state] = await Promise.all([
     description.staticSummary().catch(() => undefined),
     liveState(client, workflowId, options.queryTimeoutMs ?? STATE_QUERY_TIMEOUT_MS),
