@@ -172,6 +172,10 @@ test('a triggered firing is a run like any other: search attributes, state, audi
   const handle = h.client.workflow.getHandle(workflowId);
   const described = await handle.describe();
   expect(described.type).toBe('scheduledRun');
+  // its summary in the memo too, where GET /v1/runs reads it without describing the run
+  const summary = await described.staticSummary();
+  expect(summary).toContain(REPORT);
+  expect(described.memo?.summary).toBe(summary);
   expect(described.searchAttributes).toMatchObject({
     IdflowFlow: [REPORT],
     IdflowEventType: ['schedule.fired'],

@@ -103,6 +103,8 @@ test('a run, its dispatch and its timeline read like a business request, and say
   const run = await h.client.workflow.getHandle(runId).describe();
   const hash = run.typedSearchAttributes.get(IdflowDefinitionHash) as string;
   expect(await run.staticSummary()).toBe('Access request: Wanda Webber — access-request');
+  // the same line in the memo, which visibility lists with the run (GET /v1/runs reads it)
+  expect(run.memo).toEqual({ summary: 'Access request: Wanda Webber — access-request' });
   const runDetails = (await run.staticDetails()) ?? '';
   expect(runDetails).toContain('**Run of flow `access-request`** for person `p-webui-1`');
   expect(runDetails).toContain(`version \`${hash.slice(0, 12)}\``);
