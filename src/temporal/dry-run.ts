@@ -7,18 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { DryRunInput, DryRunResult } from '../dryrun/types';
 import type { dryRunEvent } from '../../workflows/dry-run';
-import { PLAN_TIMEOUT_MS, PlanFailedError, PlanTimedOutError } from './plan-person';
+import { PLAN_TIMEOUT_MS, planFailure } from './plan-person';
 
 /** `dryrun/<personId>/<uuid>`: a dry run of its own each time, never mistaken for a run. */
 export function dryRunWorkflowId(personId: string): string {
   return `dryrun/${personId}/${randomUUID()}`;
-}
-
-interface FailureLike {
-  name?: string;
-  type?: string | null;
-  message?: string;
-  cause?: unknown;
 }
 
 export async function executeDryRun(
@@ -37,19 +30,6 @@ export async function executeDryRun(
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const chain: FailureLike[] = [];
-    for (
-      let e = err.cause as FailureLike | undefined;
-      e && chain.length < 10;
-      e = e.cause as FailureLike
-    )
-      chain.push(e);
-    if (chain.some((c) => c.name === 'TimeoutFailure')) throw new PlanTimedOutError(workflowId);
-    const typed = chain.find((c) => typeof c.type === 'string' && c.type);
-    throw new PlanFailedError(
-      workflowId,
-      typed?.type ?? 'WorkflowFailed',
-      typed?.message ?? err.message,
-    );
+    throw planFailure(workflowId, err);
   }
 }

@@ -60,6 +60,24 @@ function causes(err: unknown): FailureLike[] {
   return chain;
 }
 
+/**
+ * What a failed preview workflow (a plan or a dry run) is to its caller: timed out, or failed
+ * with the type and message of the first typed failure in its chain.
+ */
+export function planFailure(
+  workflowId: string,
+  err: WorkflowFailedError,
+): PlanTimedOutError | PlanFailedError {
+  const chain = causes(err.cause);
+  if (chain.some((c) => c.name === 'TimeoutFailure')) return new PlanTimedOutError(workflowId);
+  const typed = chain.find((c) => typeof c.type === 'string' && c.type);
+  return new PlanFailedError(
+    workflowId,
+    typed?.type ?? 'WorkflowFailed',
+    typed?.message ?? err.message,
+  );
+}
+
 export async function executePlanPerson(
   client: Client,
   taskQueue: string,
@@ -78,15 +96,8 @@ export async function executePlanPerson(
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const chain = causes(err.cause);
-    if (chain.some((c) => c.type === 'PersonNotFound'))
+    if (causes(err.cause).some((c) => c.type === 'PersonNotFound'))
       throw new PlanPersonNotFoundError(input.personId);
-    if (chain.some((c) => c.name === 'TimeoutFailure')) throw new PlanTimedOutError(workflowId);
-    const typed = chain.find((c) => typeof c.type === 'string' && c.type);
-    throw new PlanFailedError(
-      workflowId,
-      typed?.type ?? 'WorkflowFailed',
-      typed?.message ?? err.message,
-    );
+    throw planFailure(workflowId, err);
   }
 }
