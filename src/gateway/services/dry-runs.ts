@@ -9,27 +9,9 @@ import type { DryRunResult } from '../../dryrun/types';
 import type { IdentityEvent } from '../../model/event';
 import { redactor } from '../../runs/secrets';
 import { executeDryRun } from '../../temporal/dry-run';
-import { PLAN_TIMEOUT_MS, PlanFailedError, PlanTimedOutError } from '../../temporal/plan-person';
-import { HttpProblem } from '../problems';
+import { PLAN_TIMEOUT_MS } from '../../temporal/plan-person';
 import { callTemporal, type DependencyMonitor } from './dependencies';
-
-/** The problem a failed dry run is answered with; other errors as they are. */
-function dryRunProblem(err: unknown): unknown {
-  if (err instanceof PlanTimedOutError)
-    return new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
-      workflowId: err.workflowId,
-    });
-  if (err instanceof PlanFailedError)
-    // the failure's type only: a target's message may name accounts; the workflow keeps it
-    return new HttpProblem(
-      502,
-      'plan-failed',
-      'The dry run could not be computed',
-      `the dry run failed (${err.type}); workflow ${err.workflowId} has the details`,
-      { workflowId: err.workflowId, failure: err.type },
-    );
-  return err;
-}
+import { planProblem } from './plan-problems';
 
 export class DryRunService {
   constructor(
@@ -52,7 +34,10 @@ export class DryRunService {
       this.dependencies,
       () =>
         executeDryRun(this.temporal, this.taskQueue, { event, actor }).catch((err: unknown) => {
-          throw dryRunProblem(err);
+          throw planProblem(err, {
+            title: 'The dry run could not be computed',
+            failed: 'the dry run failed',
+          });
         }),
       PLAN_TIMEOUT_MS + 5_000,
     );

@@ -20,12 +20,11 @@ import type { TimelineState } from '../../temporal/contracts';
 import {
   executePlanPerson,
   PLAN_TIMEOUT_MS,
-  PlanFailedError,
   PlanPersonNotFoundError,
-  PlanTimedOutError,
 } from '../../temporal/plan-person';
-import { HttpProblem, NotFoundProblem } from '../problems';
+import { NotFoundProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
+import { planProblem } from './plan-problems';
 
 /** How many of a person's runs are shown. */
 export const RECENT_RUNS = 20;
@@ -80,25 +79,12 @@ export class PersonService {
 }
 
 /** The problem a failed plan is answered with; other errors as they are. */
-function planProblem(err: unknown): unknown {
+function personPlanProblem(err: unknown): unknown {
   if (err instanceof PlanPersonNotFoundError) return new NotFoundProblem(err.message);
-  if (err instanceof PlanTimedOutError)
-    return new HttpProblem(504, 'plan-timed-out', 'No plan in time', err.message, {
-      workflowId: err.workflowId,
-    });
-  if (err instanceof PlanFailedError)
-    // the failure's type only: a connector's message may name accounts; the run keeps it
-    return new HttpProblem(
-      502,
-      'plan-failed',
-      'The plan could not be computed',
-      `reading the targets failed (${err.type}); workflow ${err.workflowId} has the details`,
-      {
-        workflowId: err.workflowId,
-        failure: err.type,
-      },
-    );
-  return err;
+  return planProblem(err, {
+    title: 'The plan could not be computed',
+    failed: 'reading the targets failed',
+  });
 }
 
 /** Previews of a person's access plan, computed by the `planPerson` workflow on the worker. */
@@ -126,7 +112,7 @@ export class AccessPlanService {
       () =>
         executePlanPerson(this.temporal, this.taskQueue, { personId, connectors }).catch(
           (err: unknown) => {
-            throw planProblem(err);
+            throw personPlanProblem(err);
           },
         ),
       PLAN_TIMEOUT_MS + 5_000,
