@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JsonValue } from '../dsl/ir';
 import type { ApprovalTask, RunState, StepRecord, WaitingOn } from '../temporal/contracts';
 import { RunNotFoundError } from './errors';
-import { runAttributes } from './list';
+import { runAttributes, type RunSummary } from './list';
 import type { Redactor } from './redact';
 
 /** The interpreter's workflow type: only its executions are idflow runs. */
@@ -58,19 +58,9 @@ export interface ApprovalView {
   decisions: ApprovalTask['decisions'];
 }
 
-export interface RunView {
-  workflowId: string;
+/** A run as a list shows it, with its execution's run id and what its state query tells. */
+export interface RunView extends RunSummary {
   runId: string;
-  flow: string;
-  person?: string;
-  eventType?: string;
-  status: string;
-  executionStatus: string;
-  definitionHash?: string;
-  overBudget?: boolean;
-  startedAt: string;
-  closedAt?: string;
-  summary?: string;
   /**
    * `live`: from the run's state query. `description`: the run did not answer (closed and no
    * worker replays it, or none polls), so steps, approvals and waits are not known.
