@@ -28,6 +28,7 @@ import { createGatewayApp } from '../src/gateway/server';
 import { TokenService } from '../src/gateway/services/tokens';
 import { createLogger } from '../src/logging';
 import { createTestDatabase } from '../test/support/postgres';
+import { timed as timedRuns, type Timing } from './timing';
 
 const ROWS = Number(process.env.ROWS ?? 100_000);
 const TRIES = Number(process.env.TRIES ?? 50);
@@ -35,24 +36,8 @@ const WRITERS = Number(process.env.WRITERS ?? 8);
 const APPENDS = Number(process.env.APPENDS ?? 1_000);
 const BATCH = 2_000;
 
-interface Timing {
-  p50: number;
-  p95: number;
-}
-
 /** Median and p95 of `fn`'s duration over TRIES runs after one warm-up, in ms. */
-async function timed(fn: () => Promise<unknown>): Promise<Timing> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < TRIES; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95) };
-}
+const timed = (fn: () => Promise<unknown>): Promise<Timing> => timedRuns(fn, TRIES, 1);
 
 function printTable(title: string, header: string[], rows: string[][]): void {
   console.log(`\n${title}\n`);

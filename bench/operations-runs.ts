@@ -40,6 +40,7 @@ import {
 } from '../src/temporal/search-attributes';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
+import { quantiles, type Timing } from './timing';
 
 const RUNS = Number(process.env.RUNS ?? 10_000);
 const PEOPLE = Number(process.env.PEOPLE ?? 1_000);
@@ -50,11 +51,6 @@ const DEEP = Number(process.env.DEEP ?? 20);
 const LEGACY = Number(process.env.LEGACY ?? PAGE);
 /** Starts (or terminations) in flight at once. */
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
-
-interface Timing {
-  p50: number;
-  p95: number;
-}
 
 /**
  * Median and p95 of each of `fns`' durations, in ms: two warm-ups each, then TRIES rounds that
@@ -72,11 +68,7 @@ async function timedSideBySide(fns: Array<() => Promise<unknown>>): Promise<Timi
       times[j]?.push(performance.now() - start);
     }
   }
-  return times.map((t) => {
-    t.sort((a, b) => a - b);
-    const at = (q: number) => t[Math.min(t.length - 1, Math.floor(q * t.length))] ?? 0;
-    return { p50: at(0.5), p95: at(0.95) };
-  });
+  return times.map(quantiles);
 }
 
 /** Runs `fn` for 0…n-1, IN_FLIGHT at a time; the time it took in ms. */

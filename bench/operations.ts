@@ -39,24 +39,14 @@ import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
 import { auditSection } from './operations-audit';
 import { runsSection } from './operations-runs';
+import { timed as timedRuns, type Timing } from './timing';
 
 const SAMPLES = Number(process.env.SAMPLES ?? 101);
 
 /** Median and p95 of `fn`'s duration over SAMPLES runs (after three warm-ups), in ms. */
-async function timed(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 3; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95) };
-}
+const timed = (fn: () => Promise<unknown>): Promise<Timing> => timedRuns(fn, SAMPLES, 3);
 
-function table(title: string, rows: Array<[string, { p50: number; p95: number }, number]>): void {
+function table(title: string, rows: Array<[string, Timing, number]>): void {
   console.log(`\n${title}\n`);
   const width = Math.max(...rows.map(([name]) => name.length));
   console.log(`${'what'.padEnd(width)}  ${'p50 ms'.padStart(8)}  ${'p95 ms'.padStart(8)}  bytes`);
