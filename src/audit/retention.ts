@@ -57,6 +57,20 @@ async function headRow(tx: Database): Promise<{ seq: number; hash: string | null
   return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
 }
 
+/** Signs a checkpoint of the chain taken now and stores it, in the caller's transaction. */
+async function storeCheckpoint(
+  tx: Database,
+  fields: Omit<Parameters<typeof signCheckpoint>[0], 'at'>,
+  signingKey: KeyObject,
+) {
+  const signed = signCheckpoint({ at: new Date(), ...fields }, signingKey);
+  const [checkpoint] = await tx
+    .insert(auditCheckpoints)
+    .values(signed)
+    .returning({ id: auditCheckpoints.id });
+  return { signed, checkpointId: checkpoint?.id as number };
+}
+
 /** Removes every row written before `before`, after a signed checkpoint of the last one. */
 export async function pruneAudit(
   db: Database,
@@ -114,9 +128,9 @@ export async function pruneAudit(
     const [{ n } = { n: '0' }] = rowsOf<{ n: string }>(
       await tx.execute(sql`select count(*)::text as n from audit_log where seq <= ${through}`),
     );
-    const signed = signCheckpoint(
+    const { signed, checkpointId } = await storeCheckpoint(
+      tx,
       {
-        at: new Date(),
         headSeq: through,
         headHash: row?.hash ?? GENESIS_HASH,
         prunedThroughSeq: through,
@@ -125,10 +139,6 @@ export async function pruneAudit(
       },
       signingKey,
     );
-    const [checkpoint] = await tx
-      .insert(auditCheckpoints)
-      .values(signed)
-      .returning({ id: auditCheckpoints.id });
     await tx.execute(sql`select set_config('idflow.audit_prune', 'on', true)`);
     const [deleted] = rowsOf<{ n: string }>(
       await tx.execute(
@@ -143,7 +153,7 @@ export async function pruneAudit(
     const result: PruneResult = {
       rowsPruned: signed.rowsPruned,
       prunedThroughSeq: through,
-      checkpointId: checkpoint?.id,
+      checkpointId,
       keyId: signed.keyId,
     };
     await appendAudit(tx, {
@@ -172,9 +182,9 @@ export async function writeCheckpoint(
     await lockChain(tx);
     const head = await headRow(tx);
     if (!head?.hash) throw new AuditRetentionError('the audit log has no chained row to sign yet');
-    const signed = signCheckpoint(
+    const { signed, checkpointId } = await storeCheckpoint(
+      tx,
       {
-        at: new Date(),
         headSeq: head.seq,
         headHash: head.hash,
         prunedThroughSeq: null,
@@ -183,11 +193,6 @@ export async function writeCheckpoint(
       },
       signingKey,
     );
-    const [checkpoint] = await tx
-      .insert(auditCheckpoints)
-      .values(signed)
-      .returning({ id: auditCheckpoints.id });
-    const checkpointId = checkpoint?.id as number;
     await appendAudit(tx, {
       actor: options.actor,
       action: 'audit.checkpointed',
