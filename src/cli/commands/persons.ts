@@ -37,6 +37,12 @@ function renderTimeline(t: TimelineState): string {
     .join('\n');
 }
 
+/** Refuses a `<person-id>` argument that is no person id, before anything is opened. */
+export function checkPersonIdArgument(id: string): void {
+  if (!isPersonId(id))
+    throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+}
+
 export function registerPersons(program: Command): void {
   const persons = program
     .command('persons')
@@ -49,8 +55,7 @@ export function registerPersons(program: Command): void {
     .argument('<person-id>')
     .option('--json', 'print the data as JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      if (!isPersonId(id))
-        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      checkPersonIdArgument(id);
       await withDatabase(async (db) => {
         const view = await new PersonService(db).show(id);
         console.log(options.json ? JSON.stringify(view, null, 2) : renderPerson(view));
@@ -62,8 +67,7 @@ export function registerPersons(program: Command): void {
     .argument('<person-id>')
     .option('--json', 'print the data as JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      if (!isPersonId(id))
-        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      checkPersonIdArgument(id);
       await withDatabase(async (db, config) => {
         const temporal = createTemporalClient(config);
         try {
@@ -86,8 +90,7 @@ export function registerPersons(program: Command): void {
     .argument('<person-id>')
     .option('--json', 'print the data as JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      if (!isPersonId(id))
-        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      checkPersonIdArgument(id);
       await withDatabase(async (db, config) => {
         const temporal = createTemporalClient(config);
         try {

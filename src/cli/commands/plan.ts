@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { NAME_PATTERN } from '../../dsl/schema';
 import { IdentityEvent } from '../../model/event';
-import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
+import { checkPersonIdArgument } from './persons';
 import { createTemporalClient } from '../../temporal/client';
 import { executeDryRun } from '../../temporal/dry-run';
 import { executePlanPerson } from '../../temporal/plan-person';
@@ -68,8 +68,7 @@ export function registerPlan(program: Command): void {
     )
     .option('--json', 'print the plan as JSON')
     .action(async (id: string, options: { connector: string[]; json?: boolean }) => {
-      if (!isPersonId(id))
-        throw new Error(`<person-id> ${PERSON_ID_MESSAGE}, not ${JSON.stringify(id)}`);
+      checkPersonIdArgument(id);
       for (const name of options.connector)
         if (!NAME_PATTERN.test(name))
           throw new Error(
