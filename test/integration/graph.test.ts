@@ -4,17 +4,14 @@
  * step it waits on; a failed step and what it never reached); the route needs a token with
  * `runs:read`, answers 404 for an unknown run and 400 naming a bad format.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { TokenService } from '../../src/gateway/services/tokens';
 import type { RunState } from '../../src/temporal/contracts';
 import { Harness, makeEvent, ROOT } from '../support/harness';
 import { xmlProblems } from '../support/xml-check';
 
-const exec = promisify(execFile);
 let h: Harness;
 let noRuns: string;
 let waiting: string;
@@ -56,23 +53,7 @@ steps:
     set: { done: true }
 `;
 
-async function idflow(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(
-      process.execPath,
-      [join(ROOT, 'bin', 'idflow.js'), ...args],
-      {
-        env: h.env(),
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const idflow = (...args: string[]) => h.idflow(...args);
 
 async function get(
   path: string,

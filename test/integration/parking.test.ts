@@ -3,33 +3,15 @@
  * message and attempts; an operator retries, skips or aborts it with `idflow runs`, and the
  * decision is audited.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { listAudit } from '../../src/db/repos/audit';
 import { definitionVersions } from '../../src/db/schema';
 import type { RunState } from '../../src/temporal/contracts';
-import { Harness, makeEvent, ROOT } from '../support/harness';
+import { Harness, makeEvent } from '../support/harness';
 
-const run = promisify(execFile);
 let h: Harness;
 
-async function idflow(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [join(ROOT, 'bin', 'idflow.js'), ...args],
-      { env: h.env() },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const idflow = (...args: string[]) => h.idflow(...args);
 
 async function setConnectorActive(active: boolean): Promise<void> {
   await h.db.db

@@ -7,9 +7,6 @@
  * history lists their events and runs in order; and no query string gives a 5xx or widens the
  * query.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import * as fc from 'fast-check';
@@ -20,7 +17,7 @@ import type { PersonHistory } from '../../src/runs/history';
 import { listRuns, type RunPage } from '../../src/runs/list';
 import { IdflowFlow, IdflowStatus, IdflowSubject } from '../../src/temporal/search-attributes';
 import type { RunView } from '../../src/runs/view';
-import { Harness, makeEvent, ROOT } from '../support/harness';
+import { Harness, makeEvent } from '../support/harness';
 
 /** The configured secret of the runs-crm connector; one run copies it into its output. */
 const SECRET = 'scim-Bearer-9f3c1d7e-never-shown';
@@ -30,28 +27,11 @@ const BOB = 'r-bob-runs';
 /** A person whose one run was started without the summary memo. */
 const DAVE = 'r-dave-runs-no-memo';
 
-const exec = promisify(execFile);
 let h: Harness;
 let readOnly: string;
 let boundToBob: string;
 
-async function idflow(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(
-      process.execPath,
-      [join(ROOT, 'bin', 'idflow.js'), ...args],
-      {
-        env: h.env(),
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const idflow = (...args: string[]) => h.idflow(...args);
 
 const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 

@@ -3,10 +3,11 @@
  * migrations and definitions applied, its own task queue on the suite's Temporal dev server,
  * and the worker and gateway as real `idflow worker` / `idflow gateway` processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 import { applyDefinitions } from '../../src/definitions/apply';
@@ -17,6 +18,13 @@ import { freePort } from './ports';
 
 export const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'idflow.js');
+
+/** What an `idflow` command did: its exit code and what it printed. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface HttpResult<T = Record<string, unknown>> {
   status: number;
@@ -179,6 +187,19 @@ export class Harness {
       await sleep(100);
     }
     throw new Error('idflow gateway did not start within 30 s');
+  }
+
+  /** `idflow <args>` against this deployment, as an operator runs it; a failure is its code, not a throw. */
+  async idflow(...args: string[]): Promise<CliResult> {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+        env: this.env(),
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as CliResult;
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
   }
 
   async request<T = Record<string, unknown>>(
