@@ -1,10 +1,12 @@
 /**
  * What the long-running commands share: configuration (bad variables end the process with
- * every one named), the logger and the database with its migrations applied.
+ * every one named), the logger, the database with its migrations applied, and a Temporal client.
  */
+import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLogger, type Logger } from '../logging';
+import { createTemporalClient } from '../temporal/client';
 
 export function configOrExit(): Config {
   try {
@@ -59,6 +61,19 @@ export async function withDatabase<T>(
     return await fn(handle.db, config);
   } finally {
     await handle.close();
+  }
+}
+
+/** Runs `fn` with a Temporal client for a one-off command, and closes its connection afterwards. */
+export async function withTemporal<T>(
+  config: Config,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const temporal = createTemporalClient(config);
+  try {
+    return await fn(temporal.client);
+  } finally {
+    await temporal.close();
   }
 }
 

@@ -16,9 +16,8 @@ import { renderDiff } from '../../definitions/diff';
 import { temporalVersionsInUse } from '../../definitions/retention';
 import { activateDefinition, diffDefinition, historyOf } from '../../definitions/versions';
 import { syncReport } from '../../schedules/sync';
-import { createTemporalClient } from '../../temporal/client';
 import { table } from '../access-view';
-import { cliActor, withDatabase } from '../runtime';
+import { cliActor, withDatabase, withTemporal } from '../runtime';
 import { syncAfterApply } from './schedules';
 
 const TEMPORAL_DEADLINE_MS = 10_000;
@@ -92,9 +91,8 @@ export function registerDefinitions(program: Command): void {
     .option('--draft', 'store changed definitions as drafts: nothing active changes')
     .action((paths: string[], options: { replace?: boolean; draft?: boolean }) =>
       withDatabase(async (db, config) => {
-        const temporal = createTemporalClient(config);
-        try {
-          const inUse = temporalVersionsInUse(temporal.client);
+        await withTemporal(config, async (client) => {
+          const inUse = temporalVersionsInUse(client);
           const result = await applyDefinitions(
             db,
             paths.length ? paths : [config.definitionsDir],
@@ -104,15 +102,11 @@ export function registerDefinitions(program: Command): void {
               actor: cliActor(),
               retention: config.definitionRetention,
               inUse: (hashes) =>
-                temporal.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-                  inUse(hashes),
-                ),
+                client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => inUse(hashes)),
             },
           );
           printApply(result, options.draft ?? false);
-        } finally {
-          await temporal.close();
-        }
+        });
         if (!options.draft) await syncSchedules(db, config);
       }),
     );

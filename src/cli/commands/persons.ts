@@ -9,7 +9,6 @@
  */
 import type { Command } from 'commander';
 import { AccessPlanService, PersonService } from '../../gateway/services/persons';
-import { createTemporalClient } from '../../temporal/client';
 import type { TimelineState } from '../../temporal/contracts';
 import { isPersonId, PERSON_ID_MESSAGE } from '../../model/person';
 import { renderPerson } from '../access-view';
@@ -17,7 +16,7 @@ import { personHistory } from '../../runs/history';
 import { redactor } from '../../runs/secrets';
 import { renderHistory } from '../run-view';
 import { registerPersonsLink } from './review';
-import { withDatabase } from '../runtime';
+import { withDatabase, withTemporal } from '../runtime';
 
 function renderTimeline(t: TimelineState): string {
   if (t.entries.length === 0) return `${t.personId}: nothing pending`;
@@ -69,17 +68,14 @@ export function registerPersons(program: Command): void {
     .action(async (id: string, options: { json?: boolean }) => {
       checkPersonIdArgument(id);
       await withDatabase(async (db, config) => {
-        const temporal = createTemporalClient(config);
-        try {
+        await withTemporal(config, async (client) => {
           const timeline = await new AccessPlanService(
             db,
-            temporal.client,
+            client,
             config.temporal.taskQueue,
           ).timeline(id);
           console.log(options.json ? JSON.stringify(timeline, null, 2) : renderTimeline(timeline));
-        } finally {
-          await temporal.close();
-        }
+        });
       });
     });
   persons
@@ -92,17 +88,10 @@ export function registerPersons(program: Command): void {
     .action(async (id: string, options: { json?: boolean }) => {
       checkPersonIdArgument(id);
       await withDatabase(async (db, config) => {
-        const temporal = createTemporalClient(config);
-        try {
-          const history = await personHistory(
-            { client: temporal.client, db },
-            id,
-            await redactor(db, config),
-          );
+        await withTemporal(config, async (client) => {
+          const history = await personHistory({ client, db }, id, await redactor(db, config));
           console.log(options.json ? JSON.stringify(history, null, 2) : renderHistory(history));
-        } finally {
-          await temporal.close();
-        }
+        });
       });
     });
   registerPersonsLink(persons);

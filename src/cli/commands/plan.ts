@@ -9,12 +9,11 @@ import { parse as parseYaml } from 'yaml';
 import { NAME_PATTERN } from '../../dsl/schema';
 import { IdentityEvent } from '../../model/event';
 import { checkPersonIdArgument } from './persons';
-import { createTemporalClient } from '../../temporal/client';
 import { executeDryRun } from '../../temporal/dry-run';
 import { executePlanPerson } from '../../temporal/plan-person';
 import { renderPlan } from '../access-view';
 import { renderDryRun } from '../dry-run-view';
-import { cliActor, configOrExit } from '../runtime';
+import { cliActor, configOrExit, withTemporal } from '../runtime';
 
 /**
  * An event file as `POST /v1/events` takes it (JSON, or YAML of the same shape), checked with the
@@ -75,16 +74,13 @@ export function registerPlan(program: Command): void {
             `--connector must be a connector name, like corp-directory, not '${name}'`,
           );
       const config = configOrExit();
-      const temporal = createTemporalClient(config);
-      try {
-        const result = await executePlanPerson(temporal.client, config.temporal.taskQueue, {
+      await withTemporal(config, async (client) => {
+        const result = await executePlanPerson(client, config.temporal.taskQueue, {
           personId: id,
           connectors: [...new Set(options.connector)].sort(),
         });
         console.log(options.json ? JSON.stringify(result, null, 2) : renderPlan(result));
-      } finally {
-        await temporal.close();
-      }
+      });
     });
   plan
     .command('event')
@@ -96,15 +92,12 @@ export function registerPlan(program: Command): void {
     .action(async (file: string, options: { json?: boolean }) => {
       const event = readEventFile(file);
       const config = configOrExit();
-      const temporal = createTemporalClient(config);
-      try {
-        const result = await executeDryRun(temporal.client, config.temporal.taskQueue, {
+      await withTemporal(config, async (client) => {
+        const result = await executeDryRun(client, config.temporal.taskQueue, {
           event,
           actor: cliActor(),
         });
         console.log(options.json ? JSON.stringify(result, null, 2) : renderDryRun(result));
-      } finally {
-        await temporal.close();
-      }
+      });
     });
 }

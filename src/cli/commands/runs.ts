@@ -12,10 +12,9 @@ import { listRuns } from '../../runs/list';
 import { OPERATOR_ACTIONS, operateRun } from '../../runs/operate';
 import { redactor } from '../../runs/secrets';
 import { showRun } from '../../runs/view';
-import { createTemporalClient } from '../../temporal/client';
 import { VisibilityValueError } from '../../temporal/visibility';
 import { renderRun, renderRunPage } from '../run-view';
-import { cliActor, configOrExit, withDatabase } from '../runtime';
+import { cliActor, configOrExit, withDatabase, withTemporal } from '../runtime';
 
 /** The CLI's options of `runs list`, by the filter field each one sets. */
 const OPTION_OF: Record<string, string> = {
@@ -83,14 +82,8 @@ function optionError(err: unknown): unknown {
   return err;
 }
 
-async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const config = configOrExit();
-  const temporal = createTemporalClient(config);
-  try {
-    return await fn(temporal.client);
-  } finally {
-    await temporal.close();
-  }
+function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  return withTemporal(configOrExit(), fn);
 }
 
 export function registerRuns(program: Command): void {
