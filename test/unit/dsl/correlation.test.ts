@@ -139,11 +139,15 @@ describe('the resolution body', () => {
     expect(parseResolution({ personId: 'a b', create: false, x: 1 })).toEqual({
       ok: false,
       problems: [
-        { path: '/x', message: 'unknown field' },
         { path: '/personId', message: expect.stringContaining('must be a person id') as string },
         { path: '/create', message: 'must be true (a new person), or left out' },
-        { path: '/create', message: 'give either personId or create, not both' },
+        { path: '/x', message: 'unknown field' },
       ],
+    });
+    // the rule between the fields is checked once each field is valid on its own
+    expect(parseResolution({ personId: 'p-1', create: true })).toEqual({
+      ok: false,
+      problems: [{ path: '/create', message: 'give either personId or create, not both' }],
     });
     expect(parseResolution({})).toMatchObject({ ok: false, problems: [{ path: '/personId' }] });
     expect(parseResolution([])).toMatchObject({ ok: false, problems: [{ path: '' }] });
