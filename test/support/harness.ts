@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 import { applyDefinitions } from '../../src/definitions/apply';
 import { SCOPES, TokenService } from '../../src/gateway/services/tokens';
@@ -230,12 +230,29 @@ export class Harness {
     });
   }
 
+  /**
+   * A workflow's result. An event's runs are named (in the events table and the 200 of a
+   * duplicate) when the dispatch decides, and the person's timeline starts them after: a run
+   * not there yet is waited for, for up to 20 s.
+   */
+  private async resultOnceStarted(workflowId: string): Promise<unknown> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        return await this.client.workflow.getHandle(workflowId).result();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+        await sleep(200);
+      }
+    }
+  }
+
   /** The result of a workflow, or its failure (so tests can assert on failures too). */
   async outcome(
     workflowId: string,
   ): Promise<{ ok: true; result: unknown } | { ok: false; type?: string; message: string }> {
     try {
-      return { ok: true, result: await this.client.workflow.getHandle(workflowId).result() };
+      return { ok: true, result: await this.resultOnceStarted(workflowId) };
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause as { type?: string; message: string } | undefined;
@@ -250,11 +267,17 @@ export class Harness {
   }
 
   /** A run's state (its `state` query), or undefined while the run has not started. */
-  runState(workflowId: string): Promise<RunState | undefined> {
-    return this.client.workflow
-      .getHandle(workflowId)
-      .query<RunState>('state')
-      .catch(() => undefined);
+  async runState(workflowId: string): Promise<RunState | undefined> {
+    // a closed run's state comes from a worker replaying it, which a loaded machine can be slow
+    // to do: a failed query is asked twice more before the run counts as having none
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.workflow.getHandle(workflowId).query<RunState>('state');
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || attempt === 3) return undefined;
+        await sleep(1000);
+      }
+    }
   }
 
   /** An operator's action on a parked step, as `idflow runs retry|skip|abort|approve` sends it. */
