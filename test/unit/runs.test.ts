@@ -270,3 +270,39 @@ describe("an operator's decision", () => {
     expect(text).toMatch(/notify\s+notify\s+completed\s+2026-01-01T00:00:00Z\s+1\.2s/);
   });
 });
+
+describe('the runs filter names what is wrong with each field', () => {
+  const problems = (input: Record<string, unknown>) => {
+    const parsed = RunFilterInput.safeParse(input);
+    return parsed.success
+      ? {}
+      : Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), i.message]));
+  };
+
+  test('limits from 1 to 200 pass; others are refused with the range', () => {
+    for (const ok of ['1', '9', '10', '99', '100', '150', '199', '200'])
+      expect(RunFilterInput.safeParse({ limit: ok }).success).toBe(true);
+    for (const bad of ['0', '201', '1a0', '1x', '010', '-1', '2000'])
+      expect(problems({ limit: bad })).toEqual({ limit: 'must be a whole number from 1 to 200' });
+  });
+
+  test('status, event type, overBudget, cursor and times say what they take', () => {
+    expect(problems({ status: 'Done' }).status).toBe(
+      'must be one of Running, Waiting, Parked, Completed, Failed, Cancelled',
+    );
+    expect(problems({ eventType: 'Person Joiner' }).eventType).toBe(
+      'must be a dotted event type, like person.joiner',
+    );
+    expect(problems({ eventType: `a.${'b'.repeat(200)}` }).eventType).toBe(
+      'must be at most 200 characters',
+    );
+    expect(problems({ overBudget: 'yes' }).overBudget).toBe("must be 'true' or 'false'");
+    expect(problems({ cursor: 'a b' }).cursor).toBe('must be a cursor from an earlier page');
+    expect(problems({ cursor: 'ab' }).cursor).toBeUndefined();
+    expect(problems({ cursor: 'a'.repeat(4097) }).cursor).toBe('must be at most 4096 characters');
+    // the years 0001 and 9999 themselves are in range, to the millisecond
+    expect(problems({ since: '0001-01-01T00:00:00Z', until: '9999-12-31T23:59:59.999Z' })).toEqual(
+      {},
+    );
+  });
+});
