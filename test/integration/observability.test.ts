@@ -80,7 +80,8 @@ steps:
     approval:
       approvers: [subject.managerId]
       request: Access for \${subject.id}?
-      timeout: 5s
+      # open for longer than the approvals gauge keeps a reading (5 s), so a scrape sees it
+      timeout: 9s
       onTimeout: approve
   - id: after
     set: { done: true }
