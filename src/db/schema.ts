@@ -148,6 +148,11 @@ export const apiTokens = pgTable('api_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   scopes: text('scopes').array().notNull(),
   personId: text('person_id'),
+  /**
+   * The event source the token sends as (a Source definition's name): its SCIM writes become
+   * events of this source, and it may send no other source's events.
+   */
+  source: text('source'),
   createdAt: ts('created_at').notNull().defaultNow(),
   expiresAt: ts('expires_at'),
   revokedAt: ts('revoked_at'),
@@ -519,4 +524,56 @@ export const orphanAccounts = pgTable(
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.connector, t.accountId] })],
+);
+
+/**
+ * Users pushed to idflow's inbound SCIM endpoint (`/scim/v2/Users`), per source: the SCIM
+ * resource as last written, the person it maps to, and its version (the ETag). Each write is
+ * also an idflow event; this table is what SCIM reads (GET, filters, If-Match) answer from.
+ */
+export const scimUsers = pgTable(
+  'scim_users',
+  {
+    /** The SCIM `id` idflow assigned. */
+    id: uuid('id').primaryKey().defaultRandom(),
+    source: text('source').notNull(),
+    userName: text('user_name').notNull(),
+    /** `userName` folded for comparison: SCIM compares userName without case. */
+    userNameKey: text('user_name_key').notNull(),
+    externalId: text('external_id'),
+    personId: text('person_id').notNull(),
+    /** Every `emails[].value`, lower-cased, for `emails.value eq` filters. */
+    emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
+    active: boolean('active').notNull(),
+    /** The SCIM resource as stored (without `meta`, which is derived). */
+    resource: jsonb('resource').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('scim_users_user_name_idx').on(t.source, t.userNameKey),
+    uniqueIndex('scim_users_person_idx').on(t.source, t.personId),
+    index('scim_users_external_id_idx').on(t.source, t.externalId),
+  ],
+);
+
+/**
+ * Signed webhook deliveries seen, by (source, webhook-id): a delivery sent again with the same
+ * id is a no-op answered like the first. Rows older than the signature window are pruned (a
+ * replay that old fails the timestamp check anyway).
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    source: text('source').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    /** The event the delivery carried, once accepted. */
+    eventId: text('event_id'),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.webhookId] }),
+    index('webhook_deliveries_received_idx').on(t.receivedAt),
+  ],
 );
