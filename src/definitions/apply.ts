@@ -40,6 +40,7 @@ export interface ApplyResult {
     roles: number;
     sodRules: number;
     correlations: number;
+    sources: number;
   };
   /** The git commit (`-dirty` when the files differ from it) and author; absent outside git. */
   git?: { commit: string; author: string };
@@ -97,6 +98,7 @@ export async function applyDefinitions(
     ...[...result.roles].map(([name, c]) => withSource('Role', name, c.hash, c.ir)),
     ...[...result.sodRules].map(([name, c]) => withSource('SodRule', name, c.hash, c.ir)),
     ...[...result.correlations].map(([name, c]) => withSource('Correlation', name, c.hash, c.ir)),
+    ...[...result.sources].map(([name, c]) => withSource('Source', name, c.hash, c.ir)),
   ];
   const gitFields = git ? { commit: commitLabel(git), author: git.author } : undefined;
   const changes = await storeDefinitions(db, definitions, {
@@ -125,6 +127,7 @@ export async function applyDefinitions(
       roles: result.roles.size,
       sodRules: result.sodRules.size,
       correlations: result.correlations.size,
+      sources: result.sources.size,
     },
     ...(gitFields ? { git: gitFields } : {}),
     ...(retention ? { retention } : {}),

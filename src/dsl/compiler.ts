@@ -13,12 +13,14 @@ import type {
   PolicyIR,
   RoleIR,
   SodRuleIR,
+  SourceIR,
 } from './ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from './shapes';
 import { connectorAccounts } from './schema';
 import { parseSource, type SourceDocument } from './source';
 import { checkStructure, type ParsedDocument } from './structure';
 import { compileCorrelation } from './compile/correlation';
+import { compileSource } from './compile/source';
 import { compileFlow } from './compile/flow';
 import { compilePolicy } from './compile/policy';
 import { compileRole } from './compile/role';
@@ -42,6 +44,8 @@ export interface DefinitionSet {
   sodRules: Map<string, Compiled<SodRuleIR>>;
   /** How records are matched to persons (correlate steps inline them). */
   correlations: Map<string, Compiled<CorrelationIR>>;
+  /** Systems that send events: authentication, rate limit, SCIM mapping. */
+  sources: Map<string, Compiled<SourceIR>>;
 }
 
 export interface CompileResult extends DefinitionSet {
@@ -90,6 +94,7 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     roles: new Map(),
     sodRules: new Map(),
     correlations: new Map(),
+    sources: new Map(),
     broken: new Map(),
   };
   for (const sd of documents) {
@@ -150,6 +155,11 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     const compiled = compileSodRule(entry, defs, report, policyTypes);
     if (compiled && !entry.repaired) sodRules.set(name, compiled);
   }
+  const eventSources = new Map<string, Compiled<SourceIR>>();
+  for (const [name, entry] of defs.sources) {
+    const compiled = compileSource(entry, report);
+    if (compiled && !entry.repaired) eventSources.set(name, compiled);
+  }
   return {
     flows,
     policies,
@@ -157,6 +167,7 @@ export function compileSources(sources: readonly Source[]): CompileResult {
     roles,
     sodRules,
     correlations,
+    sources: eventSources,
     diagnostics: report.diagnostics.sort(compareDiagnostics),
   };
 }
@@ -197,6 +208,8 @@ function addDocument(
         { ...where, doc: parsed.value },
         report,
       );
+    case 'Source':
+      return register(defs.sources, 'Source', name, { ...where, doc: parsed.value }, report);
     default: {
       const never: never = parsed;
       throw new Error(`unhandled document kind ${JSON.stringify(never)}`);

@@ -193,6 +193,46 @@ export interface CorrelationIR {
   rules: CorrelationRuleIR[];
 }
 
+/** A person field and the SCIM attribute path it is read from. */
+export interface ScimFieldIR {
+  field: string;
+  path: string;
+}
+
+/** How a SCIM client's users become persons and events (a Source's `scim` section). */
+export interface ScimMappingIR {
+  /** Person fields in a fixed order, `id` first: what each is read from. */
+  person: ScimFieldIR[];
+  /** The event's attributes: name → SCIM path. */
+  attributes: Array<{ name: string; path: string }>;
+  events: {
+    create: string;
+    mover: string;
+    /** Absent: a change outside `moverOn` is kept as SCIM state only. */
+    update?: string;
+    deactivate: string;
+    delete: string;
+    reactivate: string;
+  };
+  /** Person fields whose change makes an update a mover. */
+  moverOn: string[];
+}
+
+/** A system that sends events: how it authenticates, how fast it may send, its SCIM mapping. */
+export interface SourceIR {
+  irVersion: typeof IR_VERSION;
+  name: string;
+  title: string;
+  description?: string;
+  /** Whether API tokens bound to it (or unbound) may send its events. */
+  bearer: boolean;
+  /** Standard Webhooks: the environment variables holding the secrets, newest first. */
+  webhook?: { secretEnvs: string[]; toleranceMs: number };
+  /** Requests a minute carrying its events; absent: the deployment's default. */
+  rateLimitPerMinute?: number;
+  scim?: ScimMappingIR;
+}
+
 /**
  * `correlate`: matches a record to a person by a Correlation's rules (inlined, so the run keeps
  * the rules it started with). An explicit link (source, id) is consulted first; an ambiguous

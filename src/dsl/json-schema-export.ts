@@ -13,6 +13,7 @@ import {
   RoleDocument,
   RoleGrant,
   SodRuleDocument,
+  SourceDefinitionDocument,
   TemplateDocument,
 } from './schema';
 
@@ -32,10 +33,11 @@ export function definitionJsonSchema(): Record<string, unknown> {
       RoleDocument,
       SodRuleDocument,
       CorrelationDocument,
+      SourceDefinitionDocument,
     ])
     .meta({
       title: `idflow definition (${API_VERSION})`,
-      description: 'A Flow, Policy, Connector, Template, Role, SodRule or Correlation document.',
+      description: 'A Flow, Policy, Connector, Template, Role, SodRule, Correlation or Source document.',
     });
   return z.toJSONSchema(document, {
     target: 'draft-7',

@@ -21,6 +21,7 @@ export const DOCUMENT_KINDS = [
   'Role',
   'SodRule',
   'Correlation',
+  'Source',
 ] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
@@ -596,6 +597,91 @@ export const CorrelationDocument = z.strictObject({
     .min(1, 'needs at least one rule'),
 });
 
+/**
+ * A SCIM attribute path as RFC 7644 writes them: `userName`, `name.givenName`,
+ * `emails[primary eq true].value`, or an extension's attribute after its schema URN
+ * (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`).
+ */
+export const ScimPath = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(300, 'must be at most 300 characters')
+  .meta({
+    description:
+      'A SCIM attribute path: userName, name.givenName, emails[primary eq true].value, or urn:…:enterprise:2.0:User:department',
+  });
+
+/** How SCIM writes from this source become persons and idflow events. */
+const SourceScim = z.strictObject({
+  person: z.record(z.string(), ScimPath).optional().meta({
+    description:
+      'Person field (id, employeeId, givenName, familyName, displayName, email, department, title, jobCode, managerId, location, employmentType) → the SCIM attribute path it is read from; merged over the defaults.',
+  }),
+  attributes: z
+    .record(
+      z.string().regex(IDENTIFIER_PATTERN, 'must be an identifier, like costCenter'),
+      ScimPath,
+    )
+    .optional()
+    .meta({ description: "The event's attributes: name → the SCIM attribute path." }),
+  events: z
+    .strictObject({
+      create: EventType.optional(),
+      mover: EventType.optional(),
+      update: z.union([EventType, z.literal(false)]).optional(),
+      deactivate: EventType.optional(),
+      delete: EventType.optional(),
+      reactivate: EventType.optional(),
+    })
+    .optional()
+    .meta({
+      description:
+        'The event type each SCIM write becomes; update: false keeps changes outside moverOn as SCIM state only.',
+    }),
+  moverOn: z
+    .array(z.string())
+    .min(1, 'needs at least one person field')
+    .optional()
+    .meta({ description: 'Person fields whose change makes an update a mover.' }),
+});
+
+/**
+ * A system that sends idflow events: how it authenticates (bearer tokens bound to it, and/or
+ * Standard Webhooks signatures), how fast it may send, and, for a SCIM client (an HR system or
+ * identity provider pushing users), how its users map to persons and events.
+ */
+export const SourceDefinitionDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Source'),
+  metadata: Metadata,
+  description: z.string().optional(),
+  auth: z
+    .strictObject({
+      bearer: z.boolean().optional().meta({
+        description: 'Whether API tokens may send its events (default true).',
+      }),
+      webhook: z
+        .strictObject({
+          secrets: z
+            .array(SecretRef)
+            .min(1, 'needs at least one secret')
+            .max(10, 'takes at most 10 secrets'),
+          tolerance: Duration.optional(),
+        })
+        .optional()
+        .meta({
+          description:
+            'Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature): the secrets, newest first; all are accepted, for rotation. tolerance: how old a timestamp may be (default 5m).',
+        }),
+    })
+    .optional(),
+  rateLimit: z
+    .strictObject({ perMinute: z.int().min(1).max(1_000_000) })
+    .optional()
+    .meta({ description: "Requests a minute carrying this source's events." }),
+  scim: SourceScim.optional(),
+});
+
 export const DOCUMENT_SCHEMAS = {
   Flow: FlowDocument,
   Policy: PolicyDocument,
@@ -604,6 +690,7 @@ export const DOCUMENT_SCHEMAS = {
   Role: RoleDocument,
   SodRule: SodRuleDocument,
   Correlation: CorrelationDocument,
+  Source: SourceDefinitionDocument,
 } as const satisfies Record<DocumentKind, z.ZodType>;
 
 export type FlowDocument = z.infer<typeof FlowDocument>;
@@ -619,6 +706,7 @@ export type TemplateDocument = z.infer<typeof TemplateDocument>;
 export type RoleDocument = z.infer<typeof RoleDocument>;
 export type SodRuleDocument = z.infer<typeof SodRuleDocument>;
 export type CorrelationDocument = z.infer<typeof CorrelationDocument>;
+export type SourceDefinitionDocument = z.infer<typeof SourceDefinitionDocument>;
 export type EntitlementSet = z.infer<typeof EntitlementSet>;
 export type RoleGrant = z.infer<typeof RoleGrant>;
 export type Step =

@@ -21,6 +21,7 @@ import {
   type PolicyDocument,
   type RoleDocument,
   type SodRuleDocument,
+  type SourceDefinitionDocument,
   type TemplateDocument,
 } from './schema';
 import { isStepPath, repairDocument } from './repair';
@@ -36,7 +37,8 @@ export type ParsedDocument =
   | { kind: 'Template'; value: TemplateDocument }
   | { kind: 'Role'; value: RoleDocument }
   | { kind: 'SodRule'; value: SodRuleDocument }
-  | { kind: 'Correlation'; value: CorrelationDocument };
+  | { kind: 'Correlation'; value: CorrelationDocument }
+  | { kind: 'Source'; value: SourceDefinitionDocument };
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;

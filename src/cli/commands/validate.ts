@@ -87,6 +87,7 @@ export function registerValidate(program: Command): void {
           ...(result.correlations.size
             ? [n(result.correlations.size, 'correlation', 'correlations')]
             : []),
+          ...(result.sources.size ? [n(result.sources.size, 'source', 'sources')] : []),
         ].join(', ');
         console.error(
           diagnostics.length

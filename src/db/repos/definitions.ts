@@ -11,7 +11,14 @@ import { definitionVersions } from '../schema';
 import { appendAudit, type AuditEntry } from './audit';
 
 /** What the `kind` column holds (the column itself is text: new kinds need no migration). */
-export type DefinitionKind = 'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule' | 'Correlation';
+export type DefinitionKind =
+  | 'Flow'
+  | 'Policy'
+  | 'Connector'
+  | 'Role'
+  | 'SodRule'
+  | 'Correlation'
+  | 'Source';
 
 /** Every kind, in the order `idflow definitions list` shows them. */
 export const DEFINITION_KINDS: readonly DefinitionKind[] = [
@@ -21,6 +28,7 @@ export const DEFINITION_KINDS: readonly DefinitionKind[] = [
   'Role',
   'SodRule',
   'Correlation',
+  'Source',
 ];
 
 export interface StoredDefinition {

@@ -11,6 +11,7 @@ import type {
   PolicyDocument,
   RoleDocument,
   SodRuleDocument,
+  SourceDefinitionDocument,
   TemplateDocument,
 } from '../schema';
 import { diagnosticAt, type LocateOptions, type SourceDocument } from '../source';
@@ -55,6 +56,7 @@ export interface Definitions {
   roles: Map<string, Entry<RoleDocument>>;
   sodRules: Map<string, Entry<SodRuleDocument>>;
   correlations: Map<string, Entry<CorrelationDocument>>;
+  sources: Map<string, Entry<SourceDefinitionDocument>>;
   /** Every correlation that compiled cleanly, by name: what correlate steps inline. */
   compiledCorrelations?: ReadonlyMap<string, CorrelationIR>;
   /**
