@@ -7,6 +7,7 @@ CREATE TABLE "scim_users" (
 	"person_id" text NOT NULL,
 	"emails" text[] DEFAULT '{}'::text[] NOT NULL,
 	"active" boolean NOT NULL,
+	"joined_at" timestamp with time zone,
 	"resource" jsonb NOT NULL,
 	"version" integer DEFAULT 1 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

@@ -545,6 +545,11 @@ export const scimUsers = pgTable(
     /** Every `emails[].value`, lower-cased, for `emails.value eq` filters. */
     emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
     active: boolean('active').notNull(),
+    /**
+     * When the user's create event (a joiner) was sent: a user created inactive joins when it is
+     * first activated, and a later activation is a reactivation.
+     */
+    joinedAt: ts('joined_at'),
     /** The SCIM resource as stored (without `meta`, which is derived). */
     resource: jsonb('resource').notNull(),
     version: integer('version').notNull().default(1),
