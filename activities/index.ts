@@ -28,6 +28,8 @@ export interface ActivityDeps {
   connectors: ActiveConnectors;
   /** Present when Slack is configured. */
   slack?: SlackNotifier;
+  /** IDFLOW_VISIBLE_PERSONAL_DATA: whether the Web UI's unencrypted summaries may name persons. */
+  visiblePersonalData?: boolean;
 }
 
 type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;

@@ -46,6 +46,8 @@ function timelineOutcome(entry: TimelineRecord): string {
 
 export interface RecordDeps {
   db: Database;
+  /** IDFLOW_VISIBLE_PERSONAL_DATA: whether the Web UI's unencrypted summaries may name persons. */
+  visiblePersonalData?: boolean;
 }
 
 /** The stored person overlaid with what the event says, plus the manager as stored. */
@@ -91,7 +93,7 @@ async function recording<T>(operation: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
-export function createRecordActivities({ db }: RecordDeps) {
+export function createRecordActivities({ db, visiblePersonalData }: RecordDeps) {
   return {
     /** Stores the event (once), and gives the dispatcher the subject and active definitions. */
     async recordEvent(event: IdentityEvent): Promise<EventContext> {
@@ -233,6 +235,6 @@ export function createRecordActivities({ db }: RecordDeps) {
     for (const def of await activeDefinitions(db, 'Flow', [...names])) {
       flows[def.name] = { ir: def.ir as FlowIR, hash: def.hash };
     }
-    return { subject, policies, flows };
+    return { subject, policies, flows, ...(visiblePersonalData ? { visiblePersonalData } : {}) };
   }
 }

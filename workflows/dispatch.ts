@@ -36,6 +36,7 @@ import {
   IdflowSubject,
 } from '../src/temporal/search-attributes';
 import { runDetails, summaryMemo, timelineDetails } from '../src/temporal/summaries';
+import { visibleText } from '../src/temporal/visible';
 import { runFlow } from './run-flow';
 import { decideSignal, personTimeline } from './timeline';
 
@@ -45,6 +46,13 @@ import { decideSignal, personTimeline } from './timeline';
  * as they ran.
  */
 export const PERSON_TIMELINE_PATCH = 'person-timeline';
+
+/**
+ * Patch: each run gets a static summary of its own, kept unencrypted for the Web UI (ids only
+ * unless the worker allows personal data there); the full summary goes to the run's memo, a
+ * payload encrypted with the rest. Dispatches from before it hand over one summary, as they did.
+ */
+export const VISIBLE_SUMMARY_PATCH = 'visible-summary';
 
 /**
  * Hands a decision to the person's timeline: starts it when the person has none running,
@@ -62,8 +70,8 @@ async function toTimeline(
         args: [{ personId }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        staticSummary: `Timeline of ${personId}`,
-        staticDetails: timelineDetails(personId),
+        staticSummary: visibleText(`Timeline of ${personId}`),
+        staticDetails: visibleText(timelineDetails(personId)),
         typedSearchAttributes: [{ key: IdflowSubject, value: personId }],
       });
     } catch (err) {
@@ -106,6 +114,17 @@ function summaryOf(flow: Compiled<FlowIR>, event: IdentityEvent, subject: Subjec
     ([subject.givenName, subject.familyName].filter(Boolean).join(' ') || subject.id);
   const employee = subject.employeeId ? ` (${subject.employeeId})` : '';
   return `${flow.ir.title}: ${name}${employee} — ${flow.ir.name}`;
+}
+
+/**
+ * The run's static summary, readable without decryption: "Joiner: p-1001 (E1001) —
+ * joiner-standard" (person and employee ids, no name), or the full summary when the worker
+ * lets personal data be visible (IDFLOW_VISIBLE_PERSONAL_DATA).
+ */
+function visibleSummaryOf(flow: Compiled<FlowIR>, event: IdentityEvent, context: EventContext) {
+  if (context.visiblePersonalData) return summaryOf(flow, event, context.subject);
+  const employee = context.subject.employeeId ? ` (${context.subject.employeeId})` : '';
+  return `${flow.ir.title}: ${event.subject.id}${employee} — ${flow.ir.name}`;
 }
 
 /** The trace line of a flow a rule names that is not active. */
@@ -171,6 +190,9 @@ export async function dispatchEvent(
         workflowId: runWorkflowId(name, event.subject.id, event.id),
         hash: flow.hash,
         summary: summaryOf(flow, event, context.subject),
+        ...(patched(VISIBLE_SUMMARY_PATCH)
+          ? { visibleSummary: visibleSummaryOf(flow, event, context) }
+          : {}),
         input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
       });
     }

@@ -33,6 +33,7 @@ import {
 import { FlowRun } from './run';
 import { runSteps } from './steps';
 import { forEachProgressSignal } from './steps/for-each';
+import { visibleText } from '../src/temporal/visible';
 
 /** Batches running at once under one forEach step. */
 const BATCHES_IN_FLIGHT = 2;
@@ -165,8 +166,8 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
         const running = executeChild(forEachBatch, {
           workflowId: `${workflowInfo().workflowId}/batch-${n}`,
           args: [batch],
-          staticSummary: batchSummary(of, n, items.length),
-          staticDetails: batchDetails(of, n, items.length),
+          staticSummary: visibleText(batchSummary(of, n, items.length)),
+          staticDetails: visibleText(batchDetails(of, n, items.length)),
         }).then((result) => {
           merge(tally, result);
           inFlight.delete(n);

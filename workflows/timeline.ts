@@ -41,6 +41,7 @@ import type {
 } from '../src/temporal/contracts';
 import { dispatchWorkflowId } from '../src/model/event';
 import { runDetails, summaryMemo, timelineCurrent } from '../src/temporal/summaries';
+import { visibleText } from '../src/temporal/visible';
 import { keyOf, TimelineBook, type StopOrder } from '../src/timeline/book';
 import {
   IdflowDefinitionHash,
@@ -94,12 +95,17 @@ async function runOne(
         args: [run.input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: run.summary,
+        // the Web UI's line, unencrypted; a decision from before it has only the memo's line,
+        // which then stays a payload like any other (encrypted with keys)
+        staticSummary:
+          run.visibleSummary === undefined ? run.summary : visibleText(run.visibleSummary),
         memo: summaryMemo(run.summary),
-        staticDetails: runDetails(run.input, {
-          startedBy: workflowInfo().workflowId,
-          dispatch: dispatchWorkflowId(run.input.event.source, run.input.event.id),
-        }),
+        staticDetails: visibleText(
+          runDetails(run.input, {
+            startedBy: workflowInfo().workflowId,
+            dispatch: dispatchWorkflowId(run.input.event.source, run.input.event.id),
+          }),
+        ),
         typedSearchAttributes: [
           { key: IdflowFlow, value: run.flow },
           { key: IdflowSubject, value: personId },

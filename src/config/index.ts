@@ -4,9 +4,13 @@
  * connector definitions are read through `readSecret`).
  */
 import type { KeyObject } from 'node:crypto';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { parsePrivateKey, parsePublicKey } from '../audit/keys';
+import { parseDuration } from '../dsl/duration';
+import type { PayloadKey } from '../temporal/codec';
+import { PAYLOAD_KEYS_FILE, parsePayloadKeys } from '../temporal/payload-keys';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -27,6 +31,35 @@ const AuditKey = (parse: typeof parsePrivateKey) =>
     }
   });
 
+/** Payload keys in a variable: every bad entry is an issue of its own, no key ever shown. */
+const PayloadKeys = z.string().transform((text, ctx) => {
+  const { keys, problems } = parsePayloadKeys(text);
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  return problems.length ? z.NEVER : keys;
+});
+
+/** Comma-separated browser origins (`scheme://host[:port]`), each checked. */
+const Origins = z.string().transform((text, ctx) => {
+  const origins = text
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const [i, origin] of origins.entries()) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol))
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} must be an origin like http://127.0.0.1:8233 (scheme, host and port, no path)`,
+      });
+  }
+  return origins;
+});
+
 const EnvSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -41,6 +74,17 @@ const EnvSchema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(6000),
+  IDFLOW_SOURCE_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(6000),
+  IDFLOW_REFUSAL_AUDIT_INTERVAL: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'must be a duration like 60s')
+    .transform((text) => parseDuration(text) as number)
+    .refine((ms) => ms >= 100 && ms <= 3_600_000, 'must be between 100ms and 60m')
+    .default(60_000),
   IDFLOW_LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
@@ -84,6 +128,11 @@ const EnvSchema = z.object({
   IDFLOW_AUDIT_PUBLIC_KEY: AuditKey(parsePublicKey).optional(),
   IDFLOW_METRICS_PORT: Port.optional(),
   IDFLOW_TEMPORAL_METRICS_PORT: Port.optional(),
+  IDFLOW_PAYLOAD_KEYS: PayloadKeys.optional(),
+  IDFLOW_VISIBLE_PERSONAL_DATA: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false'),
+  IDFLOW_CODEC_CORS_ORIGINS: Origins.optional(),
   IDFLOW_DEFINITION_RETENTION: z.coerce
     .number({ error: 'must be a number of versions, like 10' })
     .int('must be a whole number of versions, like 10')
@@ -97,7 +146,19 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   definitionsDir: string;
-  http: { host: string; port: number; rateLimitPerMinute: number };
+  /**
+   * `rateLimitPerMinute`: requests a minute per token. `sourceRateLimitPerMinute`: requests a
+   * minute carrying one event source's events, where the source's definition sets no
+   * `rateLimit.perMinute`. `refusalAuditIntervalMs`: how long refused requests (401, 403, 429)
+   * are counted before their aggregate `request.refused` rows are written.
+   */
+  http: {
+    host: string;
+    port: number;
+    rateLimitPerMinute: number;
+    sourceRateLimitPerMinute: number;
+    refusalAuditIntervalMs: number;
+  };
   logLevel: (typeof LOG_LEVELS)[number];
   temporal: {
     address: string;
@@ -136,6 +197,21 @@ export interface Config {
   audit: { retentionDays?: number; signingKey?: KeyObject; publicKey?: KeyObject };
   /** Slack, when configured: approval requests as direct messages with buttons. */
   slack?: { botToken: string; signingSecret?: string; apiUrl: string };
+  /**
+   * Payload encryption (docs/security.md). `keys`: newest first, the first encrypts, all
+   * decrypt; none means payloads are not encrypted. `keySource`: where they came from
+   * (`environment` when IDFLOW_PAYLOAD_KEYS is set, even empty; `data-dir` from the data
+   * directory's `payload-keys` file, which `idflow dev` writes; `none`).
+   * `visiblePersonalData`: whether the static summaries and details the Web UI shows without
+   * decryption may name persons (default: ids, flow names, event types and step ids only).
+   */
+  payloads: {
+    keys: PayloadKey[];
+    keySource: 'environment' | 'data-dir' | 'none';
+    visiblePersonalData: boolean;
+  };
+  /** The codec endpoint (`/codec/*`): browser origins (the Web UI's) allowed to call it. */
+  codec: { corsOrigins: string[] };
 }
 
 /** Configuration that names every bad variable, so start-up can fail with all of them. */
@@ -153,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       // never echo a secret's value
-      const shown = /TOKEN|SECRET|PASSWORD|DATABASE_URL|_KEY$/.test(name)
+      const shown = /TOKEN|SECRET|PASSWORD|DATABASE_URL|_KEYS?$/.test(name)
         ? '(hidden)'
         : JSON.stringify(env[name] ?? '');
       return `${name}=${shown}: ${issue.message}`;
@@ -161,14 +237,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = result.data;
+  const dataDir = resolve(e.IDFLOW_DATA_DIR);
+  const fromFile = e.IDFLOW_PAYLOAD_KEYS === undefined ? keysInDataDir(dataDir) : undefined;
   return {
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
-    dataDir: resolve(e.IDFLOW_DATA_DIR),
+    dataDir,
     definitionsDir: resolve(e.IDFLOW_DEFINITIONS),
     http: {
       host: e.IDFLOW_HOST,
       port: e.IDFLOW_PORT,
       rateLimitPerMinute: e.IDFLOW_RATE_LIMIT_PER_MINUTE,
+      sourceRateLimitPerMinute: e.IDFLOW_SOURCE_RATE_LIMIT_PER_MINUTE,
+      refusalAuditIntervalMs: e.IDFLOW_REFUSAL_AUDIT_INTERVAL,
     },
     logLevel: e.IDFLOW_LOG_LEVEL,
     temporal: {
@@ -197,6 +277,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       scimPort: e.IDFLOW_TARGET_SCIM_PORT,
       smtpPort: e.IDFLOW_TARGET_SMTP_PORT,
     },
+    payloads: {
+      keys: e.IDFLOW_PAYLOAD_KEYS ?? fromFile ?? [],
+      keySource:
+        e.IDFLOW_PAYLOAD_KEYS !== undefined ? 'environment' : fromFile ? 'data-dir' : 'none',
+      visiblePersonalData: e.IDFLOW_VISIBLE_PERSONAL_DATA === 'true',
+    },
+    codec: {
+      corsOrigins: e.IDFLOW_CODEC_CORS_ORIGINS ?? [
+        `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`,
+        `http://localhost:${e.TEMPORAL_UI_PORT}`,
+      ],
+    },
     ...(e.SLACK_BOT_TOKEN
       ? {
           slack: {
@@ -207,6 +299,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : {}),
   };
+}
+
+/**
+ * The keys in the data directory's `payload-keys` file (written by `idflow dev`), or undefined
+ * when there is no such file. A file that is there but wrong is a ConfigError naming it.
+ */
+function keysInDataDir(dataDir: string): PayloadKey[] | undefined {
+  const path = join(dataDir, PAYLOAD_KEYS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const { keys, problems } = parsePayloadKeys(text);
+  if (problems.length) throw new ConfigError(problems.map((p) => `${path}: ${p}`));
+  return keys.length ? keys : undefined;
 }
 
 /**

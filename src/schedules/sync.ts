@@ -40,6 +40,7 @@ import {
   temporalScheduleId,
 } from './ids';
 import { describeTiming, overlapPolicy, scheduleSpec } from './spec';
+import { visibleText } from '../temporal/visible';
 
 /**
  * Bumped when what a sync puts in a schedule changes, so the next sync updates them all
@@ -168,13 +169,15 @@ function desired(taskQueue: string, flow: ActiveFlow, schedule: ScheduleIR): Des
         taskQueue,
         args: [input],
         memo: { [MEMO_KEY]: action, ...summaryMemo(summary) },
-        staticSummary: summary,
-        staticDetails: scheduledDetails(flow.ir, flow.hash, {
-          id: schedule.id,
-          title: schedule.title,
-          when,
-          timezone: schedule.timezone,
-        }),
+        staticSummary: visibleText(summary),
+        staticDetails: visibleText(
+          scheduledDetails(flow.ir, flow.hash, {
+            id: schedule.id,
+            title: schedule.title,
+            when,
+            timezone: schedule.timezone,
+          }),
+        ),
         typedSearchAttributes: [
           { key: IdflowFlow, value: flow.name },
           { key: IdflowEventType, value: SCHEDULE_FIRED },

@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from './cli';
+import { FAILURE_CONVERTER_PATH } from './data-converter';
 
 /**
  * Everything workflow code may import: all of `src`, since workflows reach into more of it over
@@ -49,6 +50,8 @@ export async function workflowBundle(
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(join(PROJECT_ROOT, 'workflows')),
+    // failures leave the sandbox with their text in an encoded (encryptable) payload
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: {
       log: () => undefined,
       trace: () => undefined,

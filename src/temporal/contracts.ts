@@ -32,6 +32,11 @@ export interface EventContext {
   policies: PolicyIR[];
   /** Active flows the policies name, with their hashes. */
   flows: Record<string, Compiled<FlowIR>>;
+  /**
+   * The worker's IDFLOW_VISIBLE_PERSONAL_DATA: the runs' static summaries, which stay
+   * unencrypted, may name the person (else they carry ids only).
+   */
+  visiblePersonalData?: boolean;
 }
 
 export interface RunRef {
@@ -321,7 +326,14 @@ export interface TimelineRun {
   flow: string;
   workflowId: string;
   hash: string;
+  /** The run's one-line summary, for its memo (a payload: encrypted when keys are set). */
   summary: string;
+  /**
+   * The run's static summary, kept unencrypted for the Web UI: ids only unless personal data
+   * may be visible. Absent in decisions from before it: the timeline then uses `summary`, as a
+   * payload encrypted like any other.
+   */
+  visibleSummary?: string;
   input: RunFlowInput;
 }
 

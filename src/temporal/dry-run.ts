@@ -8,6 +8,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { DryRunInput, DryRunResult } from '../dryrun/types';
 import type { dryRunEvent } from '../../workflows/dry-run';
 import { PLAN_TIMEOUT_MS, planFailure } from './plan-person';
+import { visibleText } from './visible';
 
 /** `dryrun/<personId>/<uuid>`: a dry run of its own each time, never mistaken for a run. */
 export function dryRunWorkflowId(personId: string): string {
@@ -26,7 +27,9 @@ export async function executeDryRun(
       workflowId,
       args: [input],
       workflowExecutionTimeout: PLAN_TIMEOUT_MS,
-      staticSummary: `Dry run of ${input.event.type} for ${input.event.subject.id} (changes nothing)`,
+      staticSummary: visibleText(
+        `Dry run of ${input.event.type} for ${input.event.subject.id} (changes nothing)`,
+      ),
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;

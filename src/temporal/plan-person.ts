@@ -9,6 +9,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { AccessPlan } from '../access/types';
 import type { planPerson, PlanPersonInput } from '../../workflows/plan-person';
 import { planPersonText } from './summaries';
+import { visibleText } from './visible';
 
 /** How long a caller waits for a plan; the workflow is given no longer to live. */
 export const PLAN_TIMEOUT_MS = 60_000;
@@ -91,8 +92,8 @@ export async function executePlanPerson(
       workflowId,
       args: [input],
       workflowExecutionTimeout: PLAN_TIMEOUT_MS,
-      staticSummary: text.summary,
-      staticDetails: text.details,
+      staticSummary: visibleText(text.summary),
+      staticDetails: visibleText(text.details),
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;

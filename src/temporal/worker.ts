@@ -17,6 +17,7 @@ import { SlackNotifier } from '../notify/slack';
 import { freePort } from '../ports';
 import { workflowBundle } from './bundle';
 import type { RunMetricsSinks } from './contracts';
+import { idflowDataConverter } from './data-converter';
 import { activityLogContext, temporalLogger } from './runtime-logger';
 import { join } from 'node:path';
 
@@ -114,10 +115,12 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: bundle,
+    dataConverter: idflowDataConverter(config.payloads.keys),
     activities: createActivities({
       db,
       logger,
       connectors: new ActiveConnectors(db),
+      visiblePersonalData: config.payloads.visiblePersonalData,
       ...(config.slack
         ? { slack: new SlackNotifier(config.slack.botToken, config.slack.apiUrl) }
         : {}),

@@ -3,17 +3,26 @@
  * failures, dispatches) replays against the current workflow code. An interpreter change that
  * would break runs already in flight must go behind `patched()`; this test catches the ones
  * that do not. Re-record with: node --import tsx scripts/record-replays.ts
+ *
+ * Histories replay through idflow's data converter with the test payload keys: the plain ones
+ * (recorded before payload encryption) pass through the codec unchanged, the encrypted ones
+ * (`*-encrypted.json`) are decrypted, as a worker does for runs in flight.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../src/temporal/bundle';
+import { idflowDataConverter } from '../../src/temporal/data-converter';
+import { testKeys } from '../support/payload-keys';
 import { ROOT } from '../support/definitions';
 
 const dir = join(ROOT, 'test', 'replays');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort();
+
+/** idflow's data converter with the test keys: encrypted histories decrypt, plain ones pass. */
+const dataConverter = idflowDataConverter(testKeys());
 
 test('there are recorded histories of flow runs and dispatches', () => {
   expect(files.filter((f) => f.endsWith('-dispatch.json')).length).toBeGreaterThanOrEqual(5);
@@ -26,5 +35,9 @@ test.each(files)('%s replays without nondeterminism', async (file) => {
     history: unknown;
   };
   const bundle = await workflowBundle(join(ROOT, '.idflow', 'bundle'));
-  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
+  await Worker.runReplayHistory(
+    { workflowBundle: bundle, replayName: file, dataConverter },
+    history,
+    workflowId,
+  );
 });

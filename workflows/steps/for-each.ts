@@ -25,6 +25,7 @@ import type {
 import type { forEachItems } from '../for-each';
 import { forEachDetails, forEachSummary } from '../../src/temporal/summaries';
 import { BLAST_RADIUS_EXCEEDED, stepFailure, type FlowRun } from '../run';
+import { visibleText } from '../../src/temporal/visible';
 
 /** A forEach child's progress, sent to the run as its batches complete. */
 export const forEachProgressSignal = defineSignal<[ForEachProgress]>('forEachProgress');
@@ -161,8 +162,8 @@ export async function runForEach(run: FlowRun, step: ForEachStepIR): Promise<voi
     workflowId: forEachWorkflowId(run.runId, step.id),
     args: [input],
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    staticSummary: forEachSummary(of),
-    staticDetails: forEachDetails(of),
+    staticSummary: visibleText(forEachSummary(of)),
+    staticDetails: visibleText(forEachDetails(of)),
   });
   const output = {
     ...tally,

@@ -9,7 +9,8 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { Database } from '../../db/client';
 import { isDatabaseUnavailable } from '../../db/errors';
 import { findEvent, type EventRow } from '../../db/repos/events';
@@ -20,6 +21,7 @@ import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/sea
 import { dispatchDetails, timelineDetails } from '../../temporal/summaries';
 import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
+import { visibleText } from '../../temporal/visible';
 
 /**
  * How long a dispatch start may take before the answer is 503. Short on purpose: a start that
@@ -99,10 +101,9 @@ export class EventService {
             workflowId,
             args: [event, { timeline: timelineWorkflowId(this.taskQueue, event.subject.id) }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            staticSummary: `${event.type} from ${event.source}: ${event.subject.id}`,
-            staticDetails: dispatchDetails(
-              event,
-              timelineWorkflowId(this.taskQueue, event.subject.id),
+            staticSummary: visibleText(`${event.type} from ${event.source}: ${event.subject.id}`),
+            staticDetails: visibleText(
+              dispatchDetails(event, timelineWorkflowId(this.taskQueue, event.subject.id)),
             ),
             typedSearchAttributes: [
               { key: IdflowEventType, value: event.type },
@@ -155,8 +156,8 @@ export class EventService {
           args: [{ personId: event.subject.id }],
           signal: 'accept',
           signalArgs: [accept],
-          staticSummary: `Timeline of ${event.subject.id}`,
-          staticDetails: timelineDetails(event.subject.id),
+          staticSummary: visibleText(`Timeline of ${event.subject.id}`),
+          staticDetails: visibleText(timelineDetails(event.subject.id)),
           typedSearchAttributes: [{ key: IdflowSubject, value: event.subject.id }],
         }),
       START_DEADLINE_MS,
@@ -216,9 +217,12 @@ export class EventService {
           }),
         READ_DEADLINE_MS,
       );
-      const payload =
-        history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+      const payloads =
+        history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+      // decoded as the client decodes any payload: through the codec when payloads are encrypted
+      return payloads?.length
+        ? await decodeFromPayloadsAtIndex(this.temporal.options.loadedDataConverter, 0, payloads)
+        : undefined;
     } catch (err) {
       if (err instanceof UnavailableProblem) throw err;
       return undefined;
