@@ -17,8 +17,14 @@ const REDACT = [
   '*.secret',
   '*.authorization',
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
+  'req.headers["webhook-signature"]',
+  'req.headers["x-slack-signature"]',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers.cookie',
+  'headers["webhook-signature"]',
 ];
 
 /** Fields every log line gets from where it is written (ids only, never personal data). */

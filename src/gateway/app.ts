@@ -3,15 +3,15 @@
  * services hold the rules; repositories hold the SQL.
  */
 import express, { type Express, type Router } from 'express';
-import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logging';
-import { authenticate, principalOf } from './middleware/auth';
+import { authenticate, principalIfAny, principalOf } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { eventMetrics, noteWorkflowIds, requestLogProps } from './middleware/observe';
+import { SourceRateLimiter, tokenRateLimit } from './middleware/rate-limits';
+import { auditRefusals, noteRefusedProblems } from './middleware/refusals';
 import { requestGuard } from './middleware/request-guard';
-import { HttpProblem } from './problems';
 import { approvalRoutes } from './routes/approvals';
 import { auditRoutes } from './routes/audit';
 import { docsRoutes } from './routes/docs';
@@ -32,6 +32,7 @@ import type { RunGraphService } from './services/graph';
 import type { AccessPlanService, PersonService } from './services/persons';
 import type { ReviewService } from './services/reviews';
 import type { RunService } from './services/runs';
+import type { RefusalRecorder } from './services/refusals';
 import type { TokenService } from './services/tokens';
 
 export interface GatewayServices {
@@ -55,12 +56,18 @@ export interface GatewayServices {
   slack: Router;
   /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
   dependencies: DependencyMonitor;
+  /** Refused requests (401, 403, 429), counted and written to the audit trail in the background. */
+  refusals: RefusalRecorder;
 }
 
 export interface GatewayOptions {
   logger: Logger;
   /** Requests per minute per token. */
   rateLimitPerMinute: number;
+  /** Requests per minute carrying one source's events, where the source sets no limit. */
+  sourceRateLimitPerMinute: number;
+  /** A source's own limit (its definition's `rateLimit.perMinute`), or undefined for the default. */
+  sourceRateLimitOf?: (source: string) => Promise<number | undefined>;
 }
 
 export function createApp(services: GatewayServices, options: GatewayOptions): Express {
@@ -77,6 +84,15 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
     }),
   );
   app.use(noteWorkflowIds());
+  // every 401, 403 and 429 below is counted for the audit trail, without the credential
+  app.use(auditRefusals(services.refusals, principalIfAny));
+  // per-source limits: checkSourceRate(source) for each route that takes a source's events
+  const sources = new SourceRateLimiter({
+    defaultPerMinute: options.sourceRateLimitPerMinute,
+    ...(options.sourceRateLimitOf ? { perMinuteOf: options.sourceRateLimitOf } : {}),
+    onLookupError: (err) =>
+      options.logger.warn({ err }, 'a source rate limit lookup failed; the default applies'),
+  });
 
   app.use(healthRoutes(services.dependencies));
   // the API's description needs neither a token nor a dependency
@@ -89,28 +105,13 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(authenticate(services.tokens));
   app.use(eventMetrics());
   app.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: options.rateLimitPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (req) => principalOf(req).tokenId,
-      handler: (_req, _res, next) => {
-        next(
-          new HttpProblem(
-            429,
-            'rate-limited',
-            'Too many requests',
-            `at most ${options.rateLimitPerMinute} requests a minute per token`,
-            {},
-            { 'Retry-After': '60' },
-          ),
-        );
-      },
+    tokenRateLimit({
+      perMinute: options.rateLimitPerMinute,
+      tokenOf: (req) => principalOf(req).tokenId,
     }),
   );
   app.use(metricsRoutes());
-  app.use(eventRoutes(services.events));
+  app.use(eventRoutes(services.events, sources));
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans, services.runs));
   app.use(runRoutes(services.runs));
@@ -119,6 +120,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(planRoutes(services.dryRuns));
   app.use(auditRoutes(services.audit));
   app.use(notFoundHandler());
+  app.use(noteRefusedProblems());
   app.use(services.dependencies.noteFailures());
   app.use(errorHandler(options.logger));
   return app;

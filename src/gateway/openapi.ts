@@ -253,14 +253,20 @@ const PROBLEM_RESPONSES: Record<number, { description: string }> = {
       'The request is not valid: `invalid-request` lists every bad field in `errors`; also `invalid-json`, `invalid-path`',
   },
   401: { description: 'No token, or an unknown, revoked or expired one' },
-  403: { description: 'The token may not do this (it lacks the scope)' },
+  403: {
+    description:
+      'The token may not do this (it lacks the scope, or is bound to another event source)',
+  },
   404: { description: 'No such resource' },
   409: { description: 'The request conflicts with what is stored' },
   413: { description: 'The body is over 256 KiB' },
   415: {
     description: 'The body is not UTF-8 JSON, or has a Content-Encoding other than identity',
   },
-  429: { description: 'Too many requests for this token' },
+  429: {
+    description:
+      'Too many requests for this token, or for this event source; `Retry-After` says when the window frees',
+  },
   502: { description: 'A target refused or failed' },
   503: {
     description: 'Temporal or PostgreSQL (`dependency`) cannot be reached; nothing was accepted',

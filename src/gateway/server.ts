@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logging';
 import { openTasksByFlow } from '../db/repos/approval-tasks';
+import { appendAudit } from '../db/repos/audit';
 import { setPendingApprovalsSource } from '../metrics';
 import { createApp } from './app';
 import { SlackNotifier } from '../notify/slack';
@@ -18,6 +19,7 @@ import { DryRunService } from './services/dry-runs';
 import { EventService } from './services/events';
 import { RunGraphService } from './services/graph';
 import { AccessPlanService, PersonService } from './services/persons';
+import { RefusalRecorder } from './services/refusals';
 import { ReviewService } from './services/reviews';
 import { RunService } from './services/runs';
 import { TokenService } from './services/tokens';
@@ -28,12 +30,34 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
+/** What a gateway can be given beyond its configuration. */
+export interface GatewayParts {
+  /** A source's own rate limit a minute (its definition's), or undefined for the default. */
+  sourceRateLimitOf?: (source: string) => Promise<number | undefined>;
+  /** Where refused requests are counted; startGateway writes what is left when it closes. */
+  refusals?: RefusalRecorder;
+}
+
+/** Counts refused requests and writes their `request.refused` rows every configured interval. */
+export function refusalRecorder(config: Config, db: Database, logger: Logger): RefusalRecorder {
+  return new RefusalRecorder({
+    write: (entries) => appendAudit(db, entries),
+    intervalMs: config.http.refusalAuditIntervalMs,
+    onError: (err) =>
+      logger.warn(
+        { error: err instanceof Error ? err.name : typeof err },
+        'refused requests could not be written to the audit trail; they are kept for the next try',
+      ),
+  });
+}
+
 /** The gateway's Express app with its real services (tests list its routes from it). */
 export function createGatewayApp(
   config: Config,
   db: Database,
   temporal: Client,
   logger: Logger,
+  parts: GatewayParts = {},
 ): Express {
   const dependencies = new DependencyMonitor({
     temporal: temporalProbe(temporal),
@@ -57,6 +81,7 @@ export function createGatewayApp(
       plans: new AccessPlanService(db, temporal, config.temporal.taskQueue, dependencies),
       dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies, db, config),
       dependencies,
+      refusals: parts.refusals ?? refusalRecorder(config, db, logger),
       slack: slackRoutes({
         db,
         approvals,
@@ -64,7 +89,12 @@ export function createGatewayApp(
         ...(slack ? { slack } : {}),
       }),
     },
-    { logger, rateLimitPerMinute: config.http.rateLimitPerMinute },
+    {
+      logger,
+      rateLimitPerMinute: config.http.rateLimitPerMinute,
+      sourceRateLimitPerMinute: config.http.sourceRateLimitPerMinute,
+      ...(parts.sourceRateLimitOf ? { sourceRateLimitOf: parts.sourceRateLimitOf } : {}),
+    },
   );
 }
 
@@ -73,8 +103,10 @@ export async function startGateway(
   db: Database,
   temporal: Client,
   logger: Logger,
+  parts: GatewayParts = {},
 ): Promise<GatewayHandle> {
-  const app = createGatewayApp(config, db, temporal, logger);
+  const refusals = parts.refusals ?? refusalRecorder(config, db, logger);
+  const app = createGatewayApp(config, db, temporal, logger, { ...parts, refusals });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolve(s));
     s.once('error', reject);
@@ -86,10 +118,13 @@ export async function startGateway(
   return {
     server,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      });
+      // the refusals counted since the last write, before the database closes
+      await refusals.close();
+    },
   };
 }

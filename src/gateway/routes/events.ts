@@ -2,6 +2,8 @@
 import { Router } from 'express';
 import * as z from 'zod';
 import { EventKey, EventSource, IdentityEvent } from '../../model/event';
+import { requireSource } from '../middleware/auth';
+import type { SourceRateLimiter } from '../middleware/rate-limits';
 import { declareRoute, mount } from '../openapi';
 import { NotFoundProblem } from '../problems';
 import type { EventService } from '../services/events';
@@ -25,7 +27,7 @@ const submitEvent = declareRoute({
   tag: 'events',
   summary: 'Send an identity event (joiner, mover, leaver, …)',
   description:
-    'Answered 202 once Temporal durably accepted its dispatch; the same (source, id) again is 200 with the same runs, and with other content 409.',
+    "Answered 202 once Temporal durably accepted its dispatch; the same (source, id) again is 200 with the same runs, and with other content 409. A token bound to an event source may send only that source's events (403 otherwise); each source has a rate limit per minute (429 with Retry-After).",
   auth: { scope: 'events:write' },
   body: { schema: IdentityEvent, name: 'event' },
   responses: {
@@ -54,10 +56,13 @@ const showEvent = declareRoute({
   problems: [404],
 });
 
-export function eventRoutes(events: EventService): Router {
+export function eventRoutes(events: EventService, sources: SourceRateLimiter): Router {
   const router = Router();
 
-  mount(router, submitEvent, async (_req, res, { body: event }) => {
+  mount(router, submitEvent, async (req, res, { body: event }) => {
+    // a token bound to a source sends only its events (403), then the source's quota (429)
+    requireSource(req, event.source);
+    await sources.checkSourceRate(event.source);
     const result = await events.submit(event);
     const self = `/v1/events/${encodeURIComponent(event.source)}/${encodeURIComponent(event.id)}`;
     res
