@@ -9,6 +9,7 @@ import { parseDuration } from '../duration';
 import { contentHash } from '../hash';
 import { IR_VERSION, type Compiled, type ScimMappingIR, type SourceIR } from '../ir';
 import type { SourceDefinitionDocument } from '../schema';
+import { parseScimPath } from '../scim-path';
 import type { Entry, Reporter } from './report';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -67,16 +68,9 @@ export const DEFAULT_WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 const MAX_WEBHOOK_TOLERANCE_MS = 60 * 60_000;
 const MIN_WEBHOOK_TOLERANCE_MS = 10_000;
 
-/**
- * The grammar of a SCIM attribute path (RFC 7644 §3.10) as a mapping may use it: an optional
- * schema URN, an attribute, an optional `[filter]` over a multi-valued attribute, and an
- * optional sub-attribute.
- */
-const SCIM_PATH =
-  /^(?:urn:[A-Za-z0-9._:-]+:)?[A-Za-z][A-Za-z0-9_$-]*(?:\[[^[\]]+\])?(?:\.[A-Za-z][A-Za-z0-9_$-]*)?$/;
-
+/** Whether `path` is a SCIM attribute path a mapping can read (see scim-path.ts). */
 export function isScimPath(path: string): boolean {
-  return SCIM_PATH.test(path);
+  return parseScimPath(path) !== undefined;
 }
 
 function isPersonField(field: string): field is (typeof SCIM_PERSON_FIELDS)[number] {
@@ -95,7 +89,7 @@ function compileScim(
         sd,
         where,
         'invalid-scim-path',
-        'is not a SCIM attribute path; write it like name.givenName, emails[type eq "work"].value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department',
+        'is not a SCIM attribute path idflow reads; write it like name.givenName, emails[type eq "work"].value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department (a filter compares one sub-attribute with eq, ne, co, sw, ew or pr)',
       );
     }
   };

@@ -92,7 +92,7 @@ const EXPECTED = [
   'fifo.yaml:1:1: error: is a FIFO (named pipe), not a regular file; only regular files are read',
   'huge.yaml:1:1: error: is 50 MiB; definition files may be at most 256 KiB, so split it',
   'loop.yaml:1:1: error: is a symbolic link that loops (it leads back to itself)',
-  "z-bad.yaml:2:7: error at /kind: unknown kind 'Flowe'; expected 'Flow', 'Policy', 'Connector', 'Template', 'Role', 'SodRule' or 'Correlation'; did you mean 'Flow'?",
+  "z-bad.yaml:2:7: error at /kind: unknown kind 'Flowe'; expected 'Flow', 'Policy', 'Connector', 'Template', 'Role', 'SodRule', 'Correlation' or 'Source'; did you mean 'Flow'?",
 ];
 
 describe('files that are not regular files', () => {
