@@ -9,6 +9,9 @@
  * older workflow code are kept (never overwritten): `approval.json` is an approval run from
  * before the `approval-task-table` patch, and must keep replaying.
  *
+ * `encrypted` records an approval run and its dispatch with payload encryption on, under the
+ * test keys of test/support/payload-keys.ts (never a deployment's).
+ *
  * Needs the Temporal CLI (scripts/setup.sh) and PostgreSQL at 127.0.0.1:5432.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +31,7 @@ import type { FlowIR } from '../src/dsl/ir';
 import { temporalScheduleId } from '../src/schedules/ids';
 import { syncSchedules } from '../src/schedules/sync';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
+import { TEST_KEY_1 } from '../test/support/payload-keys';
 import { freePort } from '../test/support/ports';
 
 const OUT = join(ROOT, 'test', 'replays');
@@ -419,6 +423,70 @@ async function main(): Promise<void> {
         await h.runOutcome(await send('planned-leaver', leaver, 'leaver-standard'), 60_000);
       } finally {
         await targets.stop();
+      }
+    }
+
+    if (want('encrypted')) {
+      // an approval run with payload encryption on (test key 1 encrypting): its inputs,
+      // signals, updates and results are ciphertext in the history, which the replay test
+      // decrypts with the test keys as a worker decrypts the runs in flight
+      const e = new Harness({
+        definitions: ['test/fixtures/approvals'],
+        temporalAddress: server.address,
+        env: { IDFLOW_PAYLOAD_KEYS: TEST_KEY_1 },
+      });
+      try {
+        await e.start();
+        for (const [id, displayName] of [
+          ['r-mgr', 'Mina Manager'],
+          ['p-sec', 'Sam Security'],
+        ] as const)
+          await insertPersonIfAbsent(e.db.db, { id, displayName, status: 'active' });
+        const event = makeEvent('test.all', {
+          id: 'r-9001',
+          givenName: 'Enid',
+          familyName: 'Encrypted',
+          email: 'enid@example.com',
+          managerId: 'r-mgr',
+        });
+        const res = await e.postEvent(event);
+        if (res.status !== 202) throw new Error(`encrypted: ${res.status}`);
+        const runId = `flow/ap-all/r-9001/${event.id as string}`;
+        recorded.push([
+          'encrypted-approval-dispatch',
+          `event/${event.source as string}/${event.id as string}`,
+        ]);
+        recorded.push(['encrypted-approval', runId]);
+        for (const [by, left] of [
+          ['r-mgr', ['r-mgr', 'p-sec']],
+          ['p-sec', ['p-sec']],
+        ] as const) {
+          await e.eventually(async () => {
+            const state = await e.client.workflow
+              .getHandle(runId)
+              .query<RunState>('state')
+              .catch(() => undefined);
+            const on = state?.waitingOn;
+            return on?.kind === 'approval' && on.approvers.join() === left.join()
+              ? true
+              : undefined;
+          });
+          await e.client.workflow.getHandle(runId).executeUpdate('decide', {
+            args: [
+              {
+                step: 'both',
+                decision: 'approve',
+                by,
+                onBehalfOf: by,
+                channel: 'api',
+                comment: 'ok',
+              },
+            ],
+          });
+        }
+        await e.runOutcome(runId);
+      } finally {
+        await e.close();
       }
     }
 

@@ -155,7 +155,11 @@ export async function dispatchEvent(
   let context: EventContext;
   try {
     context = await recordEvent.executeWithOptions(
-      { summary: `record event ${event.source}/${event.id} and read the active policies` },
+      {
+        summary: visibleText(
+          `record event ${event.source}/${event.id} and read the active policies`,
+        ),
+      },
       [event],
     );
   } catch (err) {
@@ -209,7 +213,7 @@ export async function dispatchEvent(
       hash: r.hash,
     }));
     await recordDecision.executeWithOptions(
-      { summary: `record the decision: ${refs.length} run(s) to the timeline` },
+      { summary: visibleText(`record the decision: ${refs.length} run(s) to the timeline`) },
       [{ source: event.source, id: event.id, trace: decision.trace, runs: refs }],
     );
     return { source: event.source, eventId: event.id, trace: decision.trace, runs: refs };
@@ -249,7 +253,7 @@ export async function dispatchEvent(
   }
   await Promise.all(starts);
   await recordDecision.executeWithOptions(
-    { summary: `record the decision: ${runs.length} run(s) started` },
+    { summary: visibleText(`record the decision: ${runs.length} run(s) started`) },
     [{ source: event.source, id: event.id, trace: decision.trace, runs }],
   );
   return { source: event.source, eventId: event.id, trace: decision.trace, runs };

@@ -7,6 +7,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DryRunInput, DryRunResult } from '../src/dryrun/types';
+import { visibleText } from '../src/temporal/visible';
 
 /** Reads the targets: an ordinary activity, retried a few times, never longer than a minute. */
 const { dryRunEvent: computeDryRun } = proxyActivities<Pick<Activities, 'dryRunEvent'>>({
@@ -16,7 +17,7 @@ const { dryRunEvent: computeDryRun } = proxyActivities<Pick<Activities, 'dryRunE
 
 export async function dryRunEvent(input: DryRunInput): Promise<DryRunResult> {
   return computeDryRun.executeWithOptions(
-    { summary: `dry run of ${input.event.type} for ${input.event.subject.id}` },
+    { summary: visibleText(`dry run of ${input.event.type} for ${input.event.subject.id}`) },
     [input],
   );
 }

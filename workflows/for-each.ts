@@ -127,7 +127,7 @@ export async function forEachItems(input: ForEachInput): Promise<ForEachTally> {
       return batch;
     }
     const page = await readPopulation.executeWithOptions(
-      { summary: `${step.id}: read the next ${step.batchSize} items` },
+      { summary: visibleText(`${step.id}: read the next ${step.batchSize} items`) },
       [
         {
           over: step.over as PopulationPage['over'],

@@ -7,6 +7,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AccessPlan } from '../src/access/types';
+import { visibleText } from '../src/temporal/visible';
 
 export interface PlanPersonInput {
   personId: string;
@@ -27,15 +28,18 @@ const { planAccess } = proxyActivities<Pick<Activities, 'planAccess'>>({
 
 export async function planPerson(input: PlanPersonInput): Promise<AccessPlan> {
   const { workflowId } = workflowInfo();
-  return planAccess.executeWithOptions({ summary: `plan access of ${input.personId}` }, [
-    {
-      personId: input.personId,
-      connectors: input.connectors,
-      // a preview: idflow's record of the person's accounts is left as it is
-      record: false,
-      runId: workflowId,
-      flow: 'plan-person',
-      stepId: 'plan',
-    },
-  ]);
+  return planAccess.executeWithOptions(
+    { summary: visibleText(`plan access of ${input.personId}`) },
+    [
+      {
+        personId: input.personId,
+        connectors: input.connectors,
+        // a preview: idflow's record of the person's accounts is left as it is
+        record: false,
+        runId: workflowId,
+        flow: 'plan-person',
+        stepId: 'plan',
+      },
+    ],
+  );
 }

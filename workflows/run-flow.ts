@@ -33,6 +33,7 @@ import { runSteps } from './steps';
 import { closeAbandonedTasks } from './steps/approval';
 import { handleReviews } from './steps/correlate';
 import { forEachProgressSignal } from './steps/for-each';
+import { visibleText } from '../src/temporal/visible';
 
 export const stateQuery = defineQuery<RunState>('state');
 export const operatorUpdate = defineUpdate<RunState, [OperatorAction]>('operator');
@@ -159,7 +160,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     run.setStatus(outcome.status);
     runMetrics.finished(ir.name, outcome.status);
     await recordRunOutcome.executeWithOptions(
-      { summary: `record the run's outcome: ${outcome.status}` },
+      { summary: visibleText(`record the run's outcome: ${outcome.status}`) },
       [outcome],
     );
   });

@@ -13,6 +13,7 @@ import type { FlowIR, JsonValue } from '../src/dsl/ir';
 import type { IdentityEvent } from '../src/model/event';
 import { SCHEDULE_FIRED, SCHEDULE_SOURCE, scheduleSubjectId } from '../src/schedules/ids';
 import { runFlow, type RunFlowResult } from './run-flow';
+import { visibleText } from '../src/temporal/visible';
 
 /** Set by Temporal on every workflow a schedule starts: the time it fired for. */
 export const TemporalScheduledStartTime = defineSearchAttributeKey(
@@ -52,15 +53,18 @@ export async function scheduledRun(input: ScheduledRunInput): Promise<RunFlowRes
     occurredAt: scheduledAt,
     attributes,
   };
-  await recordScheduleFired.executeWithOptions({ summary: `record the firing of ${schedule}` }, [
-    {
-      flow,
-      schedule,
-      hash,
-      scheduledAt,
-      workflowId: info.workflowId,
-      runId: info.runId,
-    },
-  ]);
+  await recordScheduleFired.executeWithOptions(
+    { summary: visibleText(`record the firing of ${schedule}`) },
+    [
+      {
+        flow,
+        schedule,
+        hash,
+        scheduledAt,
+        workflowId: info.workflowId,
+        runId: info.runId,
+      },
+    ],
+  );
   return runFlow({ ir, hash, event, subject });
 }

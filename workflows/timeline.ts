@@ -201,7 +201,9 @@ export async function personTimeline(input: TimelineInput): Promise<void> {
     if (notes.length > 0)
       await recordTimeline.executeWithOptions(
         {
-          summary: `record ${notes.map(({ what, entry }) => `#${entry.seq} ${what}`).join(', ')}`,
+          summary: visibleText(
+            `record ${notes.map(({ what, entry }) => `#${entry.seq} ${what}`).join(', ')}`,
+          ),
         },
         [
           notes.map(({ what, entry }) => ({

@@ -1,9 +1,10 @@
 /**
  * Text idflow keeps readable in Temporal with payload encryption on: the static summary and
- * static details the Web UI shows for each workflow. The Temporal SDK passes them through the
- * payload codec like every other payload; `visibleText` marks the payload (metadata
- * `idflow-visible`) so idflow's codec leaves it in clear. They carry ids, flow names, event
- * types and step ids, and personal data only with IDFLOW_VISIBLE_PERSONAL_DATA=true.
+ * static details the Web UI shows for each workflow, and the summaries of activities and
+ * timers. The Temporal SDK passes them through the payload codec like every other payload;
+ * `visibleText` marks the payload (metadata `idflow-visible`) so idflow's codec leaves it in
+ * clear. They carry ids, flow and step names and titles, event types and counts; a run's
+ * static summary names its person only with IDFLOW_VISIBLE_PERSONAL_DATA=true.
  *
  * Sandbox-safe (no Node imports): workflows, the gateway and schedules mark text alike.
  */
@@ -14,8 +15,9 @@ export const VISIBLE_METADATA_KEY = 'idflow-visible';
 
 /**
  * `text` as the payload the SDK would write for it (json/plain), marked to stay unencrypted.
- * Typed `string` because that is what `staticSummary` and `staticDetails` take; it is a
- * RawValue at runtime, which the SDK's payload converter writes as it is. Pass it only there.
+ * Typed `string` because that is what `staticSummary`, `staticDetails` and `summary` take; it
+ * is a RawValue at runtime, which the SDK's payload converter writes as it is. Pass it only
+ * there, and only text without personal data.
  */
 export function visibleText(text: string): string {
   const payload = defaultPayloadConverter.toPayload(text);

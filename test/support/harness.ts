@@ -13,6 +13,8 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/client';
 import { applyDefinitions } from '../../src/definitions/apply';
 import { SCOPES, TokenService } from '../../src/gateway/services/tokens';
 import type { OperatorAction, RunState } from '../../src/temporal/contracts';
+import { idflowDataConverter } from '../../src/temporal/data-converter';
+import { parsePayloadKeys } from '../../src/temporal/payload-keys';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { freePort } from './ports';
 
@@ -78,6 +80,9 @@ export class Harness {
       IDFLOW_DATA_DIR: join(ROOT, '.idflow'),
       IDFLOW_LOG_LEVEL: 'warn',
       IDFLOW_WORKER_SHUTDOWN_GRACE: '5s',
+      // payloads in clear unless a test (or IDFLOW_TEST_PAYLOAD_KEYS, for the whole suite) sets
+      // keys; never the data directory's key file a local `idflow dev` may have written
+      IDFLOW_PAYLOAD_KEYS: process.env.IDFLOW_TEST_PAYLOAD_KEYS ?? '',
       ...this.options.env,
     };
   }
@@ -104,7 +109,12 @@ export class Harness {
     });
     this.token = token;
     this.connection = await Connection.connect({ address: this.temporalAddress });
-    this.client = new Client({ connection: this.connection });
+    this.client = new Client({
+      connection: this.connection,
+      dataConverter: idflowDataConverter(
+        parsePayloadKeys(this.env().IDFLOW_PAYLOAD_KEYS ?? '').keys,
+      ),
+    });
     await Promise.all([this.startWorker(), this.startGateway()]);
     return this;
   }

@@ -2,6 +2,7 @@
 import type { ActionStepIR } from '../../src/dsl/ir';
 import type { FlowRun } from '../run';
 import { callWithParking } from './call';
+import { visibleText } from '../../src/temporal/visible';
 
 export async function runAction(run: FlowRun, step: ActionStepIR): Promise<void> {
   const record = run.begin(step);
@@ -18,7 +19,9 @@ export async function runAction(run: FlowRun, step: ActionStepIR): Promise<void>
   };
   const { runConnectorOp } = run.activities(step);
   const result = await callWithParking(run, step, record, step, () =>
-    runConnectorOp.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),
+    runConnectorOp.executeWithOptions({ summary: visibleText(`${step.id}: ${step.title}`) }, [
+      call,
+    ]),
   );
   if (!result.done) return;
   run.setOutput(step.id, result.value, step.output);

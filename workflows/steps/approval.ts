@@ -30,6 +30,7 @@ import type {
   Approver,
 } from '../../src/temporal/contracts';
 import type { FlowRun } from '../run';
+import { visibleText } from '../../src/temporal/visible';
 
 const { resolveApprovers, writeApprovalTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -106,9 +107,10 @@ async function writeTask(
   const version = Math.max((versions.get(run) ?? 0) + 1, Date.now() * 1000);
   versions.set(run, version);
   try {
-    await writeApprovalTask.executeWithOptions({ summary: `${task.step}: ${transition}` }, [
-      { ...record, ...(status !== 'open' ? { closedAt: at(Date.now()) } : {}), version },
-    ]);
+    await writeApprovalTask.executeWithOptions(
+      { summary: visibleText(`${task.step}: ${transition}`) },
+      [{ ...record, ...(status !== 'open' ? { closedAt: at(Date.now()) } : {}), version }],
+    );
     written.set(task, fingerprint);
   } catch (err) {
     // the table only serves listings (a database outage is retried, not thrown): a value it
@@ -158,9 +160,10 @@ async function resolve(
         if (typeof id === 'string' && id) ids.push(id);
     }
   }
-  return resolveApprovers.executeWithOptions({ summary: `${step.id}: find the approvers` }, [
-    { ids, groups, roles, subjectId: run.input.subject.id },
-  ]);
+  return resolveApprovers.executeWithOptions(
+    { summary: visibleText(`${step.id}: find the approvers`) },
+    [{ ids, groups, roles, subjectId: run.input.subject.id }],
+  );
 }
 
 async function notify(
@@ -172,7 +175,7 @@ async function notify(
 ): Promise<void> {
   task.history.push({ at: at(Date.now()), kind, approvers: to.map((a) => a.id) });
   if (to.length === 0) return;
-  await notifyApprovers.executeWithOptions({ summary: `${step.id}: ${kind}` }, [
+  await notifyApprovers.executeWithOptions({ summary: visibleText(`${step.id}: ${kind}`) }, [
     {
       task,
       kind,
@@ -319,9 +322,10 @@ export async function runApproval(run: FlowRun, step: ApprovalStepIR): Promise<v
   let task: ApprovalTask;
   for (;;) {
     task = await openAndWait(run, step, request, access);
-    await closeApprovalTask.executeWithOptions({ summary: `${step.id}: ${task.status}` }, [
-      { task, idempotencyKey: `${run.workflowId}:${step.id}:close:${run.approvals.length}` },
-    ]);
+    await closeApprovalTask.executeWithOptions(
+      { summary: visibleText(`${step.id}: ${task.status}`) },
+      [{ task, idempotencyKey: `${run.workflowId}:${step.id}:close:${run.approvals.length}` }],
+    );
     if (task.status !== 'expired') break;
     const action = await run.park(step, {
       type: 'ApprovalTimedOut',

@@ -20,6 +20,7 @@ import type { CorrelateResult, ReviewResolution } from '../../src/temporal/corre
 import { reviewUpdate } from '../review';
 import { stepFailure, type FlowRun } from '../run';
 import { callWithParking } from './call';
+import { visibleText } from '../../src/temporal/visible';
 
 /** The review a run waits on, and the operator's resolution once it came. */
 interface PendingReview {
@@ -106,7 +107,9 @@ export async function runCorrelate(run: FlowRun, step: CorrelateStepIR): Promise
   const options = { timeoutMs: step.timeoutMs, local: true, retry: step.retry };
   const acts = run.activities(options);
   const result = await callWithParking(run, step, record, options, () =>
-    acts.correlateRecord.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [input]),
+    acts.correlateRecord.executeWithOptions({ summary: visibleText(`${step.id}: ${step.title}`) }, [
+      input,
+    ]),
   );
   if (!result.done) return;
   const found: CorrelateResult = result.value;
@@ -148,7 +151,7 @@ export async function runCorrelate(run: FlowRun, step: CorrelateStepIR): Promise
       await condition(() => review.resolution !== undefined);
       run.resume(step.id);
       const settled = await settleReview.executeWithOptions(
-        { summary: `${step.id}: review resolved` },
+        { summary: visibleText(`${step.id}: review resolved`) },
         [
           {
             reviewId: found.reviewId,

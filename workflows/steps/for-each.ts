@@ -78,7 +78,7 @@ async function guard(
     else {
       const { readPopulation } = run.activities({ ...step, local: false });
       const page = await readPopulation.executeWithOptions(
-        { summary: `${step.id}: count what ${step.title} would act on` },
+        { summary: visibleText(`${step.id}: count what ${step.title} would act on`) },
         [
           {
             over: step.over as PopulationPage['over'],

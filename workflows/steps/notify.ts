@@ -2,6 +2,7 @@
 import type { NotifyStepIR } from '../../src/dsl/ir';
 import { stepFailure, type CallOptions, type FlowRun } from '../run';
 import { callWithParking } from './call';
+import { visibleText } from '../../src/temporal/visible';
 
 /**
  * The log channel writes to idflow's own log and database: a local activity. Email and Slack
@@ -51,7 +52,9 @@ export async function runNotify(run: FlowRun, step: NotifyStepIR): Promise<void>
   const options = notifyOptions(step);
   const { sendNotification } = run.activities(options);
   const result = await callWithParking(run, step, record, options, () =>
-    sendNotification.executeWithOptions({ summary: `${step.id}: ${step.title}` }, [call]),
+    sendNotification.executeWithOptions({ summary: visibleText(`${step.id}: ${step.title}`) }, [
+      call,
+    ]),
   );
   if (result.done) run.finishStep(record, 'completed', { output: { ...result.value } });
 }

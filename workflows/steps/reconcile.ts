@@ -14,6 +14,7 @@ import type { StepRecord } from '../../src/temporal/contracts';
 import { stepFailure, type FlowRun } from '../run';
 import { runApproval } from './approval';
 import { callWithParking } from './call';
+import { visibleText } from '../../src/temporal/visible';
 
 type Phase = 'removals' | 'additions' | 'approved' | 'grace';
 
@@ -45,7 +46,10 @@ class Reconciler {
       record: !this.step.dryRun,
     };
     const result = await callWithParking(this.run, this.step, record, this.options, () =>
-      this.acts.planAccess.executeWithOptions({ summary: `${this.step.id}: ${summary}` }, [input]),
+      this.acts.planAccess.executeWithOptions(
+        { summary: visibleText(`${this.step.id}: ${summary}`) },
+        [input],
+      ),
     );
     return result.done ? result.value : undefined;
   }
@@ -61,7 +65,7 @@ class Reconciler {
     };
     const result = await callWithParking(this.run, this.step, record, this.options, () =>
       this.acts.applyAccess.executeWithOptions(
-        { summary: `${this.step.id}: ${phase} (${changes.length})` },
+        { summary: visibleText(`${this.step.id}: ${phase} (${changes.length})`) },
         [input],
       ),
     );

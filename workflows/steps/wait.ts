@@ -3,6 +3,7 @@ import { sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../src/dsl/duration';
 import type { WaitStepIR } from '../../src/dsl/ir';
 import { stepFailure, type FlowRun } from '../run';
+import { visibleText } from '../../src/temporal/visible';
 
 export async function runWait(run: FlowRun, step: WaitStepIR): Promise<void> {
   const record = run.begin(step);
@@ -24,7 +25,7 @@ export async function runWait(run: FlowRun, step: WaitStepIR): Promise<void> {
       { kind: 'timer', step: step.id, until },
       `Waiting until ${until} (${formatDuration(ms)}) at step \`${step.id}\` (${step.title})`,
     );
-    await sleep(ms, { summary: `${step.id}: ${step.title}` });
+    await sleep(ms, { summary: visibleText(`${step.id}: ${step.title}`) });
     run.resume(step.id);
   }
   run.finishStep(record, 'completed', { output: { waitedMs: ms } });
