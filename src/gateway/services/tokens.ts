@@ -55,8 +55,8 @@ export type TokenCheck =
   | { ok: true; principal: Principal }
   | { ok: false; reason: TokenRefusal; tokenId?: string; tokenName?: string };
 
-/** A token row with its state and warning at the moment it was listed. */
-export type TokenOverview = TokenRow & TokenStatus;
+/** A token as listed: its row without the hash, with its state and warning at that moment. */
+export type TokenOverview = Omit<TokenRow, 'tokenHash'> & TokenStatus;
 
 /** A rotation or lookup that cannot be done, said so an operator can act (ids and names only). */
 export class TokenError extends Error {
@@ -179,7 +179,7 @@ export class TokenService {
 
   /** Every token with its state at `now`, warning for those expired or ending within `warnMs`. */
   async overview(now: Date, warnMs: number): Promise<TokenOverview[]> {
-    return (await listTokens(this.db)).map((row) => ({
+    return (await listTokens(this.db)).map(({ tokenHash: _hash, ...row }) => ({
       ...row,
       ...tokenStatus(row, now, warnMs),
     }));
