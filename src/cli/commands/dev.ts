@@ -25,6 +25,11 @@ import { createTemporalClient } from '../../temporal/client';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, temporalAnswers, type DevServer } from '../../temporal/dev-server';
 import { createWorker, type WorkerHandle } from '../../temporal/worker';
+import {
+  newPayloadKeyEntry,
+  PAYLOAD_KEYS_FILE,
+  parsePayloadKeys,
+} from '../../temporal/payload-keys';
 import { configOrExit, database, logger } from '../runtime';
 import { syncAfterApply } from './schedules';
 
@@ -42,6 +47,46 @@ async function devToken(db: Database, dataDir: string): Promise<{ token: string;
   await writeFile(path, `${token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return { token, path };
+}
+
+/**
+ * The payload keys `idflow dev` runs with: those configured (IDFLOW_PAYLOAD_KEYS, even empty,
+ * or the data directory's file), else a new key written to `<data dir>/payload-keys` (mode
+ * 600), so a local install encrypts what Temporal stores from its first run. Every idflow
+ * command using this data directory reads the file; `--reset` keeps it (payloads in a kept
+ * PostgreSQL database's runs, or a copied history, stay readable).
+ */
+async function devPayloadKeys(config: Config): Promise<Config> {
+  if (config.payloads.keySource !== 'none') return config;
+  const entry = newPayloadKeyEntry(
+    `dev-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`,
+  );
+  const path = join(config.dataDir, PAYLOAD_KEYS_FILE);
+  await mkdir(config.dataDir, { recursive: true });
+  try {
+    await writeFile(path, `${entry}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // there, but with no key in it: never overwrite a key file
+    console.error(`idflow dev: ${path} holds no key; add one or delete the file`);
+    process.exit(1);
+  }
+  await chmod(path, 0o600);
+  return {
+    ...config,
+    payloads: { ...config.payloads, keys: parsePayloadKeys(entry).keys, keySource: 'data-dir' },
+  };
+}
+
+/** What the banner says of payload encryption. */
+function payloadLine(config: Config): string {
+  const [key] = config.payloads.keys;
+  if (!key) return 'not encrypted (IDFLOW_PAYLOAD_KEYS is empty)';
+  const from =
+    config.payloads.keySource === 'data-dir'
+      ? `${relative(process.cwd(), join(config.dataDir, PAYLOAD_KEYS_FILE))}, mode 600`
+      : 'IDFLOW_PAYLOAD_KEYS';
+  return `encrypted with key '${key.id}' (${from})`;
 }
 
 /** Where `idflow dev` keeps the Temporal dev server's state, log and process id. */
@@ -103,7 +148,7 @@ export function registerDev(program: Command): void {
       "start from empty: delete the data directory's database (PGlite), Temporal dev server state, dev token and the targets' data (LDAP directory re-seeded, SCIM users, mail)",
     )
     .action(async (options: { withTargets?: boolean; reset?: boolean }) => {
-      const config = configOrExit();
+      const config = await devPayloadKeys(configOrExit());
       const log = logger(config, 'idflow');
       const running: Running = {};
 
@@ -223,6 +268,12 @@ export function registerDev(program: Command): void {
           `  Temporal UI: http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.temporal.uiPort}`,
           `  Database:    ${db.location}`,
           `  API token:   ${tokenFile} (mode 600)`,
+          `  Payloads:    ${payloadLine(config)}`,
+          ...(config.payloads.keys.length
+            ? [
+                `  Decoding:    ${gateway.url}/codec (Web UI: sign in at ${gateway.url}/codec/session; CLI: temporal workflow show --codec-endpoint ${gateway.url}/codec --codec-auth "Bearer $(cat ${tokenFile})")`,
+              ]
+            : []),
           ...(running.targets ? ['', 'Test targets:', ...running.targets.lines] : []),
           '',
           'Send the example joiner event:',
