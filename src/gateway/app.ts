@@ -23,6 +23,7 @@ import { personRoutes } from './routes/persons';
 import { planRoutes } from './routes/plan';
 import { reviewRoutes } from './routes/reviews';
 import { runRoutes } from './routes/runs';
+import { webhookRoutes } from './routes/webhooks';
 import type { ApprovalService } from './services/approvals';
 import type { AuditService } from './services/audit';
 import type { DependencyMonitor } from './services/dependencies';
@@ -34,6 +35,7 @@ import type { ReviewService } from './services/reviews';
 import type { RunService } from './services/runs';
 import type { RefusalRecorder } from './services/refusals';
 import type { TokenService } from './services/tokens';
+import type { WebhookService } from './services/webhooks';
 
 export interface GatewayServices {
   events: EventService;
@@ -56,6 +58,13 @@ export interface GatewayServices {
   slack: Router;
   /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
   dependencies: DependencyMonitor;
+  /** Signed webhook deliveries (Standard Webhooks): verification, replays, delivery. */
+  webhooks: WebhookService;
+  /**
+   * Refuses (403) a bearer token sending events of a source that takes only signed deliveries
+   * (its definition's `auth.bearer: false`).
+   */
+  requireBearerSource: (source: string) => Promise<void>;
   /** Refused requests (401, 403, 429), counted and written to the audit trail in the background. */
   refusals: RefusalRecorder;
 }
@@ -102,6 +111,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(services.dependencies.gate('database'));
   // Slack signs its requests; it sends no bearer token.
   app.use(services.slack);
+  // Webhook senders sign their deliveries with the source's secrets; they send no bearer token.
+  app.use(webhookRoutes({ webhooks: services.webhooks, checkSourceRate: sources.checkSourceRate }));
   app.use(authenticate(services.tokens));
   app.use(eventMetrics());
   app.use(
@@ -111,7 +122,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
     }),
   );
   app.use(metricsRoutes());
-  app.use(eventRoutes(services.events, sources));
+  app.use(eventRoutes(services.events, sources, services.requireBearerSource));
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans, services.runs));
   app.use(runRoutes(services.runs));

@@ -55,8 +55,11 @@ import { fieldProblems } from './zod-problems';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call a route: a bearer token with a scope, anyone, or Slack (signed requests). */
-export type RouteAuth = { scope: Scope } | 'public' | 'slack-signature';
+/**
+ * Who may call a route: a bearer token with a scope, anyone, Slack (signed requests), or a
+ * source's sender signing with Standard Webhooks (`webhook-signature`).
+ */
+export type RouteAuth = { scope: Scope } | 'public' | 'slack-signature' | 'webhook-signature';
 
 /** A status the route answers with: its description and, for a body, the body's schema. */
 export interface ResponseDeclaration {
@@ -77,6 +80,11 @@ export interface RequestBodyDeclaration<S extends z.ZodType = z.ZodType> {
   mediaType?: string;
   /** Per-field encodings of a form body (OpenAPI's `encoding`). */
   encoding?: Record<string, { contentType: string }>;
+  /**
+   * The route reads and validates the body itself, after checking a signature over its bytes
+   * (signed webhooks): described like any JSON body, but `mount` leaves the bytes alone.
+   */
+  raw?: true;
 }
 
 export interface RouteDeclaration<
@@ -180,7 +188,9 @@ export function mount<
   if (typeof route.auth === 'object') chain.push(requireScope(route.auth.scope));
   const body = route.body;
   const jsonRequest =
-    body !== undefined && (body.mediaType ?? 'application/json') === 'application/json';
+    body !== undefined &&
+    !body.raw &&
+    (body.mediaType ?? 'application/json') === 'application/json';
   if (jsonRequest) chain.push(jsonBody());
   chain.push(...before);
   chain.push(async (req, res) => {
@@ -252,7 +262,10 @@ const PROBLEM_RESPONSES: Record<number, { description: string }> = {
     description:
       'The request is not valid: `invalid-request` lists every bad field in `errors`; also `invalid-json`, `invalid-path`',
   },
-  401: { description: 'No token, or an unknown, revoked or expired one' },
+  401: {
+    description:
+      'No token, or an unknown, revoked or expired one; on a signed route (Slack, webhooks), no valid signature',
+  },
   403: {
     description:
       'The token may not do this (it lacks the scope, or is bound to another event source)',
@@ -293,7 +306,7 @@ export function problemStatuses(route: AnyRoute): number[] {
     statuses.add(503);
   }
   if (typeof route.auth === 'object') [401, 403, 429].forEach((s) => statuses.add(s));
-  if (route.auth === 'slack-signature') statuses.add(401);
+  if (route.auth === 'slack-signature' || route.auth === 'webhook-signature') statuses.add(401);
   if (route.params || route.query) statuses.add(400);
   if (route.body) [400, 413].forEach((s) => statuses.add(s));
   // only a JSON body is refused for its media type; another is read as it comes
@@ -366,7 +379,9 @@ function routeConfig(route: AnyRoute): RouteConfig {
         ? []
         : route.auth === 'slack-signature'
           ? [{ slackSignature: [] }]
-          : [{ bearer: [] }],
+          : route.auth === 'webhook-signature'
+            ? [{ standardWebhooks: [] }]
+            : [{ bearer: [] }],
     ...(scope ? { 'x-idflow-scope': scope } : {}),
     request: {
       ...(route.params ? { params: route.params } : {}),
@@ -405,6 +420,13 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     name: 'X-Slack-Signature',
     description:
       "Slack's request signature: `v0=` and the hex HMAC-SHA256 of `v0:<X-Slack-Request-Timestamp>:<body>` with the app's signing secret; the timestamp must be within 5 minutes",
+  });
+  registry.registerComponent('securitySchemes', 'standardWebhooks', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'webhook-signature',
+    description:
+      "Standard Webhooks (https://www.standardwebhooks.com): `v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under one of the source's secrets (`whsec_…`), space-separated when several; `webhook-timestamp` (unix seconds) within the source's tolerance (default 5 minutes). See docs/webhooks.md",
   });
   const routes = [...declared.values()].sort((a, b) =>
     keyOf(a.method, a.path) < keyOf(b.method, b.path) ? -1 : 1,

@@ -20,6 +20,11 @@ import { EventService } from './services/events';
 import { RunGraphService } from './services/graph';
 import { AccessPlanService, PersonService } from './services/persons';
 import { RefusalRecorder } from './services/refusals';
+import { bearerSourceCheck } from './services/source-access';
+import { WebhookAudit } from './services/webhook-audit';
+import { WebhookService } from './services/webhooks';
+import { ActiveSources } from '../sources/active';
+import { WebhookSecrets } from '../sources/webhook-secrets';
 import { ReviewService } from './services/reviews';
 import { RunService } from './services/runs';
 import { TokenService } from './services/tokens';
@@ -36,6 +41,8 @@ export interface GatewayParts {
   sourceRateLimitOf?: (source: string) => Promise<number | undefined>;
   /** Where refused requests are counted; startGateway writes what is left when it closes. */
   refusals?: RefusalRecorder;
+  /** Where refused and replayed webhook deliveries are counted; written when the gateway closes. */
+  webhookAudit?: WebhookAudit;
 }
 
 /** Counts refused requests and writes their `request.refused` rows every configured interval. */
@@ -47,6 +54,19 @@ export function refusalRecorder(config: Config, db: Database, logger: Logger): R
       logger.warn(
         { error: err instanceof Error ? err.name : typeof err },
         'refused requests could not be written to the audit trail; they are kept for the next try',
+      ),
+  });
+}
+
+/** Counts refused and replayed webhook deliveries; their rows are written every interval. */
+export function webhookAudit(config: Config, db: Database, logger: Logger): WebhookAudit {
+  return new WebhookAudit({
+    write: (entries) => appendAudit(db, entries),
+    intervalMs: config.http.refusalAuditIntervalMs,
+    onError: (err) =>
+      logger.warn(
+        { error: err instanceof Error ? err.name : typeof err },
+        'webhook refusals could not be written to the audit trail; they are kept for the next try',
       ),
   });
 }
@@ -68,9 +88,15 @@ export function createGatewayApp(
   const slack = config.slack
     ? new SlackNotifier(config.slack.botToken, config.slack.apiUrl)
     : undefined;
+  const events = new EventService(db, temporal, config.temporal.taskQueue, dependencies);
+  const sources = new ActiveSources(db);
+  const secrets = new WebhookSecrets(({ variable, problem }) =>
+    // once per variable, by name: deliveries signed with that secret are refused
+    logger.warn({ variable }, `webhook secret ${variable} ${problem}`),
+  );
   return createApp(
     {
-      events: new EventService(db, temporal, config.temporal.taskQueue, dependencies),
+      events,
       tokens: new TokenService(db),
       approvals,
       persons: new PersonService(db),
@@ -82,6 +108,19 @@ export function createGatewayApp(
       dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies, db, config),
       dependencies,
       refusals: parts.refusals ?? refusalRecorder(config, db, logger),
+      webhooks: new WebhookService({
+        db,
+        sources,
+        events,
+        secrets,
+        audit: parts.webhookAudit ?? webhookAudit(config, db, logger),
+        onPruneError: (err) =>
+          logger.warn(
+            { error: err instanceof Error ? err.name : typeof err },
+            'old webhook deliveries could not be pruned; tried again later',
+          ),
+      }),
+      requireBearerSource: bearerSourceCheck(sources),
       slack: slackRoutes({
         db,
         approvals,
@@ -93,7 +132,10 @@ export function createGatewayApp(
       logger,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
       sourceRateLimitPerMinute: config.http.sourceRateLimitPerMinute,
-      ...(parts.sourceRateLimitOf ? { sourceRateLimitOf: parts.sourceRateLimitOf } : {}),
+      // a source's own limit from its definition, unless the caller looks limits up itself
+      sourceRateLimitOf:
+        parts.sourceRateLimitOf ??
+        (async (source) => (await sources.get(source))?.rateLimitPerMinute),
     },
   );
 }
@@ -106,7 +148,12 @@ export async function startGateway(
   parts: GatewayParts = {},
 ): Promise<GatewayHandle> {
   const refusals = parts.refusals ?? refusalRecorder(config, db, logger);
-  const app = createGatewayApp(config, db, temporal, logger, { ...parts, refusals });
+  const webhooks = parts.webhookAudit ?? webhookAudit(config, db, logger);
+  const app = createGatewayApp(config, db, temporal, logger, {
+    ...parts,
+    refusals,
+    webhookAudit: webhooks,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolve(s));
     s.once('error', reject);
@@ -125,6 +172,7 @@ export async function startGateway(
       });
       // the refusals counted since the last write, before the database closes
       await refusals.close();
+      await webhooks.close();
     },
   };
 }

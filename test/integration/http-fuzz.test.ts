@@ -14,10 +14,13 @@ import { SCOPES, TokenService } from '../../src/gateway/services/tokens';
 import { createLogger } from '../../src/logging';
 import { taskIdOf } from '../../src/model/approval';
 import { FakeSlack } from '../support/fake-slack';
+import { signDelivery, testSecret } from '../support/webhooks';
 import { Harness, makeEvent } from '../support/harness';
 
 const SLACK_TOKEN = 'xoxb-fuzz-token';
 const SIGNING_SECRET = 'a-signing-secret-for-the-fuzz-test';
+/** The secret of the `fuzz` source's signed webhooks (test/fixtures/webhooks/fuzz.yaml). */
+const WEBHOOK_SECRET = testSecret();
 /** Generated requests per route: enough to meet each class of bad input, quick enough for CI. */
 const RUNS_PER_ROUTE = 200;
 
@@ -305,6 +308,48 @@ const slackBody = fc
     };
   });
 
+/**
+ * A webhook delivery: any body, signed with the `fuzz` source's secret (now, long ago), with
+ * another secret, or with garbage headers, so fuzzing reaches the handler past the signature.
+ */
+const webhookBody = fc
+  .tuple(
+    fc.oneof(
+      body,
+      fc
+        .record({
+          source: fc.constantFrom('fuzz', 'other'),
+          id: fc.oneof(fc.constantFrom('wh-1', 'wh-2'), trickyString),
+          type: fc.constantFrom('fuzz.nothing', 'person'),
+          occurredAt: fc.constantFrom('2026-01-01T00:00:00Z', 'yesterday'),
+          subject: shaped(['id', 'email']),
+        })
+        .map((o) => JSON.stringify(o)),
+    ),
+    fc.constantFrom('signed', 'signed', 'signed', 'stale', 'stranger', 'garbage', 'none'),
+    fc.oneof(fc.constantFrom('msg_1', 'msg_2', 'msg_3'), fc.string({ maxLength: 20 })),
+    fc.record({
+      'webhook-id': fc.string({ maxLength: 20 }),
+      'webhook-timestamp': fc.oneof(fc.string({ maxLength: 12 }), fc.nat().map(String)),
+      'webhook-signature': fc.oneof(fc.string({ maxLength: 60 }), fc.constant('v1,')),
+    }),
+  )
+  .map(([b, how, id, garbage]) => {
+    const bytes = b === undefined ? Buffer.alloc(0) : Buffer.from(b);
+    const signedAt = how === 'stale' ? new Date(Date.now() - 3600_000) : new Date();
+    const headers: Record<string, string> =
+      how === 'none'
+        ? {}
+        : how === 'garbage'
+          ? garbage
+          : signDelivery(how === 'stranger' ? testSecret() : WEBHOOK_SECRET, id, bytes, signedAt);
+    // a header value Node refuses to send is not a request anyone can make
+    const sendable = Object.fromEntries(
+      Object.entries(headers).filter(([, v]) => /^[\t\x20-\x7e]*$/.test(v)),
+    );
+    return { ...(b !== undefined ? { body: b } : {}), headers: sendable };
+  });
+
 /** Fills a route's parameters with generated segments. */
 function pathOf(template: string, segments: string[]): string {
   let i = 0;
@@ -313,18 +358,28 @@ function pathOf(template: string, segments: string[]): string {
 
 function requests(method: string, template: string): fc.Arbitrary<Sent> {
   const slackRoute = template === '/slack/interactions';
+  const webhookRoute = template === '/v1/webhooks/:source';
   return fc
     .record({
-      segments: fc.array(segment, { minLength: 3, maxLength: 3 }),
+      // a webhook goes mostly to the source whose secret signs it
+      segments: webhookRoute
+        ? fc.tuple(
+            fc.oneof({ weight: 4, arbitrary: fc.constant('fuzz') }, segment),
+            segment,
+            segment,
+          )
+        : fc.array(segment, { minLength: 3, maxLength: 3 }),
       query,
       contentType,
       contentEncoding,
       authorization: authorization(() => token),
       body: slackRoute
         ? slackBody.map((b): { body?: string | Buffer; headers?: Record<string, string> } => b)
-        : body.map((b): { body?: string | Buffer; headers?: Record<string, string> } => ({
-            ...(b !== undefined ? { body: b } : {}),
-          })),
+        : webhookRoute
+          ? webhookBody.map((b): { body?: string | Buffer; headers?: Record<string, string> } => b)
+          : body.map((b): { body?: string | Buffer; headers?: Record<string, string> } => ({
+              ...(b !== undefined ? { body: b } : {}),
+            })),
     })
     .map((g) => {
       const headers: Record<string, string> = {};
@@ -354,6 +409,7 @@ const ROUTES = [
   'POST /slack/interactions',
   'POST /v1/events',
   'GET /v1/events/:source/:id',
+  'POST /v1/webhooks/:source',
   'GET /v1/approvals',
   'GET /v1/approvals/:taskId',
   'POST /v1/approvals/:taskId/decision',
@@ -403,12 +459,13 @@ function routesOf(app: Express): string[] {
 beforeAll(async () => {
   await slack.start();
   h = new Harness({
-    definitions: ['test/fixtures/runtime'],
+    definitions: ['test/fixtures/runtime', 'test/fixtures/webhooks/fuzz.yaml'],
     env: {
       SLACK_BOT_TOKEN: SLACK_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.url,
       IDFLOW_RATE_LIMIT_PER_MINUTE: '1000000',
+      FUZZ_WEBHOOK_SECRET: WEBHOOK_SECRET,
     },
   });
   await h.start();

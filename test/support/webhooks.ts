@@ -11,11 +11,12 @@ export function testSecret(bytes = 32): string {
   return `whsec_${randomBytes(bytes).toString('base64')}`;
 }
 
-export interface SignedHeaders {
+/** The three headers (a type, not an interface: it is a `Record<string, string>` too). */
+export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /**
  * The headers a Standard Webhooks sender sends with `body` (its bytes as they go on the wire).

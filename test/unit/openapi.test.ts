@@ -189,6 +189,18 @@ describe('the document', () => {
           .filter((p) => p.in === 'header')
           .map((p) => p.name);
         expect(headers.sort()).toEqual(['x-slack-request-timestamp', 'x-slack-signature']);
+      } else if (path.startsWith('/v1/webhooks/')) {
+        expect([where, security]).toEqual([where, [{ standardWebhooks: [] }]]);
+        const headers = (op.parameters as Json[])
+          .filter((p) => p.in === 'header')
+          .map((p) => p.name);
+        expect(headers.sort()).toEqual(['webhook-id', 'webhook-signature', 'webhook-timestamp']);
+        for (const status of ['400', '401', '409', '413', '415', '429', '503'])
+          expect([where, status, responses[status]?.content]).toEqual([
+            where,
+            status,
+            { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          ]);
       } else {
         expect([where, security]).toEqual([where, []]);
         expect(['/healthz', '/readyz', '/openapi.json', '/docs']).toContain(path);

@@ -50,24 +50,37 @@ export function parseJsonBody(raw: Buffer): unknown {
   return value;
 }
 
+/**
+ * Why a request cannot carry a JSON body (400 without a body, 415 for another media type or
+ * charset), or undefined when it can. Routes that read the bytes themselves (a signature
+ * covers them) ask it after their own check.
+ */
+export function jsonRequestProblem(req: Request): HttpProblem | undefined {
+  if (!hasBody(req)) return invalidJson('the request has no body; send a JSON document');
+  if (!req.is(JSON_TYPES))
+    return unsupported(
+      `send the body as application/json (got ${req.headers['content-type'] ?? 'no content type'})`,
+    );
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    return unsupported(`send the body as UTF-8 (got charset ${charset || '(empty)'})`);
+  return undefined;
+}
+
+/**
+ * Reads the body's bytes as sent (at most MAX_BODY_BYTES, 413 beyond), any media type, into
+ * `req.body` as a Buffer: for routes that check a signature over them before parsing.
+ */
+export function rawBody(): RequestHandler {
+  return readRaw;
+}
+
 /** Refuses bodies that are not JSON (415) or not acceptable JSON (400, 413), then parses them. */
 export function jsonBody(): RequestHandler {
   return (req, res, next) => {
-    if (!hasBody(req)) {
-      next(invalidJson('the request has no body; send a JSON document'));
-      return;
-    }
-    if (!req.is(JSON_TYPES)) {
-      next(
-        unsupported(
-          `send the body as application/json (got ${req.headers['content-type'] ?? 'no content type'})`,
-        ),
-      );
-      return;
-    }
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-      next(unsupported(`send the body as UTF-8 (got charset ${charset || '(empty)'})`));
+    const problem = jsonRequestProblem(req);
+    if (problem) {
+      next(problem);
       return;
     }
     readRaw(req, res, (err?: unknown) => {

@@ -17,6 +17,7 @@ export type RefusalReason =
   | 'expired-token'
   | 'missing-scope'
   | 'wrong-source'
+  | 'signed-only-source'
   | 'token-rate-limited'
   | 'source-rate-limited'
   | 'unauthenticated'

@@ -27,7 +27,7 @@ const submitEvent = declareRoute({
   tag: 'events',
   summary: 'Send an identity event (joiner, mover, leaver, …)',
   description:
-    "Answered 202 once Temporal durably accepted its dispatch; the same (source, id) again is 200 with the same runs, and with other content 409. A token bound to an event source may send only that source's events (403 otherwise); each source has a rate limit per minute (429 with Retry-After).",
+    "Answered 202 once Temporal durably accepted its dispatch; the same (source, id) again is 200 with the same runs, and with other content 409. A token bound to an event source may send only that source's events (403 otherwise), and no token may send the events of a source that takes only signed webhook deliveries (403); each source has a rate limit per minute (429 with Retry-After).",
   auth: { scope: 'events:write' },
   body: { schema: IdentityEvent, name: 'event' },
   responses: {
@@ -56,12 +56,18 @@ const showEvent = declareRoute({
   problems: [404],
 });
 
-export function eventRoutes(events: EventService, sources: SourceRateLimiter): Router {
+export function eventRoutes(
+  events: EventService,
+  sources: SourceRateLimiter,
+  /** 403 for a source that takes only signed deliveries (`POST /v1/webhooks/{source}`). */
+  requireBearerSource: (source: string) => Promise<void> = () => Promise.resolve(),
+): Router {
   const router = Router();
 
   mount(router, submitEvent, async (req, res, { body: event }) => {
     // a token bound to a source sends only its events (403), then the source's quota (429)
     requireSource(req, event.source);
+    await requireBearerSource(event.source);
     await sources.checkSourceRate(event.source);
     const result = await events.submit(event);
     const self = `/v1/events/${encodeURIComponent(event.source)}/${encodeURIComponent(event.id)}`;
