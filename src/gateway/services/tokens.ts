@@ -34,6 +34,9 @@ export const SCOPES = [
   'audit:read',
   'metrics:read',
   'plan',
+  'payloads:decode',
+  'payloads:encode',
+  'scim:write',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -101,7 +104,7 @@ export class TokenService {
 
   constructor(
     private readonly db: Database,
-    private readonly cacheMs = 30_000,
+    private readonly cacheMs = 5_000,
   ) {}
 
   /** The principal of `token`, or undefined when it is unknown, revoked or expired. */
