@@ -110,7 +110,7 @@ test('tokens list warns about tokens expired or ending within the warning window
   });
   expect(rows.find((t) => t.name === 'dropped')).toMatchObject({ state: 'revoked' });
   for (const row of rows) expect(row).not.toHaveProperty('tokenHash');
-});
+}, 180_000);
 
 test('a rotated token keeps working until the overlap ends, then 401; the new one keeps its scopes and source', async () => {
   const { token: old } = await serviceToken('rotor', ['events:read', 'events:write'], {
@@ -236,7 +236,7 @@ test('a token bound to a source sends only its events: another source is 403 nam
   expect(
     (await h.idflow('tokens', 'create', '--name', 'x', '--source', 'Not A Source')).stderr,
   ).toContain('--source must be lowercase letters, digits, ., _ or -, like workday');
-});
+}, 120_000);
 
 test('per token: 429 with the seconds left in the window, not a constant', async () => {
   const { token } = await serviceToken('chatty', ['events:read']);
