@@ -18,6 +18,7 @@ import { registerSchedules } from './commands/schedules';
 import { registerSchema } from './commands/schema';
 import { registerTokens } from './commands/tokens';
 import { registerValidate } from './commands/validate';
+import { registerWebhooks } from './commands/webhooks';
 import { registerWorker } from './commands/worker';
 import { toDatabaseError } from '../db/errors';
 
@@ -43,6 +44,7 @@ registerReview(program);
 registerSchedules(program);
 registerAudit(program);
 registerGraph(program);
+registerWebhooks(program);
 
 program.parseAsync(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values

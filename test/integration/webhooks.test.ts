@@ -6,7 +6,8 @@
  * takes only signed deliveries refuses tokens; neither the log nor the audit trail holds a
  * secret or a signature.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { listAudit, rowsOf } from '../../src/db/repos/audit';
@@ -153,6 +154,40 @@ describe('accepted deliveries', () => {
       signDelivery([SECRET, PREVIOUS], testWebhookId(), both.text),
     );
     expect(byBoth.status).toBe(202);
+  });
+
+  test('`idflow webhooks sign` signs a file as the gateway verifies it (here with the previous secret)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'idflow-webhooks-'));
+    for (const variable of ['HR_WEBHOOK_SECRET_PREVIOUS']) {
+      const { text } = leaver();
+      const file = join(dir, `${variable}.json`);
+      writeFileSync(file, text);
+      const signed = await h.idflow('webhooks', 'sign', file, '--secret-env', variable);
+      expect(signed.code).toBe(0);
+      const headers = Object.fromEntries(
+        signed.stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.split(': ') as [string, string]),
+      );
+      expect(Object.keys(headers)).toEqual([
+        'webhook-id',
+        'webhook-timestamp',
+        'webhook-signature',
+      ]);
+      expect((await deliver(SOURCE, text, headers)).status).toBe(202);
+    }
+    const unset = await h.idflow(
+      'webhooks',
+      'sign',
+      join(dir, 'HR_WEBHOOK_SECRET_PREVIOUS.json'),
+      '--secret-env',
+      'HR_NO_SUCH_SECRET',
+    );
+    expect(unset).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('HR_NO_SUCH_SECRET') as unknown,
+    });
   });
 
   test('a replayed webhook-id is 200 duplicate with the first ids, starts nothing and is audited', async () => {
