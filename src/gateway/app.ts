@@ -23,6 +23,8 @@ import { personRoutes } from './routes/persons';
 import { planRoutes } from './routes/plan';
 import { reviewRoutes } from './routes/reviews';
 import { runRoutes } from './routes/runs';
+import { scimDiscoveryRoutes, scimRoutes } from './routes/scim';
+import type { ScimService } from '../scim/service';
 import { webhookRoutes } from './routes/webhooks';
 import type { ApprovalService } from './services/approvals';
 import type { AuditService } from './services/audit';
@@ -58,6 +60,8 @@ export interface GatewayServices {
   slack: Router;
   /** Health of Temporal and PostgreSQL: /readyz, and 503 at once while one is down. */
   dependencies: DependencyMonitor;
+  /** Users pushed over SCIM 2.0 (`/scim/v2`), each write an event of the token's source. */
+  scim: ScimService;
   /** Signed webhook deliveries (Standard Webhooks): verification, replays, delivery. */
   webhooks: WebhookService;
   /**
@@ -106,6 +110,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(healthRoutes(services.dependencies));
   // the API's description needs neither a token nor a dependency
   app.use(docsRoutes());
+  // what the SCIM service supports: no token, no database (RFC 7644 §4)
+  app.use(scimDiscoveryRoutes());
   app.use(requestGuard());
   // Every route below reads tokens or writes audit rows: none can answer without PostgreSQL.
   app.use(services.dependencies.gate('database'));
@@ -123,6 +129,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   );
   app.use(metricsRoutes());
   app.use(eventRoutes(services.events, sources, services.requireBearerSource));
+  app.use(scimRoutes(services.scim, { checkSourceRate: sources.checkSourceRate }));
   app.use(approvalRoutes(services.approvals));
   app.use(personRoutes(services.persons, services.plans, services.runs));
   app.use(runRoutes(services.runs));

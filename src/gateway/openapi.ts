@@ -112,6 +112,11 @@ export interface RouteDeclaration<
   responses: Record<number, ResponseDeclaration>;
   /** Problem statuses beyond those `auth`, `params`, `query` and `body` imply. */
   problems?: number[];
+  /**
+   * The body of the route's error answers, when it is not problem+json: SCIM routes answer
+   * SCIM error documents (`application/scim+json`).
+   */
+  errors?: { mediaType: string; schema: z.ZodType };
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -272,6 +277,7 @@ const PROBLEM_RESPONSES: Record<number, { description: string }> = {
   },
   404: { description: 'No such resource' },
   409: { description: 'The request conflicts with what is stored' },
+  412: { description: 'If-Match names another version than the stored one' },
   413: { description: 'The body is over 256 KiB' },
   415: {
     description: 'The body is not UTF-8 JSON, or has a Content-Encoding other than identity',
@@ -349,7 +355,9 @@ function routeConfig(route: AnyRoute): RouteConfig {
     responses[String(status)] ??= {
       description: problem.description,
       ...(headers ? { headers: headersOf(headers) } : {}),
-      content: { 'application/problem+json': { schema: ProblemDocument } },
+      content: route.errors
+        ? { [route.errors.mediaType]: { schema: route.errors.schema } }
+        : { 'application/problem+json': { schema: ProblemDocument } },
     };
   }
   const body = route.body;

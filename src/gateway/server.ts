@@ -28,6 +28,7 @@ import { WebhookSecrets } from '../sources/webhook-secrets';
 import { ReviewService } from './services/reviews';
 import { RunService } from './services/runs';
 import { TokenService } from './services/tokens';
+import { ScimService } from '../scim/service';
 
 export interface GatewayHandle {
   server: Server;
@@ -121,6 +122,7 @@ export function createGatewayApp(
           ),
       }),
       requireBearerSource: bearerSourceCheck(sources),
+      scim: new ScimService(db, events, sources),
       slack: slackRoutes({
         db,
         approvals,

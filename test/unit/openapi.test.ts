@@ -175,7 +175,22 @@ describe('the document', () => {
       const where = `${method.toUpperCase()} ${path}`;
       const responses = op.responses as Record<string, Json>;
       const security = op.security as Array<Record<string, unknown>>;
-      if (op['x-idflow-scope']) {
+      if (path.startsWith('/scim/v2/')) {
+        // SCIM clients read SCIM error documents (RFC 7644 §3.12), never problem+json
+        const errors = {
+          'application/scim+json': { schema: { $ref: '#/components/schemas/ScimError' } },
+        };
+        for (const status of Object.keys(responses).filter((s) => Number(s) >= 400))
+          expect([where, status, responses[status]?.content]).toEqual([where, status, errors]);
+        // the discovery documents are public (RFC 7644 §4): they hold no data
+        const discovery = /^\/scim\/v2\/(ServiceProviderConfig|ResourceTypes|Schemas)(\/\{id\})?$/;
+        expect([where, security]).toEqual([where, discovery.test(path) ? [] : [{ bearer: [] }]]);
+        if (!discovery.test(path)) {
+          expect(op['x-idflow-scope']).toBe('scim:write');
+          for (const status of ['401', '403', '429', '503'])
+            expect(responses).toHaveProperty(status);
+        }
+      } else if (op['x-idflow-scope']) {
         expect([where, security]).toEqual([where, [{ bearer: [] }]]);
         for (const status of ['401', '403', '429', '503'])
           expect([where, status, responses[status]?.content]).toEqual([

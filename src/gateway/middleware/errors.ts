@@ -1,9 +1,13 @@
-/** The one place errors become HTTP responses (problem+json); unknown errors are logged, not shown. */
+/**
+ * The one place errors become HTTP responses (problem+json, or SCIM error documents under
+ * /scim/v2); unknown errors are logged, not shown.
+ */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../../logging';
 import { toDatabaseError } from '../../db/errors';
 import { HttpProblem } from '../problems';
 import { clientOrDependencyProblem } from '../error-problems';
+import { SCIM_MEDIA_TYPE, isScimPath, scimErrorBody } from '../../scim/errors';
 
 function send(
   res: Parameters<ErrorRequestHandler>[2],
@@ -11,6 +15,14 @@ function send(
   instance: string,
 ): void {
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  // SCIM clients read SCIM's error format (RFC 7644 §3.12), whoever refused the request
+  if (isScimPath(res.req.path)) {
+    res
+      .status(problem.status)
+      .type(SCIM_MEDIA_TYPE)
+      .send(JSON.stringify(scimErrorBody(problem)));
+    return;
+  }
   res
     .status(problem.status)
     .type('application/problem+json')
