@@ -289,6 +289,7 @@ export async function runsSection(): Promise<void> {
     const counting = new Client({
       connection: client.connection,
       namespace: client.options.namespace,
+      dataConverter: client.options.dataConverter,
       interceptors: {
         workflow: [
           {

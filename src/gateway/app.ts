@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logging';
 import { authenticate, principalIfAny, principalOf } from './middleware/auth';
+import { codecCookie, codecCors } from './middleware/codec-access';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { eventMetrics, noteWorkflowIds, requestLogProps } from './middleware/observe';
 import { SourceRateLimiter, tokenRateLimit } from './middleware/rate-limits';
@@ -71,6 +72,11 @@ export interface GatewayServices {
   requireBearerSource: (source: string) => Promise<void>;
   /** Refused requests (401, 403, 429), counted and written to the audit trail in the background. */
   refusals: RefusalRecorder;
+  /**
+   * The codec endpoint (payload decryption for the Temporal Web UI and CLI): its calls, behind
+   * authentication; its sign-in page and form, before it; the browser origins CORS allows.
+   */
+  codec: { calls: Router; session: Router; corsOrigins: readonly string[] };
 }
 
 export interface GatewayOptions {
@@ -112,6 +118,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(docsRoutes());
   // what the SCIM service supports: no token, no database (RFC 7644 §4)
   app.use(scimDiscoveryRoutes());
+  // the Web UI's calls to the codec endpoint: CORS, and preflights answered without a token
+  app.use(codecCors(services.codec.corsOrigins));
   app.use(requestGuard());
   // Every route below reads tokens or writes audit rows: none can answer without PostgreSQL.
   app.use(services.dependencies.gate('database'));
@@ -119,6 +127,9 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(services.slack);
   // Webhook senders sign their deliveries with the source's secrets; they send no bearer token.
   app.use(webhookRoutes({ webhooks: services.webhooks, checkSourceRate: sources.checkSourceRate }));
+  // the codec sign-in takes its token in a form; the Web UI's codec calls bring it in a cookie
+  app.use(services.codec.session);
+  app.use(codecCookie());
   app.use(authenticate(services.tokens));
   app.use(eventMetrics());
   app.use(
@@ -137,6 +148,7 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
   app.use(reviewRoutes(services.reviews));
   app.use(planRoutes(services.dryRuns));
   app.use(auditRoutes(services.audit));
+  app.use(services.codec.calls);
   app.use(notFoundHandler());
   app.use(noteRefusedProblems());
   app.use(services.dependencies.noteFailures());

@@ -27,6 +27,8 @@ import { ActiveSources } from '../sources/active';
 import { WebhookSecrets } from '../sources/webhook-secrets';
 import { ReviewService } from './services/reviews';
 import { RunService } from './services/runs';
+import { codecRoutes, codecSessionRoutes } from './routes/codec';
+import { CodecService } from './services/codec';
 import { TokenService } from './services/tokens';
 import { ScimService } from '../scim/service';
 
@@ -109,6 +111,19 @@ export function createGatewayApp(
       dryRuns: new DryRunService(temporal, config.temporal.taskQueue, dependencies, db, config),
       dependencies,
       refusals: parts.refusals ?? refusalRecorder(config, db, logger),
+      codec: {
+        calls: codecRoutes(new CodecService(db, config.payloads.keys, config.temporal.namespace)),
+        session: codecSessionRoutes(new TokenService(db), (action, actor, detail) =>
+          appendAudit(db, {
+            actor,
+            action,
+            target: 'codec:session',
+            outcome: action.endsWith('-refused') ? 'refused' : 'ok',
+            detail,
+          }),
+        ),
+        corsOrigins: config.codec.corsOrigins,
+      },
       webhooks: new WebhookService({
         db,
         sources,

@@ -14,6 +14,7 @@ import { SCOPES, TokenService } from '../../src/gateway/services/tokens';
 import { createLogger } from '../../src/logging';
 import { taskIdOf } from '../../src/model/approval';
 import { FakeSlack } from '../support/fake-slack';
+import { TEST_PAYLOAD_KEYS } from '../support/payload-keys';
 import { signDelivery, testSecret } from '../support/webhooks';
 import { Harness, makeEvent } from '../support/harness';
 
@@ -232,6 +233,27 @@ const jsonText = fc.oneof(
     .map((o) => JSON.stringify(o)),
   shaped(['from', 'to', 'startsAt', 'endsAt']).map((o) => JSON.stringify(o)),
   shaped(['decision', 'comment']).map((o) => JSON.stringify(o)),
+  // the codec endpoint's protocol: payloads whose metadata and data are base64, or not
+  fc
+    .array(
+      fc.record(
+        {
+          metadata: fc.dictionary(
+            fc.constantFrom('encoding', 'encryption-key-id', 'x'),
+            fc.oneof(
+              fc.base64String({ maxLength: 24 }),
+              // binary/encrypted, json/plain, test-k1
+              fc.constantFrom('YmluYXJ5L2VuY3J5cHRlZA==', 'anNvbi9wbGFpbg==', 'dGVzdC1rMQ=='),
+              trickyString,
+            ),
+          ),
+          data: fc.oneof(fc.base64String({ maxLength: 80 }), trickyString),
+        },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 3 },
+    )
+    .map((payloads) => JSON.stringify({ payloads })),
   fc.constantFrom(
     'null',
     '[]',
@@ -433,6 +455,10 @@ const ROUTES = [
   'GET /v1/review/:id',
   'POST /v1/review/:id',
   'GET /v1/orphan-accounts',
+  'POST /codec/decode',
+  'POST /codec/encode',
+  'GET /codec/session',
+  'POST /codec/session',
 ];
 
 interface Layer {
@@ -465,6 +491,8 @@ beforeAll(async () => {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.url,
       IDFLOW_RATE_LIMIT_PER_MINUTE: '1000000',
+      // payload encryption on, so the codec endpoint decodes and encodes what it is sent
+      IDFLOW_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
       FUZZ_WEBHOOK_SECRET: WEBHOOK_SECRET,
     },
   });

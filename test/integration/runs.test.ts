@@ -136,6 +136,7 @@ describe('GET /v1/runs', () => {
     let describes = 0;
     const counting = new Client({
       connection: h.client.connection,
+      dataConverter: h.client.options.dataConverter,
       interceptors: {
         workflow: [
           {

@@ -75,6 +75,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** What newToken makes; anything else is no idflow token. */
+const TOKEN_FORMAT = /^idf_[A-Za-z0-9_-]{43}$/;
+
 /** `idf_` and 43 characters of base64url: 256 random bits. */
 export function newToken(): string {
   return `idf_${randomBytes(32).toString('base64url')}`;
@@ -119,6 +122,8 @@ export class TokenService {
    * on every call, so a token stops working the moment it ends.
    */
   async verify(token: string): Promise<TokenCheck> {
+    // a string idflow never issues is refused without a lookup: garbage costs no query
+    if (!TOKEN_FORMAT.test(token)) return { ok: false, reason: 'unknown-token' };
     const hash = hashToken(token);
     const cached = this.cache.get(hash);
     const now = Date.now();
