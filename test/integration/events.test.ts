@@ -130,7 +130,9 @@ test('a joiner event runs the joiner flow: person stored, audit written, run fin
   });
   expect(found.workflowId).toBe(runId);
   const description = await h.client.workflow.getHandle(runId).describe();
-  expect(await description.staticSummary()).toBe('Joiner: Ada Lovelace (E1001) — joiner-standard');
+  // ids in the static summary the Web UI shows unencrypted; the full line in the memo
+  expect(await description.staticSummary()).toBe('Joiner: p-ada (E1001) — joiner-standard');
+  expect(description.memo).toEqual({ summary: 'Joiner: Ada Lovelace (E1001) — joiner-standard' });
 
   const view = await h.request('GET', `/v1/events/test-hr/${event.id as string}`);
   expect(view.status).toBe(200);

@@ -102,8 +102,9 @@ test('a run, its dispatch and its timeline read like a business request, and say
   // the run's static summary and details: flow, version, person id, the event that started it
   const run = await h.client.workflow.getHandle(runId).describe();
   const hash = run.typedSearchAttributes.get(IdflowDefinitionHash) as string;
-  expect(await run.staticSummary()).toBe('Access request: Wanda Webber — access-request');
-  // the same line in the memo, which visibility lists with the run (GET /v1/runs reads it)
+  // the summary the Web UI shows unencrypted names the person by id (IDFLOW_VISIBLE_PERSONAL_DATA
+  // is false); the full line is in the memo, a payload (GET /v1/runs lists it)
+  expect(await run.staticSummary()).toBe('Access request: p-webui-1 — access-request');
   expect(run.memo).toEqual({ summary: 'Access request: Wanda Webber — access-request' });
   const runDetails = (await run.staticDetails()) ?? '';
   expect(runDetails).toContain('**Run of flow `access-request`** for person `p-webui-1`');
