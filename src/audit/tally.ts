@@ -29,7 +29,26 @@ export interface AuditTallyOptions {
   samplesAs?: string;
   /** Told when a write fails; the counts are kept for the next interval. */
   onError?: (err: unknown) => void;
+  /**
+   * The overflow key and row an entry beyond `maxKeys` is counted in (default: one per action,
+   * target `*`, detail `{ overflow: true }`). Given an overflow row, it must answer its own key.
+   */
+  overflowOf?: (entry: AuditEntry) => { key: string; entry: AuditEntry };
   now?: () => number;
+}
+
+/** One overflow row per action, naming nothing beyond it. */
+function overflowByAction(entry: AuditEntry): { key: string; entry: AuditEntry } {
+  return {
+    key: entry.action,
+    entry: {
+      actor: entry.actor,
+      action: entry.action,
+      target: '*',
+      outcome: entry.outcome,
+      detail: { overflow: true },
+    },
+  };
 }
 
 /** Gathers rows by key and writes them, with their counts, once per interval and on close. */
@@ -59,11 +78,12 @@ export class AuditTally {
   }
 
   private add(key: string, t: Omit<Tally, 'overflow'> & { overflow?: boolean }): void {
+    const overflowOf = this.options.overflowOf ?? overflowByAction;
     let overflow = t.overflow ?? false;
-    let k = overflow ? `overflow:${t.entry.action}` : `key:${key}`;
+    let k = overflow ? `overflow:${overflowOf(t.entry).key}` : `key:${key}`;
     if (!overflow && !this.tallies.has(k) && this.ownKeys >= (this.options.maxKeys ?? 1000)) {
       overflow = true;
-      k = `overflow:${t.entry.action}`;
+      k = `overflow:${overflowOf(t.entry).key}`;
     }
     const held = this.tallies.get(k);
     if (held) {
@@ -74,15 +94,7 @@ export class AuditTally {
         if (held.samples.length < (this.options.maxSamples ?? 10) && !held.samples.includes(s))
           held.samples.push(s);
     } else {
-      const entry: AuditEntry = overflow
-        ? {
-            actor: t.entry.actor,
-            action: t.entry.action,
-            target: '*',
-            outcome: t.entry.outcome,
-            detail: { overflow: true },
-          }
-        : t.entry;
+      const entry: AuditEntry = overflow ? overflowOf(t.entry).entry : t.entry;
       const samples = overflow ? [] : t.samples.slice(0, this.options.maxSamples ?? 10);
       this.tallies.set(k, { ...t, entry, samples, overflow });
       if (!overflow) this.ownKeys++;

@@ -175,9 +175,10 @@ describe('SourceRateLimiter', () => {
     const app = express();
     app.post(
       '/hooks/:source',
-      sourceRateLimit(limiter, (req) =>
-        req.params.source === 'none' ? undefined : req.params.source,
-      ),
+      sourceRateLimit(limiter, (req) => {
+        const source = String(req.params.source);
+        return source === 'none' ? undefined : source;
+      }),
       (_req, res) => {
         res.status(204).end();
       },
