@@ -261,6 +261,27 @@ describe('accepted deliveries', () => {
     expect(errors[0]?.message).toMatch(/'workday'.*'hr-webhooks'/);
   });
 
+  test('verified deliveries count in the event metrics: received, deduplicated, rejected', async () => {
+    const res = await fetch(`${h.gatewayUrl}/metrics`, {
+      headers: { authorization: `Bearer ${h.token}` },
+    });
+    const text = await res.text();
+    const value = (name: string, labels: string) =>
+      Number(new RegExp(`^${name}\\{${labels}\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    expect(
+      value('idflow_events_received_total', 'source="hr-webhooks",type="test.leaver"'),
+    ).toBeGreaterThanOrEqual(5);
+    expect(
+      value('idflow_events_deduplicated_total', 'source="hr-webhooks",type="test.leaver"'),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      value(
+        'idflow_events_rejected_total',
+        'source="hr-webhooks",type="test.leaver",reason="conflict"',
+      ),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   test("beyond the source's rate limit a verified delivery is 429 with Retry-After", async () => {
     const statuses: number[] = [];
     let last: Answer | undefined;

@@ -49,6 +49,11 @@ describe('parseWebhookSecret', () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok && text.length > 6) expect(parsed.problem).not.toContain(text.slice(6));
     }
+    for (const text of ['whsec_', 'whsec_abc', 'whsec_abcde===', ' '])
+      expect(parseWebhookSecret(text)).toEqual({
+        ok: false,
+        problem: 'is not whsec_ followed by base64',
+      });
     expect(parseWebhookSecret(`whsec_${Buffer.alloc(23).toString('base64')}`)).toEqual({
       ok: false,
       problem: 'holds 23 bytes; a webhook secret holds 24 to 64 random bytes',
@@ -75,7 +80,11 @@ describe('generateWebhookSecret', () => {
     expect(parseWebhookSecret(a).ok).toBe(true);
     const parsed = parseWebhookSecret(b);
     expect(parsed.ok && parsed.key.length).toBe(MAX_SECRET_BYTES);
-    expect(() => generateWebhookSecret(MIN_SECRET_BYTES - 1)).toThrow(RangeError);
+    const smallest = parseWebhookSecret(generateWebhookSecret(MIN_SECRET_BYTES));
+    expect(smallest.ok && smallest.key.length).toBe(MIN_SECRET_BYTES);
+    expect(() => generateWebhookSecret(MIN_SECRET_BYTES - 1)).toThrow(
+      'a webhook secret holds 24 to 64 random bytes',
+    );
     expect(() => generateWebhookSecret(MAX_SECRET_BYTES + 1)).toThrow(RangeError);
     expect(() => generateWebhookSecret(32.5)).toThrow(RangeError);
   });

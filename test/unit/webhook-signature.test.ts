@@ -200,6 +200,20 @@ describe('verifyWebhook', () => {
     expect(check.ok).toBe(true);
   });
 
+  test('the same key listed twice verifies with its first place', () => {
+    const k = Buffer.alloc(32, 8);
+    const bytes = Buffer.from('{}');
+    const headers = headersOf({ ...signDelivery(secretOf(k), 'm', bytes, new Date(NOW)) });
+    const check = verifyWebhook({
+      headers,
+      body: bytes,
+      keys: [Buffer.alloc(32, 1), k, k],
+      nowMs: NOW,
+      toleranceMs: TOLERANCE,
+    });
+    expect(check).toMatchObject({ ok: true, keyIndex: 1 });
+  });
+
   test('a key later in the list verifies with its index (rotation: the previous secret)', () => {
     const [newest, previous] = [Buffer.alloc(32, 5), Buffer.alloc(32, 6)];
     const bytes = Buffer.from('{}');
@@ -243,12 +257,30 @@ describe('parseWebhookHeaders', () => {
       reason: 'unsigned',
       id: 'msg_1',
     });
-    expect(parseWebhookHeaders({ id: 'msg_1', signature: 'v1,x' }).ok).toBe(false);
-    expect(parseWebhookHeaders({ timestamp: '1', signature: 'v1,x' })).toEqual({
+    expect(parseWebhookHeaders({ id: 'msg_1', signature: 'v1,x' })).toStrictEqual({
+      ok: false,
+      reason: 'unsigned',
+      id: 'msg_1',
+    });
+    expect(parseWebhookHeaders({ timestamp: '1', signature: 'v1,x' })).toStrictEqual({
       ok: false,
       reason: 'unsigned',
     });
-    expect(parseWebhookHeaders({ id: '', timestamp: '1', signature: 'v1,x' }).ok).toBe(false);
+    // an empty header is no header
+    expect(parseWebhookHeaders({ id: '', timestamp: '1', signature: 'v1,x' })).toStrictEqual({
+      ok: false,
+      reason: 'unsigned',
+    });
+    expect(parseWebhookHeaders({ id: 'm', timestamp: '', signature: 'v1,x' })).toStrictEqual({
+      ok: false,
+      reason: 'unsigned',
+      id: 'm',
+    });
+    // a malformed id is not named
+    expect(parseWebhookHeaders({ id: 'a b', timestamp: '1' })).toStrictEqual({
+      ok: false,
+      reason: 'unsigned',
+    });
   });
 
   test('malformed: a repeated header, an id with spaces, a signed or fractional timestamp', () => {
@@ -261,6 +293,9 @@ describe('parseWebhookHeaders', () => {
       { id: 'a', timestamp: '1', signature: 'v2,abc' },
       { id: 'a', timestamp: '1', signature: `v1,${Buffer.alloc(31).toString('base64')}` },
       { id: 'x'.repeat(257), timestamp: '1', signature: sig },
+      { id: 'a', timestamp: '1', signature: `x${sig}` },
+      { id: 'a', timestamp: '1', signature: `${sig}x` },
+      { id: 'a', timestamp: '1', signature: `${sig}AAAA` },
     ];
     for (const headers of cases) {
       const parsed = parseWebhookHeaders(headers);

@@ -6,8 +6,10 @@
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import * as z from 'zod';
+import { countEvent } from '../../metrics';
 import { EventSource, IdentityEvent } from '../../model/event';
 import { jsonRequestProblem, parseJsonBody, rawBody } from '../middleware/json';
+import { rejectReason } from '../middleware/observe';
 import { declareRoute, mount } from '../openapi';
 import { ValidationProblem } from '../problems';
 import type { VerifiedDelivery, WebhookService } from '../services/webhooks';
@@ -63,6 +65,7 @@ const deliverWebhook = declareRoute({
 });
 
 const VERIFIED = Symbol('idflow.webhook');
+const EVENT_TYPE = Symbol('idflow.webhook-event-type');
 
 function verifiedOf(req: Request): VerifiedDelivery {
   const delivery = (req as unknown as Record<symbol, VerifiedDelivery | undefined>)[VERIFIED];
@@ -72,7 +75,7 @@ function verifiedOf(req: Request): VerifiedDelivery {
 
 /** Checks the signature over the raw body; nothing in the body is read before it verified. */
 function verifySignature(webhooks: WebhookService): RequestHandler {
-  return async (req, _res, next) => {
+  return async (req, res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const delivery = await webhooks.verify(
       String(req.params.source),
@@ -84,6 +87,14 @@ function verifySignature(webhooks: WebhookService): RequestHandler {
       raw,
     );
     (req as unknown as Record<symbol, VerifiedDelivery>)[VERIFIED] = delivery;
+    // a verified delivery is an event sent: counted like POST /v1/events's (a refused one is not)
+    res.once('finish', () => {
+      const type = (req as unknown as Record<symbol, string | undefined>)[EVENT_TYPE];
+      const source = delivery.source.name;
+      if (res.statusCode === 202) countEvent('received', source, type);
+      else if (res.statusCode === 200) countEvent('deduplicated', source, type);
+      else countEvent('rejected', source, type, rejectReason(res.statusCode));
+    });
     next();
   };
 }
@@ -109,6 +120,7 @@ export function webhookRoutes({ webhooks, checkSourceRate }: WebhookRouteDeps): 
       const parsed = IdentityEvent.safeParse(parseJsonBody(raw));
       if (!parsed.success) throw new ValidationProblem('event', fieldProblems(parsed.error));
       const event = parsed.data;
+      (req as unknown as Record<symbol, string>)[EVENT_TYPE] = event.type;
       if (event.source !== params.source)
         throw new ValidationProblem('event', [
           {
