@@ -1,7 +1,8 @@
 /**
  * Bad requests are 4xx, never 5xx (design invariant 12), against the real gateway, worker,
  * Temporal and PostgreSQL: a property-based test over every route of the app (generated bodies,
- * paths, query strings and headers; each answer is below 500 and every 4xx is problem+json),
+ * paths, query strings and headers; each answer is below 500 and every 4xx is problem+json, or
+ * a SCIM error document under /scim/v2),
  * and the inputs an adversarial review found answered 500, each with its exact answer.
  */
 import { request as httpRequest, Agent } from 'node:http';
@@ -29,6 +30,11 @@ const slack = new FakeSlack(SLACK_TOKEN, { 'fuzz@example.com': 'U0FUZZ' });
 let h: Harness;
 /** A token of a person with every scope: requests pass authentication and reach the handlers. */
 let token: string;
+/** A token bound to the fuzz SCIM source (test/fixtures/scim/fuzz.yaml), for /scim/v2. */
+let scimToken: string;
+const seededScimIds: string[] = [];
+/** The ids of the SCIM users created before the routes are fuzzed (read when generating). */
+const scimIds = () => (seededScimIds.length ? seededScimIds : ['x']);
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 interface Sent {
@@ -78,11 +84,24 @@ function send(req: Sent): Promise<Answer> {
   });
 }
 
-/** Below 500, and a 4xx is a problem+json document whose status is the answer's. */
+/**
+ * Below 500, and a 4xx is a problem+json document whose status is the answer's; under /scim/v2
+ * a SCIM error document (RFC 7644 §3.12) whose status is the answer's, as text.
+ */
 function wellFormed(req: Sent, res: Answer): void {
   const where = `${req.method} ${req.path} ${JSON.stringify(req.headers)} → ${res.status} ${res.text.slice(0, 300)}`;
   if (res.status >= 500) throw new Error(`5xx: ${where}`);
-  if (res.status >= 400) {
+  if (res.status >= 400 && /^\/scim\/v2(\/|\?|$)/i.test(req.path)) {
+    if (!String(res.headers['content-type']).startsWith('application/scim+json'))
+      throw new Error(`4xx without application/scim+json: ${where}`);
+    const body = JSON.parse(res.text) as { schemas?: string[]; status?: string; detail?: string };
+    if (
+      body.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error' ||
+      body.status !== String(res.status) ||
+      typeof body.detail !== 'string'
+    )
+      throw new Error(`4xx with a malformed SCIM error: ${where}`);
+  } else if (res.status >= 400) {
     if (!String(res.headers['content-type']).startsWith('application/problem+json'))
       throw new Error(`4xx without problem+json: ${where}`);
     const body = JSON.parse(res.text) as { type?: string; status?: number; title?: string };
@@ -372,6 +391,105 @@ const webhookBody = fc
     return { ...(b !== undefined ? { body: b } : {}), headers: sendable };
   });
 
+/** SCIM bodies: users and PatchOp messages with the attributes and paths clients send, holding anything. */
+const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const scimValue = fc.oneof(
+  anyValue,
+  fc.constantFrom('True', 'False', [{ value: 'a@b.c', type: 'work', primary: true }], {
+    value: 'm-1',
+  }),
+);
+const scimBody = fc.oneof(
+  fc
+    .record({
+      schemas: fc.oneof(
+        fc.constant([SCIM_USER]),
+        fc.constant([SCIM_USER, SCIM_ENTERPRISE]),
+        fc.array(trickyString, { maxLength: 2 }),
+      ),
+      userName: fc.oneof(fc.constantFrom('u1@fuzz.example', 'U1@FUZZ.example'), trickyString),
+      externalId: fc.oneof(fc.constantFrom('p-scim-1', 'p-scim-2'), trickyString),
+      rest: shaped([
+        'active',
+        'emails',
+        'name',
+        'title',
+        'id',
+        'meta',
+        'password',
+        SCIM_ENTERPRISE,
+      ]),
+    })
+    .map(({ rest, ...user }) => JSON.stringify({ ...rest, ...user })),
+  fc
+    .record({
+      schemas: fc.oneof(
+        fc.constant(['urn:ietf:params:scim:api:messages:2.0:PatchOp']),
+        fc.array(trickyString, { maxLength: 1 }),
+      ),
+      Operations: fc.array(
+        fc.record(
+          {
+            op: fc.oneof(fc.constantFrom('add', 'Replace', 'remove', 'move'), trickyString),
+            path: fc.oneof(
+              fc.constantFrom(
+                'active',
+                'title',
+                'emails[type eq "work"].value',
+                'emails[value co "x" or primary eq true]',
+                `${SCIM_ENTERPRISE}:manager`,
+                SCIM_ENTERPRISE,
+                'name.givenName',
+                'emails[',
+                'id',
+                'userName',
+              ),
+              trickyString,
+            ),
+            value: scimValue,
+          },
+          { requiredKeys: ['op'] },
+        ),
+        { maxLength: 4 },
+      ),
+    })
+    .map((o) => JSON.stringify(o)),
+  body,
+);
+const scimQuery = fc
+  .array(
+    fc.tuple(
+      fc.constantFrom(
+        'filter',
+        'startIndex',
+        'count',
+        'attributes',
+        'excludedAttributes',
+        'sortBy',
+      ),
+      fc.oneof(
+        queryValue,
+        fc
+          .constantFrom(
+            'userName eq "u1@fuzz.example"',
+            'emails[type eq "work"].value eq "a" and active eq true',
+            'externalId eq "p-scim-1" or id eq "x"',
+            'title co "x"',
+            '((((',
+            'userName eq "\\',
+            '-1',
+            '0',
+            '999999999999',
+            'userName,name.givenName',
+          )
+          .map(encodeURIComponent),
+      ),
+    ),
+    { maxLength: 3 },
+  )
+  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}` : ''));
+
 /** Fills a route's parameters with generated segments. */
 function pathOf(template: string, segments: string[]): string {
   let i = 0;
@@ -381,6 +499,7 @@ function pathOf(template: string, segments: string[]): string {
 function requests(method: string, template: string): fc.Arbitrary<Sent> {
   const slackRoute = template === '/slack/interactions';
   const webhookRoute = template === '/v1/webhooks/:source';
+  const scimRoute = template.startsWith('/scim/v2/');
   return fc
     .record({
       // a webhook goes mostly to the source whose secret signs it
@@ -390,18 +509,35 @@ function requests(method: string, template: string): fc.Arbitrary<Sent> {
             segment,
             segment,
           )
-        : fc.array(segment, { minLength: 3, maxLength: 3 }),
-      query,
-      contentType,
+        : scimRoute
+          ? // a SCIM user id is mostly one of the users the fuzz source has
+            fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...scimIds()) }, segment), {
+              minLength: 3,
+              maxLength: 3,
+            })
+          : fc.array(segment, { minLength: 3, maxLength: 3 }),
+      query: scimRoute ? fc.oneof(scimQuery, query) : query,
+      contentType: scimRoute
+        ? fc.oneof({ weight: 3, arbitrary: fc.constant('application/scim+json') }, contentType)
+        : contentType,
       contentEncoding,
-      authorization: authorization(() => token),
+      // SCIM users belong to a source: its token is bound to the fuzz SCIM source, and is
+      // mostly sent well formed, so most requests reach the SCIM handlers
+      authorization: scimRoute
+        ? fc.oneof(
+            { weight: 3, arbitrary: fc.constant(`Bearer ${scimToken}`) },
+            authorization(() => scimToken),
+          )
+        : authorization(() => token),
       body: slackRoute
         ? slackBody.map((b): { body?: string | Buffer; headers?: Record<string, string> } => b)
         : webhookRoute
           ? webhookBody.map((b): { body?: string | Buffer; headers?: Record<string, string> } => b)
-          : body.map((b): { body?: string | Buffer; headers?: Record<string, string> } => ({
-              ...(b !== undefined ? { body: b } : {}),
-            })),
+          : (scimRoute ? scimBody : body).map(
+              (b): { body?: string | Buffer; headers?: Record<string, string> } => ({
+                ...(b !== undefined ? { body: b } : {}),
+              }),
+            ),
     })
     .map((g) => {
       const headers: Record<string, string> = {};
@@ -455,6 +591,17 @@ const ROUTES = [
   'GET /v1/review/:id',
   'POST /v1/review/:id',
   'GET /v1/orphan-accounts',
+  'GET /scim/v2/ServiceProviderConfig',
+  'GET /scim/v2/ResourceTypes',
+  'GET /scim/v2/ResourceTypes/:id',
+  'GET /scim/v2/Schemas',
+  'GET /scim/v2/Schemas/:id',
+  'POST /scim/v2/Users',
+  'GET /scim/v2/Users',
+  'GET /scim/v2/Users/:id',
+  'PUT /scim/v2/Users/:id',
+  'PATCH /scim/v2/Users/:id',
+  'DELETE /scim/v2/Users/:id',
   'POST /codec/decode',
   'POST /codec/encode',
   'GET /codec/session',
@@ -485,7 +632,11 @@ function routesOf(app: Express): string[] {
 beforeAll(async () => {
   await slack.start();
   h = new Harness({
-    definitions: ['test/fixtures/runtime', 'test/fixtures/webhooks/fuzz.yaml'],
+    definitions: [
+      'test/fixtures/runtime',
+      'test/fixtures/webhooks/fuzz.yaml',
+      'test/fixtures/scim/fuzz.yaml',
+    ],
     env: {
       SLACK_BOT_TOKEN: SLACK_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -505,6 +656,29 @@ beforeAll(async () => {
       actor: 'test',
     })
   ).token;
+  scimToken = (
+    await new TokenService(h.db.db).create({
+      name: 'fuzz-scim',
+      scopes: ['scim:write'],
+      source: 'fuzz-scim',
+      actor: 'test',
+    })
+  ).token;
+  // users the generated SCIM requests read, replace, patch and delete
+  for (const i of [1, 2, 3]) {
+    const res = await send({
+      method: 'POST',
+      path: '/scim/v2/Users',
+      headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: [SCIM_USER],
+        userName: `seed${i}@fuzz.example`,
+        externalId: `p-seed-${i}`,
+      }),
+    });
+    expect(res.status).toBe(201);
+    seededScimIds.push((JSON.parse(res.text) as { id: string }).id);
+  }
 });
 
 afterAll(async () => {
@@ -813,5 +987,49 @@ describe('Slack interactions', () => {
     });
     const res = await sendSigned(payload);
     expect([res.status, problemType(res)]).toEqual([400, 'invalid-request']);
+  });
+});
+
+describe('SCIM', () => {
+  test.each([
+    ['no token', 'GET', '/scim/v2/Users', {}, 401],
+    ['an unknown path', 'GET', '/scim/v2/Groups', { authorization: 'SCIM' }, 404],
+    [
+      'a compressed body',
+      'POST',
+      '/scim/v2/Users',
+      { authorization: 'SCIM', 'content-encoding': 'gzip' },
+      415,
+    ],
+    ['a bad path segment', 'GET', '/scim/v2/Users/%ff', { authorization: 'SCIM' }, 400],
+    [
+      'a control character in the query',
+      'GET',
+      '/scim/v2/Users?filter=%00',
+      { authorization: 'SCIM' },
+      400,
+    ],
+    [
+      'a token of every scope but no source',
+      'GET',
+      '/scim/v2/Users',
+      { authorization: 'ALL' },
+      403,
+    ],
+  ])('%s is a SCIM error, whatever refuses it', async (_case, method, path, headers, status) => {
+    const auth = (headers as { authorization?: string }).authorization;
+    const sent: Sent = {
+      method,
+      path,
+      headers: {
+        ...headers,
+        ...(auth ? { authorization: `Bearer ${auth === 'SCIM' ? scimToken : token}` } : {}),
+        ...(method === 'POST' ? { 'content-type': 'application/scim+json' } : {}),
+      },
+      ...(method === 'POST' ? { body: '{}' } : {}),
+    };
+    const res = await send(sent);
+    expect(res.status).toBe(status);
+    wellFormed(sent, res);
   });
 });
