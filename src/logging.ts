@@ -52,3 +52,29 @@ export function createLogger(level: string, name = 'idflow'): Logger {
     base: { pid: process.pid },
   });
 }
+
+/**
+ * A request's URL as a log line shows it: the path, and each query parameter's name with its
+ * value hidden. Query values carry personal data (a SCIM client's `filter=userName eq "…"`, a
+ * lookup by email) and, from careless clients, credentials (`?token=…`); names are enough to
+ * tell requests apart.
+ */
+export function loggedUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const names = url
+    .slice(mark + 1)
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => `${part.split('=')[0]}=[redacted]`);
+  return `${url.slice(0, mark)}?${names.join('&')}`;
+}
+
+/** The request of a request log line (pino-http's serialized request) without query values. */
+export function loggedRequest<R extends { url?: string; query?: unknown }>(req: R): R {
+  const query =
+    req.query !== null && typeof req.query === 'object'
+      ? Object.fromEntries(Object.keys(req.query).map((name) => [name, '[redacted]']))
+      : req.query;
+  return { ...req, ...(req.url !== undefined ? { url: loggedUrl(req.url) } : {}), query };
+}

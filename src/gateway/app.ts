@@ -5,7 +5,7 @@
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logging';
+import { loggedRequest, type Logger } from '../logging';
 import { authenticate, principalIfAny, principalOf } from './middleware/auth';
 import { codecCookie, codecCors } from './middleware/codec-access';
 import { errorHandler, notFoundHandler } from './middleware/errors';
@@ -100,6 +100,8 @@ export function createApp(services: GatewayServices, options: GatewayOptions): E
       autoLogging: { ignore: (req) => HEALTH_PATHS.includes(req.url ?? '') },
       // the workflow ids a request started or acted on, so its log line leads to the runs
       customProps: (_req, res) => requestLogProps(res),
+      // query values (a SCIM filter by email, a stray ?token=) never reach the log
+      serializers: { req: loggedRequest },
     }),
   );
   app.use(noteWorkflowIds());
