@@ -5,6 +5,7 @@
  * that any text at all is a tree or a 400 invalidFilter that never quotes the filter's values.
  */
 import * as fc from 'fast-check';
+import { propertyRuns } from '../support/property-runs';
 import { ScimProblem } from '../../src/scim/errors';
 import {
   MAX_FILTER_DEPTH,
@@ -203,7 +204,7 @@ describe('parsing', () => {
           }
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: propertyRuns(1500) },
     );
   });
 
@@ -266,7 +267,7 @@ describe('parsing', () => {
           expect((err as ScimProblem).detail).toContain('deeper than');
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

@@ -5,6 +5,7 @@
  * scimType of each mistake, and any PATCH body at all giving a user or a 400 SCIM error.
  */
 import * as fc from 'fast-check';
+import { propertyRuns } from '../support/property-runs';
 import { ScimProblem } from '../../src/scim/errors';
 import { applyPatch } from '../../src/scim/patch';
 import { PATCH_SCHEMA, parsePatchRequest } from '../../src/scim/patch-request';
@@ -442,6 +443,6 @@ test('any PATCH body gives a user or a 400 SCIM error, never another error', () 
         expect((err as ScimProblem).status).toBe(400);
       }
     }),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });

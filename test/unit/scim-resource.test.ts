@@ -5,6 +5,7 @@
  * body at all is a resource or a 400 SCIM error.
  */
 import * as fc from 'fast-check';
+import { propertyRuns } from '../support/property-runs';
 import { ScimProblem } from '../../src/scim/errors';
 import { project } from '../../src/scim/projection';
 import { coerceUser, foldUserName, MAX_TEXT, MAX_VALUES } from '../../src/scim/resource';
@@ -253,7 +254,7 @@ describe('coercion', () => {
           }
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: propertyRuns(1500) },
     );
   });
 });
