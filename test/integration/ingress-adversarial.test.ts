@@ -380,6 +380,35 @@ describe('SCIM: semantics', () => {
 });
 
 describe('personal data', () => {
+  test('an error about a value never shows the value', async () => {
+    const token = tokens.a!;
+    const first = person({ userName: 'zelda.quux@adv.example' });
+    await created(token, first);
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const bodies = [
+      person({ userName: 'ZELDA.QUUX@adv.example' }),
+      person({ externalId: first.externalId }),
+      person({ externalId: 'Zelda Quuxington' }),
+      person({ emails: [{ value: 'Zelda Quuxington', type: 'work' }] }),
+      person({ emails: [{ value: 'zelda.quux@adv.example', type: 'Zelda' }] }),
+      person({ name: { givenName: 'Zelda', familyName: 'Quuxington'.repeat(300) } }),
+      person({ name: { givenName: 'Zelda', Quuxington: 'x' } }),
+      person({ Zelda: 'Quuxington' }),
+      person({ [ENT]: { manager: 'Zelda Quuxington' } }),
+      person({ [ENT]: { manager: { value: 'Zelda' } } }),
+      person({ active: 'Zelda' }),
+      person({ schemas: ['urn:Zelda:Quuxington'] }),
+      person({ [`${ENT}:Zelda`]: 'Quuxington' }),
+    ];
+    for (const body of bodies) {
+      const res = await scim(h, 'POST', '/Users', { token, body });
+      if (res.status === 201) continue;
+      scimError(res);
+      for (const value of PERSONAL)
+        expect({ body, leaked: res.text.includes(value) }).toEqual({ body, leaked: false });
+    }
+  });
+
   test('a filter by userName or email leaves no personal data in the gateway log', async () => {
     const token = tokens.a!;
     await scim(h, 'GET', filtered(`userName eq "${PERSONAL[0]}"`), { token });
@@ -521,6 +550,30 @@ describe('codec endpoint', () => {
     });
     expect(simple.status).toBe(415);
     expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('codec sign-in', () => {
+  test('a flood of bad sign-ins is counted in aggregated refusal rows, not one audit row each', async () => {
+    const before = (await listAudit(h.db.db, {})).length;
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${h.gatewayUrl}/codec/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=idf_${'x'.repeat(20)}${i}`,
+      });
+      expect(res.status).toBe(401);
+      await res.text();
+    }
+    const refused = await h.eventually(async () => {
+      const rows = (await listAudit(h.db.db, {})).slice(before);
+      const tally = rows.filter(
+        (r) => r.action === 'request.refused' && r.target === 'route:POST /codec/session',
+      );
+      const counted = tally.reduce((n, r) => n + ((r.detail as { count: number }).count ?? 0), 0);
+      return counted >= 25 ? rows : undefined;
+    });
+    expect(refused.length).toBeLessThan(10);
   });
 });
 

@@ -173,24 +173,34 @@ export function codecSessionRoutes(tokens: TokenService, audit: SessionAudit): R
       if (!token || !/^\S{1,512}$/.test(token))
         throw new ValidationProblem('form', [{ path: '/token', message: 'paste an API token' }]);
       const principal = await tokens.authenticate(token);
-      if (!principal) {
-        await audit('codec.session-refused', 'anonymous', { reason: 'unknown token' });
-        throw new HttpProblem(
-          401,
-          'unauthorized',
-          'Authentication required',
-          'the token is unknown, revoked or expired',
+      // a refused sign-in is counted in the aggregated request.refused rows (anyone can send
+      // one: a row each would let a flood of them fill the audit trail)
+      if (!principal)
+        throw Object.assign(
+          new HttpProblem(
+            401,
+            'unauthorized',
+            'Authentication required',
+            'the token is unknown, revoked or expired',
+          ),
+          { refusal: { reason: 'unknown-token' as const } },
         );
-      }
-      if (!principal.scopes.has('payloads:decode') && !principal.scopes.has('admin')) {
-        await audit('codec.session-refused', `token:${principal.name}`, { reason: 'scope' });
-        throw new HttpProblem(
-          403,
-          'forbidden',
-          'Not allowed',
-          `token '${principal.name}' may not decode payloads: it needs the 'payloads:decode' scope`,
+      if (!principal.scopes.has('payloads:decode') && !principal.scopes.has('admin'))
+        throw Object.assign(
+          new HttpProblem(
+            403,
+            'forbidden',
+            'Not allowed',
+            `token '${principal.name}' may not decode payloads: it needs the 'payloads:decode' scope`,
+          ),
+          {
+            refusal: {
+              reason: 'missing-scope' as const,
+              tokenId: principal.tokenId,
+              tokenName: principal.name,
+            },
+          },
         );
-      }
       await audit('codec.session-started', `token:${principal.name}`, {});
       res.cookie(CODEC_COOKIE, token, {
         httpOnly: true,
