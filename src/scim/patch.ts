@@ -7,7 +7,8 @@
  * attribute given as a one-element list (Entra ID's manager).
  */
 import { badRequest } from './errors';
-import { matches, type Filter } from './filter';
+import type { Filter } from './filter';
+import { matches } from './filter-match';
 import { isRecord } from './resource';
 import { parsePatchPath, type PatchOperation, type PatchPath } from './patch-request';
 import type { UserSchemas } from './schema';

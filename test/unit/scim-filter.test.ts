@@ -10,11 +10,11 @@ import { ScimProblem } from '../../src/scim/errors';
 import {
   MAX_FILTER_DEPTH,
   MAX_FILTER_LENGTH,
-  matches,
   parseAttrPath,
   parseFilter,
   type Filter,
 } from '../../src/scim/filter';
+import { matches } from '../../src/scim/filter-match';
 import { CORE_USER, ENTERPRISE_SCHEMA, ENTERPRISE_USER } from '../../src/scim/schema';
 import { userQueryOf } from '../../src/scim/user-query';
 
