@@ -46,7 +46,7 @@ function state(resource: Record<string, unknown>, over: Partial<ScimUserState> =
   return { scimId: 'abc', version: 1, resource, active: activeOf(resource), joined: true, ...over };
 }
 
-const noManager = (): Promise<string | undefined> => Promise.resolve(undefined);
+const noManager = (_value: string): Promise<string | undefined> => Promise.resolve(undefined);
 
 function run(write: ScimWrite, mapping = DEFAULT, resolveManager = noManager) {
   return scimEventFor({
