@@ -125,14 +125,16 @@ export class EncryptionCodec implements PayloadCodec {
 
   /** The payload `payload` encrypts; any other payload as it is. */
   decodeOne(payload: Payload): Payload {
-    if (!isEncrypted(payload)) return payload;
-    const keyId = text(payload.metadata?.[KEY_ID_METADATA_KEY]);
+    const metadata = payload.metadata;
+    if (!metadata || text(metadata.encoding) !== ENCRYPTED_ENCODING) return payload;
+    const keyId = text(metadata[KEY_ID_METADATA_KEY]);
     if (keyId === undefined)
       throw new PayloadDecryptionError(
         `an encrypted payload has no ${KEY_ID_METADATA_KEY}: it cannot be decrypted`,
       );
     const named = KEY_ID_PATTERN.test(keyId) ? keyId : undefined;
-    const key = named === undefined ? undefined : this.keys.get(named);
+    // only valid ids are configured: an invalid one finds no key
+    const key = this.keys.get(keyId);
     if (!key)
       throw new PayloadDecryptionError(
         `a payload is encrypted with key ${shownKeyId(keyId)}, which is not configured (configured: ${this.keyIds.join(', ')}); add it back to IDFLOW_PAYLOAD_KEYS to read this payload`,

@@ -90,13 +90,32 @@ describe('encode and decode', () => {
       data: secret,
     });
     expect(Object.keys(encoded.metadata ?? {}).sort()).toEqual(['encoding', KEY_ID_METADATA_KEY]);
-    expect(text(encoded.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+    expect(text(encoded.metadata?.encoding)).toBe('binary/encrypted');
+    expect(ENCRYPTED_ENCODING).toBe('binary/encrypted');
     expect(text(encoded.metadata?.[KEY_ID_METADATA_KEY])).toBe('k1');
     expect(isEncrypted(encoded)).toBe(true);
+    expect(isEncrypted({ metadata: { encoding: bytes('json/plain') } })).toBe(false);
+    expect(isEncrypted({})).toBe(false);
     const data = Buffer.from(encoded.data ?? []);
     expect(data.includes(secret)).toBe(false);
     expect(data.includes(bytes('p-1001'))).toBe(false);
     expect(data.includes(bytes('json/plain'))).toBe(false);
+  });
+
+  test('an empty payload is nonce and tag alone, and decrypts', () => {
+    const codec = new EncryptionCodec([K1]);
+    const sealed = codec.encodeOne({});
+    expect(sealed.data).toHaveLength(IV_BYTES + TAG_BYTES);
+    expect(plain(codec.decodeOne(sealed))).toEqual({ metadata: {}, data: [] });
+  });
+
+  test('a payload stored elsewhere keeps its external details through encryption', () => {
+    const codec = new EncryptionCodec([K1]);
+    const external = { data: bytes('x'), externalPayloads: [{}] };
+    expect(codec.decodeOne(codec.encodeOne(external)).externalPayloads).toHaveLength(1);
+    expect(codec.decodeOne(codec.encodeOne({ data: bytes('x') }))).not.toHaveProperty(
+      'externalPayloads',
+    );
   });
 
   test('each encryption uses a fresh nonce: the same payload twice is two ciphertexts', () => {
@@ -147,9 +166,10 @@ describe('refusals', () => {
   const sample = () => new EncryptionCodec([K1]).encodeOne({ data: bytes('"Ada"') });
 
   test('a payload under a key that is no longer configured names that key, not its material', () => {
-    const err = decodeError(new EncryptionCodec([K2]), sample());
+    const err = decodeError(new EncryptionCodec([K2, key('k3')]), sample());
+    expect(err.name).toBe('PayloadDecryptionError');
     expect(err.keyId).toBe('k1');
-    expect(err.message).toContain("key 'k1', which is not configured (configured: k2)");
+    expect(err.message).toContain("key 'k1', which is not configured (configured: k2, k3)");
     expectNoKeyMaterial(err.message, K1, K2);
   });
 

@@ -25,7 +25,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('parsePayloadKeys', () => {
   test('entries in order, spaces and blank entries ignored, commas or line breaks between', () => {
-    const { keys, problems } = parsePayloadKeys(` k2:${K32} ,\nk1 : ${b64(32, 1)}\n,`);
+    const { keys, problems } = parsePayloadKeys(` k2:${K32} ,  ,\nk1 : ${b64(32, 1)}\n,`);
     expect(problems).toEqual([]);
     expect(keys.map((k) => k.id)).toEqual(['k2', 'k1']);
     expect(keys[1]?.key.equals(Buffer.alloc(32, 1))).toBe(true);
@@ -50,6 +50,12 @@ describe('parsePayloadKeys', () => {
       "entry 4 (key 'k3'): the key is not base64",
       "entry 5 (key 'k4'): the key must be 32 bytes, not 16 (make one with: openssl rand -base64 32)",
       "entry 6: key id 'ok' is already used by entry 1",
+    ]);
+    // an id left out, base64 of a length no key has, a key without padding of the wrong size
+    expect(parsePayloadKeys(`:${K32},k:abcde,k2:${b64(33)}`).problems).toEqual([
+      "entry 1: the key id must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      "entry 2 (key 'k'): the key is not base64",
+      "entry 3 (key 'k2'): the key must be 32 bytes, not 33 (make one with: openssl rand -base64 32)",
     ]);
   });
 
