@@ -1,20 +1,14 @@
 /**
  * idflow's SCIM 2.0 service (RFC 7644) for HR systems and identity providers: `/scim/v2/Users`
- * with a token of scope `scim:write` bound to a source, and the discovery documents without
- * one. Bodies are `application/scim+json` (or `application/json`), read by the gateway's JSON
+ * with a token of scope `scim:write` bound to a source (the discovery documents, which need no
+ * token, are in scim-discovery.ts). Bodies are `application/scim+json` (or `application/json`), read by the gateway's JSON
  * reader; every error here is a SCIM error document (the error middleware writes them for
  * paths under /scim/v2). Handlers only parse and answer: src/scim holds the protocol.
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import * as z from 'zod';
-import {
-  byId,
-  listResponse,
-  resourceTypes,
-  schemaDocuments,
-  serviceProviderConfig,
-} from '../../scim/discovery';
-import { SCIM_BASE, SCIM_MEDIA_TYPE, ScimErrorDocument, ScimProblem } from '../../scim/errors';
+import { listResponse } from '../../scim/discovery';
+import { SCIM_BASE, SCIM_MEDIA_TYPE, ScimErrorDocument } from '../../scim/errors';
 import { project } from '../../scim/projection';
 import type { ScimUserRow } from '../../scim/repository';
 import { etagOf, userResource, type ScimCaller, type ScimService } from '../../scim/service';
@@ -23,7 +17,8 @@ import { jsonBody } from '../middleware/json';
 import { declareRoute, mount } from '../openapi';
 
 const TAG = 'scim';
-const errors = { mediaType: SCIM_MEDIA_TYPE, schema: ScimErrorDocument };
+/** The error format of every SCIM route: SCIM error documents. */
+export const errors = { mediaType: SCIM_MEDIA_TYPE, schema: ScimErrorDocument };
 const auth = { scope: 'scim:write' } as const;
 
 const Meta = z.looseObject({
@@ -63,7 +58,7 @@ const ListOf = (item: z.ZodType) =>
     Resources: z.array(item),
   });
 
-const Id = z.object({ id: z.string() });
+export const Id = z.object({ id: z.string() });
 const Projection = {
   attributes: z
     .string()
@@ -196,7 +191,8 @@ function baseOf(req: Request): string {
     : '';
 }
 
-function send(res: Response, status: number, body: unknown): void {
+/** Answers `body` as application/scim+json. */
+export function sendScim(res: Response, status: number, body: unknown): void {
   res.status(status).type(SCIM_MEDIA_TYPE).send(JSON.stringify(body));
 }
 
@@ -205,7 +201,7 @@ function sendUser(req: Request, res: Response, status: number, row: ScimUserRow)
   const query = req.query as Record<string, string | undefined>;
   res.setHeader('ETag', etagOf(row.version));
   if (status === 201) res.location(location);
-  send(res, status, project(userResource(row, location), query, callerOf(res).schemas));
+  sendScim(res, status, project(userResource(row, location), query, callerOf(res).schemas));
 }
 
 /** `/scim/v2/Users`: a token of scope scim:write bound to a source with a scim mapping. */
@@ -246,7 +242,7 @@ export function scimRoutes(
           callerOf(res).schemas,
         ),
       );
-      send(res, 200, listResponse(resources, page.total, page.startIndex));
+      sendScim(res, 200, listResponse(resources, page.total, page.startIndex));
     },
     [caller],
   );
@@ -297,52 +293,5 @@ export function scimRoutes(
     [caller],
   );
 
-  return router;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Discovery: public (RFC 7644 §4 leaves it to the service; these hold no data)
-
-const Document = z.looseObject({ schemas: z.array(z.string()) });
-const discovery = (path: string, summary: string, params?: true) =>
-  declareRoute({
-    method: 'get',
-    path: `${SCIM_BASE}/${path}`,
-    tag: TAG,
-    summary,
-    auth: 'public',
-    errors,
-    ...(params ? { params: Id } : {}),
-    responses: { 200: { description: summary, schema: Document, mediaType: SCIM_MEDIA_TYPE } },
-    ...(params ? { problems: [404] } : {}),
-  });
-
-const spc = discovery('ServiceProviderConfig', 'What idflow’s SCIM service supports');
-const types = discovery('ResourceTypes', 'The resource types: User');
-const type = discovery('ResourceTypes/{id}', 'One resource type', true);
-const schemas = discovery('Schemas', 'The User schema and the enterprise extension');
-const schema = discovery('Schemas/{id}', 'One schema, by its URN', true);
-
-/** The discovery documents: no token, no database. */
-export function scimDiscoveryRoutes(): Router {
-  const router = Router();
-  const one =
-    (documents: () => Record<string, unknown>[], what: string) =>
-    (_req: Request, res: Response, { params }: { params: unknown }) => {
-      const found = byId(documents(), (params as { id: string }).id);
-      if (!found) throw new ScimProblem(404, undefined, `no ${what} with that id`);
-      send(res, 200, found);
-    };
-  mount(router, spc, (_req, res) => send(res, 200, serviceProviderConfig()));
-  mount(router, types, (_req, res) => {
-    const all = resourceTypes();
-    send(res, 200, listResponse(all, all.length, 1));
-  });
-  mount(router, type, one(resourceTypes, 'resource type'));
-  mount(router, schemas, (_req, res) => {
-    const all = schemaDocuments();
-    send(res, 200, listResponse(all, all.length, 1));
-  });
-  mount(router, schema, one(schemaDocuments, 'schema'));
   return router;
 }
