@@ -294,6 +294,27 @@ describe('SCIM: bad input is a 4xx SCIM error', () => {
         });
       }
     }
+    // many operations, and filters in paths that ask much: answered, and soon
+    const storm = Array.from({ length: 40 }, (_, i) => `value eq "v${i}"`).join(' or ');
+    for (const many of [
+      Array.from({ length: 5000 }, (_, i) => ({
+        op: 'replace',
+        path: 'displayName',
+        value: `${i}`,
+      })),
+      Array.from({ length: 3000 }, (_, i) => ({
+        op: 'add',
+        path: 'emails',
+        value: [{ value: `e${i}@x.example` }],
+      })),
+      Array.from({ length: 500 }, () => ({ op: 'remove', path: `emails[${storm}]` })),
+    ]) {
+      const started = Date.now();
+      const res = await scim(h, 'PATCH', `/Users/${id}`, { token, body: patchOp(...many) });
+      expect(res.status).toBeLessThan(500);
+      if (res.status !== 200) scimError(res);
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // the person id comes from externalId: changing it over PUT or PATCH is refused, not a new person
     const ext = await scim(h, 'PATCH', `/Users/${id}`, {
@@ -344,6 +365,36 @@ describe('SCIM: semantics', () => {
     expect(gone.status).toBe(204);
     const again = await scim(h, 'POST', '/Users', { token, body });
     expect(again.status).toBeLessThan(500);
+  });
+
+  test('writes sent back to back reach the person’s timeline in their order', async () => {
+    const token = tokens.a!;
+    const body = person();
+    const personId = body.externalId as string;
+    const { body: user } = await created(token, body);
+    const id = user.id as string;
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    for (const op of [
+      { op: 'replace', path: `${ENT}:department`, value: 'Finance' },
+      { op: 'replace', path: 'active', value: 'False' },
+    ])
+      expect((await scim(h, 'PATCH', `/Users/${id}`, { token, body: patchOp(op) })).status).toBe(
+        200,
+      );
+    expect((await scim(h, 'DELETE', `/Users/${id}`, { token })).status).toBe(204);
+    const again = await scim(h, 'POST', '/Users', { token, body });
+    expect(again.status).toBe(201);
+    const accepted = await h.eventually(async () => {
+      const rows = await listAudit(h.db.db, { target: `person:${personId}` });
+      const timeline = rows.filter((r) => r.action === 'timeline.accepted');
+      return timeline.length >= 4 ? timeline : undefined;
+    }, 60_000);
+    expect(accepted.map((r) => (r.detail as { type: string }).type)).toEqual([
+      'person.joiner',
+      'person.mover',
+      'person.leaver',
+      'person.joiner',
+    ]);
   });
 
   test('two PATCHes under the same ETag at once: one wins, the other is 412', async () => {
