@@ -712,12 +712,16 @@ describe('signed webhooks', () => {
 });
 
 describe('afterwards', () => {
-  test('the log of the whole run (gateway and worker) holds none of the personal data sent', async () => {
+  test('the run’s log (gateway and worker) and audit trail hold no personal data or credential sent', async () => {
     await new Promise((r) => setTimeout(r, 1000));
     const log = readFileSync(join(ROOT, '.idflow', 'test', `${h.taskQueue}.log`), 'utf8');
     expect(log).toContain('idflow-worker');
-    for (const value of [...PERSONAL, ...Object.values(tokens)])
+    const audit = JSON.stringify(await listAudit(h.db.db, {}));
+    for (const value of [...PERSONAL, ...Object.values(tokens), 'idf_garbage']) {
       if (log.includes(value))
         throw new Error(`the log holds a value sent (${value.slice(0, 8)}…)`);
+      if (audit.includes(value))
+        throw new Error(`the audit trail holds a value sent (${value.slice(0, 8)}…)`);
+    }
   });
 });
