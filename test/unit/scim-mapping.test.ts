@@ -63,7 +63,7 @@ function run(write: ScimWrite, mapping = DEFAULT, resolveManager = noManager) {
 describe('event types', () => {
   test('a create of an active user is a joiner with the mapped person', async () => {
     const out = await run({ kind: 'create', after: user() });
-    expect(out).toEqual({
+    expect(out).toStrictEqual({
       personId: 'p-1001',
       joined: true,
       event: {
@@ -260,6 +260,50 @@ describe('errors name the attribute, never the value', () => {
     expect((err as ScimMappingError).scimType).toBe('invalidValue');
     expect((err as Error).message).toContain(path);
     expect((err as Error).message).not.toContain('secret-value');
+  });
+
+  test('a missing person id is required, an invalid one named as such', async () => {
+    const missing = await run({ kind: 'create', after: user({ externalId: undefined }) }).catch(
+      (e: unknown) => e,
+    );
+    expect((missing as Error).message).toBe(
+      'externalId is required: this source reads the person id from it',
+    );
+    const bad = await run({ kind: 'create', after: user({ externalId: 'a b' }) }).catch(
+      (e: unknown) => e,
+    );
+    expect((bad as Error).message).toBe(
+      'externalId is the person id and must be a letter or digit, then up to 127 letters, digits or . _ : @ -',
+    );
+    const email = await run({
+      kind: 'create',
+      after: user({ emails: [{ value: 'nope', primary: true }] }),
+    }).catch((e: unknown) => e);
+    expect((email as Error).message).toBe(
+      "emails[primary eq true].value must be an email address, for the person's email",
+    );
+    const long = await run({ kind: 'create', after: user({ title: 'x'.repeat(513) }) }).catch(
+      (e: unknown) => e,
+    );
+    expect((long as Error).message).toBe(
+      "title must be text of 1 to 512 characters, for the person's title",
+    );
+    const complex = await run({
+      kind: 'create',
+      after: user({ title: { value: { a: 1 } } }),
+    }).catch((e: unknown) => e);
+    expect((complex as Error).message).toBe("title must be a single value, for the person's title");
+  });
+
+  test('text is trimmed; NaN and infinities are nothing', async () => {
+    const out = await run({
+      kind: 'create',
+      after: user({ title: '  Lead  ', displayName: Number.NaN, userType: Infinity }),
+    });
+    expect(out.event?.subject.title).toBe('Lead');
+    expect(out.event?.subject).not.toHaveProperty('displayName');
+    expect(out.event?.subject).not.toHaveProperty('employmentType');
+    expect(out.event?.subject.id).toBe('p-1001');
   });
 
   test('the person id cannot change', async () => {

@@ -29,7 +29,10 @@ test('a source with nothing said takes bearer tokens, no webhook, no limit and n
 });
 
 test('every part written out', () => {
-  const text = readFileSync(join(__dirname, '..', '..', 'fixtures', 'sources', 'full.yaml'), 'utf8');
+  const text = readFileSync(
+    join(__dirname, '..', '..', 'fixtures', 'sources', 'full.yaml'),
+    'utf8',
+  );
   const result = compile(text);
   expect(result.diagnostics).toEqual([]);
   const ir = result.sources.get('hr-push')?.ir;
@@ -127,4 +130,23 @@ test.each([
   ['', false],
 ])('isScimPath(%j) is %s', (path, expected) => {
   expect(isScimPath(path)).toBe(expected);
+});
+
+test('the checks name the path, the field and the secret', () => {
+  const m = source(
+    'auth:\n  webhook: { secrets: [{ secretEnv: A }, { secretEnv: A }] }\nscim:\n  person: { givenNme: name.givenName, email: "emails[type = 1]" }\n  attributes: { costCenter: "urn:x:" }\n',
+  );
+  expect(m.ir).toBeUndefined();
+  expect(m.messages).toEqual([
+    'A is listed already',
+    "a person has no field 'givenNme' a SCIM user can set; did you mean 'givenName'?; fields: id, employeeId, givenName, familyName, displayName, email, department, title, jobCode, managerId, location, employmentType",
+    'is not a SCIM attribute path idflow reads; write it like name.givenName, emails[type eq "work"].value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department (a filter compares one sub-attribute with eq, ne, co, sw, ew or pr)',
+    'is not a SCIM attribute path idflow reads; write it like name.givenName, emails[type eq "work"].value or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department (a filter compares one sub-attribute with eq, ne, co, sw, ew or pr)',
+  ]);
+});
+
+test('moverOn refuses the id', () => {
+  expect(source('scim: { moverOn: [id] }').messages).toEqual([
+    "'id' is not a person field a move can change",
+  ]);
 });
