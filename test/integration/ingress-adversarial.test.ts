@@ -711,6 +711,28 @@ describe('signed webhooks', () => {
   });
 });
 
+describe('tokens', () => {
+  test.each([0, 60_000])(
+    'rotations of one token at once (overlap %d ms): one succeeds',
+    async (overlapMs) => {
+      const service = new TokenService(h.db.db);
+      const { row } = await service.create({
+        name: `rotate-race-${overlapMs}`,
+        scopes: ['scim:write'],
+        actor: 'test',
+      });
+      const results = await Promise.allSettled(
+        [1, 2, 3].map(() => service.rotate({ token: row.id, actor: 'test', overlapMs })),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const live = (await service.list()).filter(
+        (t) => t.name === `rotate-race-${overlapMs}` && t.revokedAt === null && t.id !== row.id,
+      );
+      expect(live).toHaveLength(1);
+    },
+  );
+});
+
 describe('afterwards', () => {
   test('the run’s log (gateway and worker) and audit trail hold no personal data or credential sent', async () => {
     await new Promise((r) => setTimeout(r, 1000));

@@ -38,8 +38,14 @@ export async function findTokenByHash(
 }
 
 /** One token by id (a rotation names the token it replaces by id or by name). */
-export async function findTokenById(db: Database, id: string): Promise<TokenRow | undefined> {
-  const rows = await db.select().from(apiTokens).where(eq(apiTokens.id, id)).limit(1);
+export async function findTokenById(
+  db: Database,
+  id: string,
+  lock = false,
+): Promise<TokenRow | undefined> {
+  const query = db.select().from(apiTokens).where(eq(apiTokens.id, id)).limit(1);
+  // with `lock`, the row stays locked until the transaction ends (a rotation ends it once)
+  const rows = lock ? await query.for('update') : await query;
   return rows[0];
 }
 

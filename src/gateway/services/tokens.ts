@@ -252,6 +252,16 @@ export class TokenService {
     const token = newToken();
     const row = await this.db.transaction(async (txAny) => {
       const tx = txAny as unknown as Database;
+      // two rotations at once: the second waits for the first and finds the token ended
+      const locked = await findTokenById(tx, old.id, true);
+      if (
+        !locked ||
+        !isLive(tokenStatus(locked, now, 0).state) ||
+        locked.expiresAt?.getTime() !== old.expiresAt?.getTime()
+      )
+        throw new TokenError(
+          `token ${old.id} ('${old.name}') was rotated or revoked meanwhile: only a live token can be rotated; list the tokens with 'idflow tokens list'`,
+        );
       const inserted = await insertToken(tx, {
         name: old.name,
         tokenHash: hashToken(token),
