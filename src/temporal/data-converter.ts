@@ -5,8 +5,7 @@
  * every payload but the texts marked visible is encrypted (codec.ts). Without keys the data
  * converter only moves failure text into a payload, and payloads stay plain JSON.
  */
-import type { DataConverter, LoadedDataConverter, Payload } from '@temporalio/common';
-import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import type { DataConverter } from '@temporalio/common';
 import { EncryptionCodec, type PayloadKey } from './codec';
 
 /** The module with idflow's `failureConverter` export, for the SDK to load by path. */
@@ -18,19 +17,4 @@ export function idflowDataConverter(keys: readonly PayloadKey[]): DataConverter 
     failureConverterPath: FAILURE_CONVERTER_PATH,
     ...(keys.length ? { payloadCodecs: [new EncryptionCodec(keys)] } : {}),
   };
-}
-
-/** The same, loaded: for reading payloads by hand (decode, then convert). */
-export function loadedIdflowDataConverter(keys: readonly PayloadKey[]): LoadedDataConverter {
-  return loadDataConverter(idflowDataConverter(keys));
-}
-
-/** `payloads` decoded through the converter's codecs (the last codec first, as the SDK does). */
-export async function decodePayloads(
-  converter: LoadedDataConverter,
-  payloads: Payload[],
-): Promise<Payload[]> {
-  let decoded = payloads;
-  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-  return decoded;
 }
