@@ -543,7 +543,10 @@ export const scimUsers = pgTable(
     externalId: text('external_id'),
     personId: text('person_id').notNull(),
     /** Every `emails[].value`, lower-cased, for `emails.value eq` filters. */
-    emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
+    emails: text('emails')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     active: boolean('active').notNull(),
     /**
      * When the user's create event (a joiner) was sent: a user created inactive joins when it is

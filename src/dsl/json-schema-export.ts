@@ -37,7 +37,8 @@ export function definitionJsonSchema(): Record<string, unknown> {
     ])
     .meta({
       title: `idflow definition (${API_VERSION})`,
-      description: 'A Flow, Policy, Connector, Template, Role, SodRule, Correlation or Source document.',
+      description:
+        'A Flow, Policy, Connector, Template, Role, SodRule, Correlation or Source document.',
     });
   return z.toJSONSchema(document, {
     target: 'draft-7',

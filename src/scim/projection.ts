@@ -71,7 +71,7 @@ function include(resource: Json, out: Json, path: AttrPath): void {
       out[urnKey] = from;
       return;
     }
-    into = isRecord(out[urnKey]) ? (out[urnKey]) : (out[urnKey] = {});
+    into = isRecord(out[urnKey]) ? out[urnKey] : (out[urnKey] = {});
   }
   const key = keyOf(from, path.attr);
   if (key === undefined) return;

@@ -27,7 +27,7 @@ test('validate with no paths checks definitions/ and exits 0', async () => {
   const { code, stderr } = await idflow('validate');
   expect(code).toBe(0);
   expect(stderr).toMatch(
-    /^ok: \d+ flows, \d+ policies, \d+ connectors(, \d+ roles?)?(, \d+ SoD rules?)?(, \d+ correlations?)? in \d+ files/,
+    /^ok: \d+ flows, \d+ policies, \d+ connectors(, \d+ roles?)?(, \d+ SoD rules?)?(, \d+ correlations?)?(, \d+ sources?)? in \d+ files/,
   );
 });
 

@@ -12,13 +12,7 @@ import { appendAudit, type AuditEntry } from './audit';
 
 /** What the `kind` column holds (the column itself is text: new kinds need no migration). */
 export type DefinitionKind =
-  | 'Flow'
-  | 'Policy'
-  | 'Connector'
-  | 'Role'
-  | 'SodRule'
-  | 'Correlation'
-  | 'Source';
+  'Flow' | 'Policy' | 'Connector' | 'Role' | 'SodRule' | 'Correlation' | 'Source';
 
 /** Every kind, in the order `idflow definitions list` shows them. */
 export const DEFINITION_KINDS: readonly DefinitionKind[] = [
