@@ -138,10 +138,12 @@ describe('SourceRateLimiter', () => {
     expect(asked).toEqual(['x', 'x']);
   });
 
-  test('a lookup answering a fraction, a negative or no number is floored or ignored', async () => {
+  test('a lookup answering a fraction, less than 1 or no number is floored or ignored', async () => {
     const answers: Record<string, number | undefined> = {
       f: 2.9,
       n: -3,
+      z: 0.5,
+      o: 1,
       u: undefined,
       i: Infinity,
     };
@@ -151,6 +153,8 @@ describe('SourceRateLimiter', () => {
     });
     expect(await limiter.limitOf('f')).toBe(2);
     expect(await limiter.limitOf('n')).toBe(7);
+    expect(await limiter.limitOf('z')).toBe(7);
+    expect(await limiter.limitOf('o')).toBe(1);
     expect(await limiter.limitOf('u')).toBe(7);
     expect(await limiter.limitOf('i')).toBe(7);
   });
@@ -165,9 +169,48 @@ describe('SourceRateLimiter', () => {
     expect((await limiter.take('d')).allowed).toBe(false);
     // sources already counted keep their own window
     expect((await limiter.take('a')).allowed).toBe(true);
+    // exactly a minute on, every window has ended: d and e are counted on their own again
     t.advance(60_000);
-    // the windows of a, b, c ended: d is counted on its own again
     expect((await limiter.take('d')).remaining).toBe(1);
+    expect((await limiter.take('e')).remaining).toBe(1);
+    expect((await limiter.take('d')).allowed).toBe(true);
+    expect((await limiter.take('e')).allowed).toBe(true);
+  });
+
+  test('looked-up limits are held for at most maxSources sources, then looked up again', async () => {
+    const asked: string[] = [];
+    const limiter = new SourceRateLimiter({
+      defaultPerMinute: 2,
+      maxSources: 2,
+      perMinuteOf: (s) => {
+        asked.push(s);
+        return Promise.resolve(undefined);
+      },
+    });
+    for (const s of ['a', 'b', 'a', 'b']) await limiter.limitOf(s);
+    expect(asked).toEqual(['a', 'b']);
+    // a third source makes room by forgetting what was held
+    for (const s of ['c', 'a', 'c']) await limiter.limitOf(s);
+    expect(asked).toEqual(['a', 'b', 'c', 'a']);
+    await limiter.limitOf('d');
+    await limiter.limitOf('c');
+    expect(asked).toEqual(['a', 'b', 'c', 'a', 'd', 'c']);
+  });
+
+  test('without a lookup every source has the default, and no lookup error is told', async () => {
+    const errors: unknown[] = [];
+    const limiter = new SourceRateLimiter({
+      defaultPerMinute: 9,
+      onLookupError: (e) => errors.push(e),
+    });
+    expect(await limiter.limitOf('any')).toBe(9);
+    expect(errors).toEqual([]);
+    // a failing lookup with no one to tell still means the default
+    const quiet = new SourceRateLimiter({
+      defaultPerMinute: 4,
+      perMinuteOf: () => Promise.reject(new Error('down')),
+    });
+    expect(await quiet.limitOf('any')).toBe(4);
   });
 
   test('the middleware limits by the source it reads and lets a request without one through', async () => {
@@ -197,6 +240,21 @@ describe('SourceRateLimiter', () => {
 });
 
 describe('tokenRateLimit', () => {
+  test('the window is the one given', async () => {
+    const app = express();
+    app.use(tokenRateLimit({ perMinute: 1, tokenOf: () => 't', windowMs: 3_000 }));
+    app.get('/x', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(errorHandler(createLogger('silent')));
+    await withServer(app, async (url) => {
+      expect((await fetch(`${url}/x`)).headers.get('ratelimit-policy')).toMatch(/q=1; w=3/);
+      const refused = await fetch(`${url}/x`);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(3);
+    });
+  });
+
   test('429 problem+json with the seconds left in the window, draft-8 headers and the refusal', async () => {
     const app = express();
     let refusal: unknown;
@@ -226,7 +284,15 @@ describe('tokenRateLimit', () => {
       expect(wait).toBeGreaterThanOrEqual(57);
       expect(wait).toBeLessThanOrEqual(59);
       const body = (await refused.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ status: 429, limit: 2, retryAfterSeconds: wait });
+      expect(body).toMatchObject({
+        type: 'urn:idflow:problem:rate-limited',
+        title: 'Too many requests',
+        status: 429,
+        limit: 2,
+        retryAfterSeconds: wait,
+      });
+      // draft-8 headers only, not the legacy X-RateLimit-* ones
+      expect(refused.headers.get('x-ratelimit-limit')).toBeNull();
       expect(body.detail).toBe('at most 2 requests a minute per token');
       expect(refusal).toEqual({ reason: 'token-rate-limited' });
       // another token has its own window

@@ -136,6 +136,33 @@ describe('RefusalRecorder', () => {
     ]);
   });
 
+  test('refusals of other tokens or sources are rows of their own', async () => {
+    const { r, written } = recorder();
+    const base: Refusal = {
+      reason: 'missing-scope',
+      status: 403,
+      method: 'GET',
+      route: '/v1/runs',
+    };
+    for (const x of [
+      base,
+      { ...base, tokenId: 't-1' },
+      { ...base, tokenId: 't-2' },
+      { ...base, tokenId: 't-2' },
+      { ...base, source: 'hr' },
+      { ...base, source: 'idp' },
+    ])
+      r.record(x);
+    await r.flush();
+    expect(written.flat().map((e) => [e.detail?.tokenId, e.detail?.source, countOf(e)])).toEqual([
+      ['unknown', undefined, 1],
+      ['t-1', undefined, 1],
+      ['t-2', undefined, 2],
+      ['unknown', 'hr', 1],
+      ['unknown', 'idp', 1],
+    ]);
+  });
+
   test('beyond maxKeys, refusals are counted in one overflow row per reason and status', async () => {
     const { r, written } = recorder({ maxKeys: 2 });
     for (let i = 0; i < 10; i++)

@@ -92,7 +92,10 @@ export interface RateDecision {
 export interface SourceRateLimitOptions {
   /** Requests a minute per source where the lookup names none. */
   defaultPerMinute: number;
-  /** A source's own limit (its definition's `rateLimit.perMinute`), or undefined for the default. */
+  /**
+   * A source's own limit (its definition's `rateLimit.perMinute`), or undefined for the default;
+   * an answer below 1 or not finite is taken as none, a fraction is rounded down.
+   */
   perMinuteOf?: (source: string) => Promise<number | undefined>;
   /** How long a looked-up limit is used before it is looked up again (default 30 s). */
   lookupCacheMs?: number;
@@ -129,7 +132,7 @@ export class SourceRateLimiter {
     let perMinute = this.options.defaultPerMinute;
     try {
       const own = await this.options.perMinuteOf?.(source);
-      if (own !== undefined && Number.isFinite(own) && own >= 0) perMinute = Math.floor(own);
+      if (own !== undefined && Number.isFinite(own) && own >= 1) perMinute = Math.floor(own);
     } catch (err) {
       this.options.onLookupError?.(err);
     }
