@@ -277,6 +277,9 @@ test('every refusal is audited, counted, without the credential; the log holds n
   // no token, made-up tokens (a flood), a revoked and an expired one, a missing scope
   for (let i = 0; i < 3; i++)
     expect((await h.request('GET', '/v1/runs', { token: null })).status).toBe(401);
+  // a string that is no idflow token is refused like an unknown one (without a lookup)
+  presented.push('not-a-token');
+  expect((await h.request('GET', '/v1/runs', { token: 'not-a-token' })).status).toBe(401);
   const madeUp = Array.from({ length: 40 }, () => `idf_${randomBytes(32).toString('base64url')}`);
   presented.push(...madeUp);
   const answers = await Promise.all(madeUp.map((token) => h.postEvent(event('any-src'), token)));
@@ -308,7 +311,9 @@ test('every refusal is audited, counted, without the credential; the log holds n
       : undefined;
   });
   // forty made-up tokens: a row or two, not forty
-  const flood = rows.filter((r) => r.detail.reason === 'unknown-token');
+  const flood = rows.filter(
+    (r) => r.detail.reason === 'unknown-token' && r.detail.route === '/v1/events',
+  );
   expect(flood.length).toBeLessThanOrEqual(3);
   expect(flood[0]).toMatchObject({
     actor: 'anonymous',
@@ -316,6 +321,7 @@ test('every refusal is audited, counted, without the credential; the log holds n
     detail: { status: 401, method: 'POST', tokenId: 'unknown' },
   });
   expect(sum(rows, { reason: 'no-token', route: '/v1/runs', method: 'GET' })).toBe(3);
+  expect(sum(rows, { reason: 'unknown-token', route: '/v1/runs', method: 'GET' })).toBe(1);
   expect(sum(rows, { reason: 'revoked-token', tokenId: revokedId })).toBeGreaterThanOrEqual(1);
   expect(sum(rows, { reason: 'missing-scope', route: '/v1/events', status: 403 })).toBe(1);
   expect(sum(rows, { reason: 'wrong-source', source: 'hr-b', tokenSource: 'hr-a' })).toBe(1);
