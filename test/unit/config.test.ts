@@ -35,3 +35,40 @@ test('a missing secret names the variable, never a value', () => {
   );
   expect(readSecret('X', { X: 's3cret' })).toBe('s3cret');
 });
+
+test('rate limits and the refusal audit interval: defaults, values, and each bad one named', () => {
+  expect(loadConfig({}).http).toMatchObject({
+    rateLimitPerMinute: 6000,
+    sourceRateLimitPerMinute: 6000,
+    refusalAuditIntervalMs: 60_000,
+  });
+  expect(
+    loadConfig({
+      IDFLOW_SOURCE_RATE_LIMIT_PER_MINUTE: '120',
+      IDFLOW_REFUSAL_AUDIT_INTERVAL: '500ms',
+    }).http,
+  ).toMatchObject({ sourceRateLimitPerMinute: 120, refusalAuditIntervalMs: 500 });
+  expect(loadConfig({ IDFLOW_REFUSAL_AUDIT_INTERVAL: '5m' }).http.refusalAuditIntervalMs).toBe(
+    300_000,
+  );
+  const problems = (env: NodeJS.ProcessEnv) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+  expect(
+    problems({ IDFLOW_SOURCE_RATE_LIMIT_PER_MINUTE: '0', IDFLOW_REFUSAL_AUDIT_INTERVAL: '1h' }),
+  ).toEqual([
+    'IDFLOW_SOURCE_RATE_LIMIT_PER_MINUTE="0": must be at least 1',
+    'IDFLOW_REFUSAL_AUDIT_INTERVAL="1h": must be a duration like 60s',
+  ]);
+  expect(problems({ IDFLOW_REFUSAL_AUDIT_INTERVAL: '61m' })).toEqual([
+    'IDFLOW_REFUSAL_AUDIT_INTERVAL="61m": must be between 100ms and 60m',
+  ]);
+  expect(problems({ IDFLOW_REFUSAL_AUDIT_INTERVAL: '50ms' })).toEqual([
+    'IDFLOW_REFUSAL_AUDIT_INTERVAL="50ms": must be between 100ms and 60m',
+  ]);
+});
