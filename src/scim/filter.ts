@@ -38,7 +38,7 @@ interface Token {
 }
 
 const NAME = '[A-Za-z$][A-Za-z0-9_$-]*';
-const ATTR_PATH = new RegExp(`^(?:(urn:[A-Za-z0-9._:-]+):)?(${NAME})(?:\\.(${NAME}))?$`);
+const ATTR_PATH = new RegExp(`^(?:([Uu][Rr][Nn]:[A-Za-z0-9._:-]+):)?(${NAME})(?:\\.(${NAME}))?$`);
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function invalid(detail: string): never {

@@ -56,20 +56,15 @@ function coerceSimple(def: AttributeDef, value: unknown, at: string): unknown {
   if (typeof value !== 'string') throw badRequest('invalidValue', `${at} must be a string`);
   if (value.length > MAX_TEXT)
     throw badRequest('invalidValue', `${at} is longer than ${MAX_TEXT} characters`);
-  if (def.type === 'dateTime' && Number.isNaN(Date.parse(value)))
-    throw badRequest('invalidValue', `${at} must be a date and time (RFC 3339)`);
+  // the User schemas have no dateTime attribute a client writes (meta's are read-only)
   return value;
 }
 
 function coerceComplex(def: AttributeDef, value: unknown, at: string): Json | undefined {
   const subs = def.subAttributes ?? [];
   let record = value;
-  // a bare value for a complex attribute with a `value` (the manager's id, an address string)
-  if (!isRecord(record) && ['string', 'number', 'boolean'].includes(typeof record)) {
-    if (!findAttribute(subs, 'value'))
-      throw badRequest('invalidValue', `${at} must be an object of sub-attributes`);
-    record = { value: record };
-  }
+  // a bare value for a complex attribute with a `value` (the manager's id, an email address)
+  if (typeof record !== 'object' && findAttribute(subs, 'value')) record = { value: record };
   if (!isRecord(record))
     throw badRequest('invalidValue', `${at} must be an object of sub-attributes`);
   for (const key of Object.keys(record)) {
@@ -93,11 +88,10 @@ function coerceOne(def: AttributeDef, value: unknown, at: string): unknown {
   return def.type === 'complex' ? coerceComplex(def, value, at) : coerceSimple(def, value, at);
 }
 
-/** One attribute's value as stored, or undefined when it is unassigned. */
+/** One attribute's value as stored, or undefined when it is unassigned (null, empty). */
 export function coerceAttribute(def: AttributeDef, value: unknown, at: string): unknown {
-  if (value === null || value === undefined) return undefined;
   if (def.multiValued) {
-    const list = Array.isArray(value) ? value : [value];
+    const list: unknown[] = Array.isArray(value) ? value : [value];
     if (list.length > MAX_VALUES)
       throw badRequest('invalidValue', `${at} has more than ${MAX_VALUES} values`);
     const values = list
@@ -172,7 +166,7 @@ export function coerceUser(body: unknown, schemas: UserSchemas): Json {
   const extensions: Json = {};
   for (const [key, value] of Object.entries(body)) {
     if (seen.has(key)) continue;
-    const urn = key.toLowerCase().startsWith('urn:') ? knownSchema(schemas, key) : undefined;
+    const urn = knownSchema(schemas, key);
     if (!urn || urn === USER_SCHEMA)
       throw badRequest(
         'invalidSyntax',
@@ -185,9 +179,10 @@ export function coerceUser(body: unknown, schemas: UserSchemas): Json {
       throw badRequest('invalidValue', `${urn} must be an object of the extension's attributes`);
     if (urn in extensions) throw badRequest('invalidSyntax', `${urn} is given more than once`);
     const def = schemas.extensions.get(urn.toLowerCase())?.def;
-    for (const k of def ? Object.keys(value) : [])
-      if (!findAttribute(def?.attributes, k))
-        throw badRequest('invalidSyntax', `${urn}:${shownName(k)} is not an attribute of it`);
+    if (def)
+      for (const k of Object.keys(value))
+        if (!findAttribute(def.attributes, k))
+          throw badRequest('invalidSyntax', `${urn}:${shownName(k)} is not an attribute of it`);
     const coerced = def ? coerceSchema(def, value, `${urn}:`, new Set()) : value;
     if (Object.keys(coerced).length) extensions[urn] = coerced;
   }

@@ -8,7 +8,12 @@ import * as fc from 'fast-check';
 import { propertyRuns } from '../support/property-runs';
 import { ScimProblem } from '../../src/scim/errors';
 import { applyPatch } from '../../src/scim/patch';
-import { PATCH_SCHEMA, parsePatchRequest } from '../../src/scim/patch-request';
+import {
+  MAX_OPERATIONS,
+  PATCH_SCHEMA,
+  parsePatchPath,
+  parsePatchRequest,
+} from '../../src/scim/patch-request';
 import { coerceUser } from '../../src/scim/resource';
 import { ENTERPRISE_SCHEMA, USER_SCHEMA, userSchemas } from '../../src/scim/schema';
 
@@ -221,6 +226,211 @@ describe('RFC 7644 semantics', () => {
       { op: 'replace', path: 'name.givenName', value: 'X' },
     ]);
     expect(stored).toEqual(before);
+  });
+});
+
+describe('paths resolved against the schemas', () => {
+  const path = (text: string) => parsePatchPath(text, schemas, 'Operations[0]');
+
+  test.each([
+    [
+      ' title ',
+      { kind: 'attribute', def: expect.objectContaining({ name: 'title' }), name: 'title' },
+    ],
+    [
+      'NAME.GIVENNAME',
+      {
+        kind: 'attribute',
+        def: expect.objectContaining({ name: 'name' }),
+        name: 'name',
+        sub: 'givenName',
+      },
+    ],
+    [
+      `${USER_SCHEMA}:title`,
+      { kind: 'attribute', def: expect.objectContaining({ name: 'title' }), name: 'title' },
+    ],
+    [
+      'department',
+      {
+        kind: 'attribute',
+        urn: ENTERPRISE_SCHEMA,
+        def: expect.objectContaining({ name: 'department' }),
+        name: 'department',
+      },
+    ],
+    [
+      `${ENTERPRISE_SCHEMA.toUpperCase()}:MANAGER.value`,
+      {
+        kind: 'attribute',
+        urn: ENTERPRISE_SCHEMA,
+        def: expect.objectContaining({ name: 'manager' }),
+        name: 'manager',
+        sub: 'value',
+      },
+    ],
+    [`${CUSTOM}:badge`, { kind: 'attribute', urn: CUSTOM, name: 'badge' }],
+    [ENTERPRISE_SCHEMA, { kind: 'extension', urn: ENTERPRISE_SCHEMA }],
+    [
+      'password',
+      {
+        kind: 'attribute',
+        def: expect.objectContaining({ name: 'password' }),
+        name: 'password',
+        ignored: true,
+      },
+    ],
+    [
+      'emails[type eq "work"].VALUE',
+      {
+        kind: 'attribute',
+        def: expect.objectContaining({ name: 'emails' }),
+        name: 'emails',
+        sub: 'value',
+        filter: { kind: 'compare', path: { attr: 'type' }, op: 'eq', value: 'work' },
+      },
+    ],
+  ])('%s', (text, expected) => {
+    expect(path(text)).toStrictEqual(expected);
+  });
+
+  test.each([
+    [USER_SCHEMA, 'a schema idflow does not take from this source'],
+    ['urn:x', 'is not a SCIM attribute path'],
+    [`${USER_SCHEMA}:department`, 'department is not an attribute of the User schema'],
+    [
+      'a'.repeat(1024),
+      '(a name that is no SCIM attribute name) is not an attribute of the User schema',
+    ],
+    ['a'.repeat(1025), 'path is longer than 1024 characters'],
+    ['emails[type eq "work"]x.value', "after ']'"],
+    ['emails[type eq "work"].value x', "after ']'"],
+    ['emails[x[y eq 1]]', "a filter inside '[…]' cannot hold another"],
+    ['name.givenName[x eq 1]', "path has '[...]' after a sub-attribute"],
+  ])('%s is 400 invalidPath: %s', (text, message) => {
+    const r = refusal(() => path(text));
+    expect(r).toMatchObject({ status: 400, scimType: 'invalidPath' });
+    expect(r.detail).toContain(message);
+    expect(r.detail.startsWith('Operations[0]: ')).toBe(true);
+  });
+
+  test('a password operation is accepted and never kept', () => {
+    expect(patched([{ op: 'replace', path: 'password', value: 'hunter2' }])).not.toHaveProperty(
+      'password',
+    );
+  });
+});
+
+describe('the request', () => {
+  const op = (operation: Record<string, unknown>) => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [operation],
+  });
+
+  test('what is read from it', () => {
+    expect(
+      parsePatchRequest(
+        {
+          SCHEMAS: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'.toUpperCase(), 'urn:x'],
+          operations: [
+            { OP: 'ADD', Path: '', VALUE: { title: 'x' } },
+            { op: 'remove', path: 'title', value: null },
+          ],
+        },
+        schemas,
+      ),
+    ).toStrictEqual([
+      { op: 'add', value: { title: 'x' }, where: 'Operations[0]' },
+      {
+        op: 'remove',
+        path: expect.objectContaining({ name: 'title' }),
+        value: null,
+        where: 'Operations[1]',
+      },
+    ]);
+    const many = Array.from({ length: MAX_OPERATIONS }, () => ({
+      op: 'add',
+      path: 'title',
+      value: 'x',
+    }));
+    expect(parsePatchRequest({ schemas: [PATCH_SCHEMA], Operations: many }, schemas)).toHaveLength(
+      MAX_OPERATIONS,
+    );
+  });
+
+  test.each([
+    [
+      'no Operations',
+      { schemas: [PATCH_SCHEMA] },
+      'invalidSyntax',
+      'Operations must be a list of at least one operation',
+    ],
+    [
+      'schemas twice',
+      { ...op({ op: 'add', path: 'title', value: 'x' }), SCHEMAS: [] },
+      'invalidSyntax',
+      'schemas is given more than once',
+    ],
+    [
+      'Operations twice',
+      { ...op({ op: 'add', path: 'title', value: 'x' }), operations: [] },
+      'invalidSyntax',
+      'Operations is given more than once',
+    ],
+    [
+      'op twice',
+      op({ op: 'add', OP: 'add', path: 'title', value: 'x' }),
+      'invalidSyntax',
+      'Operations[0].op is given more than once',
+    ],
+    [
+      'path twice',
+      op({ op: 'add', path: 'title', PATH: 'x', value: 'x' }),
+      'invalidSyntax',
+      'Operations[0].path is given more than once',
+    ],
+    [
+      'value twice',
+      op({ op: 'add', path: 'title', value: 'x', Value: 'y' }),
+      'invalidSyntax',
+      'Operations[0].value is given more than once',
+    ],
+    [
+      'no op',
+      op({ path: 'title', value: 'x' }),
+      'invalidSyntax',
+      'Operations[0].op must be add, remove or replace',
+    ],
+    [
+      'an op that is a number',
+      op({ op: 5, path: 'title', value: 'x' }),
+      'invalidSyntax',
+      'Operations[0].op must be add, remove or replace',
+    ],
+    [
+      'a remove with a blank path',
+      op({ op: 'remove', path: '   ' }),
+      'noTarget',
+      'Operations[0]: remove needs a path',
+    ],
+    [
+      'too many operations',
+      {
+        schemas: [PATCH_SCHEMA],
+        Operations: Array.from({ length: MAX_OPERATIONS + 1 }, () => ({
+          op: 'remove',
+          path: 'title',
+        })),
+      },
+      'invalidValue',
+      `Operations holds more than ${MAX_OPERATIONS} operations`,
+    ],
+  ])('%s: 400 %s', (_case, body, scimType, detail) => {
+    expect(refusal(() => parsePatchRequest(body, schemas))).toEqual({
+      status: 400,
+      scimType,
+      detail,
+    });
   });
 });
 

@@ -90,6 +90,83 @@ describe('coercion', () => {
     ).toEqual([CUSTOM]);
   });
 
+  test('nulls, empty values and empty extensions are unassigned; the limits are inclusive', () => {
+    const user = coerceUser(
+      body({
+        active: ' TRUE ',
+        title: 'x'.repeat(MAX_TEXT),
+        emails: [null, { value: 'a@b.c', display: null }],
+        phoneNumbers: Array.from({ length: MAX_VALUES }, (_, i) => ({ value: `${i}` })),
+        addresses: [{ type: null }],
+        nickName: null,
+        [ENTERPRISE_SCHEMA]: { manager: null },
+        [CUSTOM]: null,
+      }),
+      schemas,
+    );
+    expect(user).toStrictEqual({
+      schemas: [USER_SCHEMA],
+      userName: 'ada@example.com',
+      title: 'x'.repeat(MAX_TEXT),
+      active: true,
+      emails: [{ value: 'a@b.c' }],
+      phoneNumbers: Array.from({ length: MAX_VALUES }, (_, i) => ({ value: `${i}` })),
+    });
+  });
+
+  test('a bare value stands for the `value` of a complex attribute that has one', () => {
+    expect(coerceUser(body({ [ENTERPRISE_SCHEMA]: { manager: 'm-1' } }), schemas)).toMatchObject({
+      [ENTERPRISE_SCHEMA]: { manager: { value: 'm-1' } },
+    });
+    for (const bare of [5, true]) {
+      expect(
+        refusal(() => coerceUser(body({ [ENTERPRISE_SCHEMA]: { manager: bare } }), schemas)),
+      ).toEqual({
+        status: 400,
+        scimType: 'invalidValue',
+        detail: `${ENTERPRISE_SCHEMA}:manager.value must be a string`,
+      });
+    }
+    expect(refusal(() => coerceUser(body({ name: 'Ada' }), schemas)).detail).toBe(
+      'name must be an object of sub-attributes',
+    );
+    expect(refusal(() => coerceUser(body({ emails: [['a@b.c']] }), schemas)).detail).toBe(
+      'emails[0] must be an object of sub-attributes',
+    );
+    expect(refusal(() => coerceUser(body({ active: 1 }), schemas)).detail).toBe(
+      'active must be true or false',
+    );
+  });
+
+  test('errors name the full path of the attribute', () => {
+    const detail = (input: unknown) => refusal(() => coerceUser(input, schemas)).detail;
+    expect(detail(body({ name: { givenName: 'a', GIVENNAME: 'b' } }))).toBe(
+      'name.givenName is given more than once',
+    );
+    expect(detail({ ...body(), SCHEMAS: [USER_SCHEMA] })).toBe('schemas is given more than once');
+    expect(detail(body({ USERNAME: 'b' }))).toBe('userName is given more than once');
+    expect(detail(body({ [ENTERPRISE_SCHEMA]: { department: 5 } }))).toBe(
+      `${ENTERPRISE_SCHEMA}:department must be a string`,
+    );
+    expect(detail(body({ schemas: [USER_SCHEMA, 5] }))).toContain(
+      'schemas must be a list of schema URNs',
+    );
+    expect(detail(body({ [USER_SCHEMA]: { title: 'x' } }))).toBe(
+      `${USER_SCHEMA} is not a schema idflow takes from this source`,
+    );
+    expect(
+      detail(
+        body({
+          [ENTERPRISE_SCHEMA]: { department: 'a' },
+          [ENTERPRISE_SCHEMA.toUpperCase()]: { division: 'b' },
+        }),
+      ),
+    ).toBe(`${ENTERPRISE_SCHEMA} is given more than once`);
+    expect(detail(body({ 'urn:x:y a secret': 1 }))).toBe(
+      '(a name that is no SCIM attribute name) is not a schema idflow takes from this source',
+    );
+  });
+
   test('userName folds for comparison', () => {
     expect(foldUserName('Ada.LOVELACE@Example.com')).toBe('ada.lovelace@example.com');
   });
