@@ -229,33 +229,30 @@ describe('RFC 7644 semantics', () => {
   });
 });
 
+/** An attribute definition of this name, in an expected value. */
+const named = (name: string): unknown => expect.objectContaining({ name }) as unknown;
+
 describe('paths resolved against the schemas', () => {
   const path = (text: string) => parsePatchPath(text, schemas, 'Operations[0]');
 
   test.each([
-    [
-      ' title ',
-      { kind: 'attribute', def: expect.objectContaining({ name: 'title' }), name: 'title' },
-    ],
+    [' title ', { kind: 'attribute', def: named('title'), name: 'title' }],
     [
       'NAME.GIVENNAME',
       {
         kind: 'attribute',
-        def: expect.objectContaining({ name: 'name' }),
+        def: named('name'),
         name: 'name',
         sub: 'givenName',
       },
     ],
-    [
-      `${USER_SCHEMA}:title`,
-      { kind: 'attribute', def: expect.objectContaining({ name: 'title' }), name: 'title' },
-    ],
+    [`${USER_SCHEMA}:title`, { kind: 'attribute', def: named('title'), name: 'title' }],
     [
       'department',
       {
         kind: 'attribute',
         urn: ENTERPRISE_SCHEMA,
-        def: expect.objectContaining({ name: 'department' }),
+        def: named('department'),
         name: 'department',
       },
     ],
@@ -264,7 +261,7 @@ describe('paths resolved against the schemas', () => {
       {
         kind: 'attribute',
         urn: ENTERPRISE_SCHEMA,
-        def: expect.objectContaining({ name: 'manager' }),
+        def: named('manager'),
         name: 'manager',
         sub: 'value',
       },
@@ -275,7 +272,7 @@ describe('paths resolved against the schemas', () => {
       'password',
       {
         kind: 'attribute',
-        def: expect.objectContaining({ name: 'password' }),
+        def: named('password'),
         name: 'password',
         ignored: true,
       },
@@ -284,7 +281,7 @@ describe('paths resolved against the schemas', () => {
       'emails[type eq "work"].VALUE',
       {
         kind: 'attribute',
-        def: expect.objectContaining({ name: 'emails' }),
+        def: named('emails'),
         name: 'emails',
         sub: 'value',
         filter: { kind: 'compare', path: { attr: 'type' }, op: 'eq', value: 'work' },
@@ -343,7 +340,7 @@ describe('the request', () => {
       { op: 'add', value: { title: 'x' }, where: 'Operations[0]' },
       {
         op: 'remove',
-        path: expect.objectContaining({ name: 'title' }),
+        path: named('title'),
         value: null,
         where: 'Operations[1]',
       },
