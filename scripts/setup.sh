@@ -3,7 +3,9 @@
 #   1. Node dependencies (npm ci, skipped when node_modules matches package-lock.json);
 #   2. the Temporal CLI (dev server + Web UI): $TEMPORAL_CLI, else `temporal` on PATH, else
 #      .idflow/bin/temporal, else built from the Go module proxy into .idflow/bin;
-#   3. slapd (OpenLDAP) for the LDAP tests and targets, from Debian's packages when run as root.
+#   3. a real Temporal server on PostgreSQL for the reliability tests (scripts/temporal-server.sh
+#      build: built once with Go into .idflow/bin; skipped with a warning when Go is missing);
+#   4. slapd (OpenLDAP) for the LDAP tests and targets, from Debian's packages when run as root.
 # Safe to run any number of times; a second run takes about a second.
 set -euo pipefail
 
@@ -76,7 +78,15 @@ if [ -z "$temporal_bin" ]; then
 fi
 say "Temporal CLI: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -n 1))"
 
-# 3. OpenLDAP's slapd: the local directory the ldap connector's tests and
+# --- A real Temporal server ----------------------------------------------------------------------
+# test/integration/real-server.test.ts runs idflow on it; building it here pays the minutes once.
+if command -v go >/dev/null 2>&1; then
+  bash scripts/temporal-server.sh build 2>&1 | sed 's/^\[temporal-server\]/[setup]/'
+else
+  say "warning: Go is not installed, so the real Temporal server (scripts/temporal-server.sh) is not built; test/integration/real-server.test.ts needs it"
+fi
+
+# 4. OpenLDAP's slapd: the local directory the ldap connector's tests and
 #    `idflow dev --with-targets` run. Installed from Debian's packages when we may.
 if [ ! -x /usr/sbin/slapd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   definitions: string[];
   /** Temporal frontend; default: the suite's dev server. */
   temporalAddress?: string;
+  /** Temporal namespace on that frontend; default: `default`. */
+  temporalNamespace?: string;
   /** Extra environment for the worker and gateway processes. */
   env?: NodeJS.ProcessEnv;
   /** Let the gateway reach PostgreSQL through a proxy on this port (to cut it off in tests). */
@@ -71,11 +73,16 @@ export class Harness {
     return address;
   }
 
+  get temporalNamespace(): string {
+    return this.options.temporalNamespace ?? 'default';
+  }
+
   env(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       DATABASE_URL: this.testDb.url,
       TEMPORAL_ADDRESS: this.temporalAddress,
+      ...(this.options.temporalNamespace ? { TEMPORAL_NAMESPACE: this.temporalNamespace } : {}),
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       IDFLOW_DATA_DIR: join(ROOT, '.idflow'),
       IDFLOW_LOG_LEVEL: 'warn',
@@ -111,6 +118,7 @@ export class Harness {
     this.connection = await Connection.connect({ address: this.temporalAddress });
     this.client = new Client({
       connection: this.connection,
+      namespace: this.temporalNamespace,
       dataConverter: idflowDataConverter(
         parsePayloadKeys(this.env().IDFLOW_PAYLOAD_KEYS ?? '').keys,
       ),
@@ -161,7 +169,7 @@ export class Harness {
   /** Identities of the workers polling this harness's task queue for workflow tasks. */
   private async pollerIdentities(): Promise<Set<string>> {
     const response = await this.client.workflowService.describeTaskQueue({
-      namespace: 'default',
+      namespace: this.temporalNamespace,
       taskQueue: { name: this.taskQueue },
       taskQueueType: 1,
     });
