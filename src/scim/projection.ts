@@ -110,24 +110,47 @@ function exclude(resource: Json, path: AttrPath): void {
   }
 }
 
+/** What a request asked to see: only some attributes, all but some, or everything. */
+export type Projection = { only: AttrPath[] } | { without: AttrPath[] } | { all: true };
+
+/**
+ * The projection `attributes` or `excludedAttributes` asks for (attributes wins when both are
+ * sent), checked before anything is written: a bad list is a 400 with nothing done.
+ */
+export function parseProjection(
+  query: { attributes?: string | undefined; excludedAttributes?: string | undefined },
+  schemas: UserSchemas,
+): Projection {
+  if (query.attributes !== undefined)
+    return { only: parseAttributeList(query.attributes, 'attributes', schemas) };
+  if (query.excludedAttributes !== undefined)
+    return {
+      without: parseAttributeList(query.excludedAttributes, 'excludedAttributes', schemas),
+    };
+  return { all: true };
+}
+
+/** `resource` as `projection` shows it (`resource` itself when it shows everything). */
+export function applyProjection(resource: Json, projection: Projection): Json {
+  if ('only' in projection) {
+    const out: Json = {};
+    for (const name of ALWAYS) if (name in resource) out[name] = resource[name];
+    for (const path of projection.only) include(resource, out, path);
+    return out;
+  }
+  if ('without' in projection) {
+    const out = structuredClone(resource);
+    for (const path of projection.without) exclude(out, path);
+    return out;
+  }
+  return resource;
+}
+
 /** `resource` with only the attributes asked for, or without those excluded. */
 export function project(
   resource: Json,
   query: { attributes?: string | undefined; excludedAttributes?: string | undefined },
   schemas: UserSchemas,
 ): Json {
-  if (query.attributes !== undefined) {
-    const out: Json = {};
-    for (const name of ALWAYS) if (name in resource) out[name] = resource[name];
-    for (const path of parseAttributeList(query.attributes, 'attributes', schemas))
-      include(resource, out, path);
-    return out;
-  }
-  if (query.excludedAttributes !== undefined) {
-    const out = structuredClone(resource);
-    for (const path of parseAttributeList(query.excludedAttributes, 'excludedAttributes', schemas))
-      exclude(out, path);
-    return out;
-  }
-  return resource;
+  return applyProjection(resource, parseProjection(query, schemas));
 }

@@ -213,6 +213,9 @@ class Dev {
     started.catch(() => undefined);
     await Promise.race([started, exited]).catch((err: unknown) => {
       child.kill('SIGKILL');
+      // what it printed last says where the start stalled
+      if (err instanceof Error && !err.message.includes('exited early'))
+        err.message += `; its output ended with:\n${this.output.slice(-3000)}`;
       throw err;
     });
     if (!this.output.includes('idflow is running.')) await exited;

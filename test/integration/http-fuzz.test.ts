@@ -5,6 +5,7 @@
  * a SCIM error document under /scim/v2),
  * and the inputs an adversarial review found answered 500, each with its exact answer.
  */
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
 import type { Express } from 'express';
 import * as fc from 'fast-check';
@@ -200,7 +201,7 @@ const contentEncoding = fc.oneof(
 const authorization = (valid: () => string) =>
   fc
     .oneof(
-      { weight: 12, arbitrary: fc.constant('VALID') },
+      { weight: 12, arbitrary: fc.constant('Bearer VALID') },
       fc.constantFrom(undefined, '', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer idf_x'),
       fc.constantFrom('bearer VALID', 'Bearer VALID extra', 'Bearer  VALID  '),
       printable.map((t) => `Bearer ${t}`),
@@ -704,9 +705,11 @@ describe('every route answers generated requests below 500, with problem+json fo
       }),
       { numRuns: RUNS_PER_ROUTE },
     );
-    // the generated requests got past authentication (for Slack: half are signed), not only 401s
+    // most generated requests got past authentication, not only 401s: four in five carry the
+    // token well formed (Slack's and webhooks' are signed instead: about half of them are)
     const authenticated = [...statuses].filter(([s]) => s !== 401).reduce((n, [, c]) => n + c, 0);
-    expect(authenticated).toBeGreaterThan(RUNS_PER_ROUTE / 4);
+    const signed = template === '/slack/interactions' || template === '/v1/webhooks/:source';
+    expect(authenticated).toBeGreaterThan(RUNS_PER_ROUTE / (signed ? 4 : 2));
   });
 });
 
@@ -1031,5 +1034,65 @@ describe('SCIM', () => {
     const res = await send(sent);
     expect(res.status).toBe(status);
     wellFormed(sent, res);
+  });
+});
+
+describe('SCIM: a bad attributes or excludedAttributes list is 400 before anything is written', () => {
+  const scimSend = (method: string, path: string, body?: unknown) =>
+    send({
+      method,
+      path,
+      headers: {
+        authorization: `Bearer ${scimToken}`,
+        ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  const userNamed = async (userName: string) => {
+    const res = await scimSend(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`,
+    );
+    return (JSON.parse(res.text) as { totalResults: number }).totalResults;
+  };
+  const newUser = () => {
+    const n = randomUUID();
+    return { schemas: [SCIM_USER], userName: `projection-${n}@fuzz.example`, externalId: `p-${n}` };
+  };
+  const lists = [
+    ['attributes given twice', 'attributes=userName&attributes=active'],
+    ['excludedAttributes given twice', 'excludedAttributes=userName&excludedAttributes=active'],
+    ['attributes with a path that is none', 'attributes=..'],
+    ['excludedAttributes with a path that is none', 'excludedAttributes=a%20b'],
+  ] as const;
+
+  test.each(lists)('POST with %s creates no user', async (_case, query) => {
+    const user = newUser();
+    const res = await scimSend('POST', `/scim/v2/Users?${query}`, user);
+    expect(res.status).toBe(400);
+    wellFormed({ method: 'POST', path: '/scim/v2/Users' }, res);
+    expect(await userNamed(user.userName)).toBe(0);
+    // the same user without the bad list is created: only the list was refused
+    expect((await scimSend('POST', '/scim/v2/Users', user)).status).toBe(201);
+  });
+
+  test.each(lists)('PUT and PATCH with %s change nothing', async (_case, query) => {
+    const user = newUser();
+    const created = await scimSend('POST', '/scim/v2/Users', user);
+    expect(created.status).toBe(201);
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    const put = await scimSend('PUT', `/scim/v2/Users/${id}?${query}`, {
+      ...user,
+      title: 'Changed',
+    });
+    const patch = await scimSend('PATCH', `/scim/v2/Users/${id}?${query}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Changed' }],
+    });
+    const get = await scimSend('GET', `/scim/v2/Users/${id}?${query}`);
+    expect([put.status, patch.status, get.status]).toEqual([400, 400, 400]);
+    const after = await scimSend('GET', `/scim/v2/Users/${id}`);
+    expect(after.headers.etag).toBe(created.headers.etag);
+    expect(JSON.parse(after.text)).not.toHaveProperty('title');
   });
 });

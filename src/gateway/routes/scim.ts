@@ -9,7 +9,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import * as z from 'zod';
 import { listResponse } from '../../scim/discovery';
 import { SCIM_BASE, SCIM_MEDIA_TYPE, ScimErrorDocument } from '../../scim/errors';
-import { project } from '../../scim/projection';
+import { applyProjection, parseProjection, type Projection } from '../../scim/projection';
 import type { ScimUserRow } from '../../scim/repository';
 import { etagOf, userResource, type ScimCaller, type ScimService } from '../../scim/service';
 import { principalOf } from '../middleware/auth';
@@ -94,6 +94,7 @@ const createUser = declareRoute({
     'Each write becomes an idflow event of the token’s source, through the path of POST /v1/events; the Source’s scim mapping says which.',
   auth,
   errors,
+  query: z.looseObject(Projection),
   body: scimBody(ScimUserInput, 'SCIM user'),
   responses: { 201: user('Created; the joiner event was accepted') },
   problems: [409, 415],
@@ -144,6 +145,7 @@ const replaceUser = declareRoute({
   auth,
   errors,
   params: Id,
+  query: z.looseObject(Projection),
   headers: IfMatch,
   body: scimBody(ScimUserInput, 'SCIM user'),
   responses: { 200: user('The user as stored') },
@@ -158,6 +160,7 @@ const patchUser = declareRoute({
   auth,
   errors,
   params: Id,
+  query: z.looseObject(Projection),
   headers: IfMatch,
   body: scimBody(PatchOp, 'SCIM PatchOp'),
   responses: { 200: user('The user as stored') },
@@ -196,12 +199,17 @@ export function sendScim(res: Response, status: number, body: unknown): void {
   res.status(status).type(SCIM_MEDIA_TYPE).send(JSON.stringify(body));
 }
 
-function sendUser(req: Request, res: Response, status: number, row: ScimUserRow): void {
+function sendUser(
+  req: Request,
+  res: Response,
+  status: number,
+  row: ScimUserRow,
+  projection: Projection,
+): void {
   const location = `${baseOf(req)}${SCIM_BASE}/Users/${row.id}`;
-  const query = req.query as Record<string, string | undefined>;
   res.setHeader('ETag', etagOf(row.version));
   if (status === 201) res.location(location);
-  sendScim(res, status, project(userResource(row, location), query, callerOf(res).schemas));
+  sendScim(res, status, applyProjection(userResource(row, location), projection));
 }
 
 /** `/scim/v2/Users`: a token of scope scim:write bound to a source with a scim mapping. */
@@ -223,8 +231,10 @@ export function scimRoutes(
   mount(
     router,
     createUser,
-    async (req, res) => {
-      sendUser(req, res, 201, await scim.create(callerOf(res), req.body));
+    async (req, res, { query }) => {
+      // the projection is checked before the write: a bad one writes nothing
+      const projection = parseProjection(query, callerOf(res).schemas);
+      sendUser(req, res, 201, await scim.create(callerOf(res), req.body), projection);
     },
     [caller, jsonBody()],
   );
@@ -233,14 +243,11 @@ export function scimRoutes(
     router,
     listUsers,
     async (req, res, { query }) => {
+      const projection = parseProjection(query, callerOf(res).schemas);
       const page = await scim.list(callerOf(res), query);
       const base = baseOf(req);
       const resources = page.rows.map((row) =>
-        project(
-          userResource(row, `${base}${SCIM_BASE}/Users/${row.id}`),
-          query,
-          callerOf(res).schemas,
-        ),
+        applyProjection(userResource(row, `${base}${SCIM_BASE}/Users/${row.id}`), projection),
       );
       sendScim(res, 200, listResponse(resources, page.total, page.startIndex));
     },
@@ -250,7 +257,8 @@ export function scimRoutes(
   mount(
     router,
     showUser,
-    async (req, res, { params }) => {
+    async (req, res, { params, query }) => {
+      const projection = parseProjection(query, callerOf(res).schemas);
       const row = await scim.get(callerOf(res), params.id);
       const none = req.get('if-none-match');
       if (none !== undefined) {
@@ -260,7 +268,7 @@ export function scimRoutes(
           return;
         }
       }
-      sendUser(req, res, 200, row);
+      sendUser(req, res, 200, row, projection);
     },
     [caller],
   );
@@ -268,8 +276,10 @@ export function scimRoutes(
   mount(
     router,
     replaceUser,
-    async (req, res, { params }) => {
-      sendUser(req, res, 200, await scim.replace(callerOf(res), params.id, req.body, ifMatch(req)));
+    async (req, res, { params, query }) => {
+      const projection = parseProjection(query, callerOf(res).schemas);
+      const row = await scim.replace(callerOf(res), params.id, req.body, ifMatch(req));
+      sendUser(req, res, 200, row, projection);
     },
     [caller, jsonBody()],
   );
@@ -277,8 +287,10 @@ export function scimRoutes(
   mount(
     router,
     patchUser,
-    async (req, res, { params }) => {
-      sendUser(req, res, 200, await scim.patch(callerOf(res), params.id, req.body, ifMatch(req)));
+    async (req, res, { params, query }) => {
+      const projection = parseProjection(query, callerOf(res).schemas);
+      const row = await scim.patch(callerOf(res), params.id, req.body, ifMatch(req));
+      sendUser(req, res, 200, row, projection);
     },
     [caller, jsonBody()],
   );
