@@ -95,6 +95,9 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('idflow'),
   TEMPORAL_UI_PORT: Port.default(8233),
+  IDFLOW_REGISTER_SEARCH_ATTRIBUTES: z
+    .enum(['auto', 'true', 'false'], { error: 'must be auto, true or false' })
+    .default('auto'),
   IDFLOW_TARGET_LDAP_PORT: Port.default(3389),
   IDFLOW_TARGET_SCIM_PORT: Port.default(8090),
   IDFLOW_TARGET_SMTP_PORT: Port.default(2525),
@@ -166,6 +169,12 @@ export interface Config {
     taskQueue: string;
     uiPort: number;
     cli?: string;
+    /**
+     * Whether the worker and the gateway register idflow's search attributes the namespace
+     * lacks (`auto`, `true`: try, and exit naming them if the server refuses; `false`: only
+     * check, and exit naming the missing ones).
+     */
+    registerSearchAttributes: 'auto' | 'true' | 'false';
   };
   /**
    * `maxCachedWorkflows`: runs kept in memory between their tasks. Runs beyond it (say, a
@@ -256,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
+      registerSearchAttributes: e.IDFLOW_REGISTER_SEARCH_ATTRIBUTES,
       ...(e.TEMPORAL_CLI ? { cli: e.TEMPORAL_CLI } : {}),
     },
     worker: {

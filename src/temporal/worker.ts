@@ -19,6 +19,7 @@ import { workflowBundle } from './bundle';
 import type { RunMetricsSinks } from './contracts';
 import { idflowDataConverter } from './data-converter';
 import { activityLogContext, temporalLogger } from './runtime-logger';
+import { ensureSearchAttributes } from './search-attribute-check';
 import { join } from 'node:path';
 
 let runtimeInstalled = false;
@@ -106,10 +107,22 @@ export async function createWorker(
   logger: Logger,
 ): Promise<WorkerHandle> {
   if (!runtimeInstalled) installRuntime(logger, config.metrics.temporalPort ?? (await freePort()));
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    // before polling: a run would otherwise fail at its first upsert, task after task
+    await ensureSearchAttributes(connection, {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      mode: config.temporal.registerSearchAttributes,
+      logger,
+    });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
   setPendingApprovalsSource(() => openTasksByFlow(db));
   addLogContext(activityLogContext);
   const bundle = await workflowBundle(join(config.dataDir, 'bundle'), (m) => logger.info(m));
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -72,3 +72,15 @@ test('rate limits and the refusal audit interval: defaults, values, and each bad
     'IDFLOW_REFUSAL_AUDIT_INTERVAL="50ms": must be between 100ms and 60m',
   ]);
 });
+
+test('registering search attributes: auto by default, true and false, a bad value named', () => {
+  expect(loadConfig({}).temporal.registerSearchAttributes).toBe('auto');
+  for (const value of ['auto', 'true', 'false'] as const)
+    expect(
+      loadConfig({ IDFLOW_REGISTER_SEARCH_ATTRIBUTES: value }).temporal.registerSearchAttributes,
+    ).toBe(value);
+  for (const value of ['yes', 'TRUE', ''])
+    expect(() => loadConfig({ IDFLOW_REGISTER_SEARCH_ATTRIBUTES: value })).toThrow(
+      `invalid configuration:\n  IDFLOW_REGISTER_SEARCH_ATTRIBUTES=${JSON.stringify(value)}: must be auto, true or false`,
+    );
+});

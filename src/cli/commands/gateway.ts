@@ -1,8 +1,54 @@
 /** `idflow gateway`: the HTTP API, until SIGTERM. */
 import type { Command } from 'commander';
 import { startGateway } from '../../gateway/server';
+import type { Config } from '../../config';
+import type { Logger } from '../../logging';
 import { createTemporalClient } from '../../temporal/client';
+import {
+  ensureSearchAttributes,
+  SearchAttributesError,
+  type OperatorConnection,
+} from '../../temporal/search-attribute-check';
 import { configOrExit, database, logger, shutdownSignal } from '../runtime';
+
+/**
+ * The gateway starts runs with idflow's search attributes: a namespace without them is
+ * registered or named before it listens (exit 1). A Temporal server that does not answer does
+ * not stop it: the gateway answers 503 until Temporal is back, and the worker checks at its
+ * own start.
+ */
+async function checkSearchAttributes(
+  config: Config,
+  connection: OperatorConnection,
+  log: Logger,
+): Promise<void> {
+  try {
+    await ensureSearchAttributes(connection, {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      mode: config.temporal.registerSearchAttributes,
+      logger: log,
+      callTimeoutMs: 5_000,
+    });
+  } catch (err) {
+    if (!(err instanceof SearchAttributesError)) {
+      log.warn(
+        { temporal: config.temporal.address, err: String(err) },
+        'search attributes not checked',
+      );
+      return;
+    }
+    log.error(
+      {
+        missing: err.plan.missing.map(([name]) => name),
+        conflicting: err.plan.conflicting.map((c) => c.name),
+      },
+      'search attributes missing or of another type',
+    );
+    console.error(`idflow: ${err.message}`);
+    process.exit(1);
+  }
+}
 
 export function registerGateway(program: Command): void {
   program
@@ -11,8 +57,9 @@ export function registerGateway(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       const log = logger(config, 'idflow-gateway');
-      const db = await database(config, 'gateway');
       const temporal = createTemporalClient(config);
+      await checkSearchAttributes(config, temporal.client.connection, log);
+      const db = await database(config, 'gateway');
       const gateway = await startGateway(config, db.db, temporal.client, log);
       log.info(
         { url: gateway.url, temporal: config.temporal.address, database: db.location },

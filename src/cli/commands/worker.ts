@@ -1,6 +1,7 @@
 /** `idflow worker`: runs workflows and activities until SIGTERM, then drains in-flight activities. */
 import type { Command } from 'commander';
-import { createWorker, serveWorkerMetrics } from '../../temporal/worker';
+import { SearchAttributesError } from '../../temporal/search-attribute-check';
+import { createWorker, serveWorkerMetrics, type WorkerHandle } from '../../temporal/worker';
 import { configOrExit, database, logger } from '../runtime';
 
 export function registerWorker(program: Command): void {
@@ -11,7 +12,22 @@ export function registerWorker(program: Command): void {
       const config = configOrExit();
       const log = logger(config, 'idflow-worker');
       const db = await database(config, 'worker');
-      const worker = await createWorker(config, db.db, log);
+      let worker: WorkerHandle;
+      try {
+        worker = await createWorker(config, db.db, log);
+      } catch (err) {
+        await db.close();
+        if (!(err instanceof SearchAttributesError)) throw err;
+        log.error(
+          {
+            missing: err.plan.missing.map(([name]) => name),
+            conflicting: err.plan.conflicting.map((c) => c.name),
+          },
+          'search attributes missing or of another type',
+        );
+        console.error(`idflow: ${err.message}`);
+        process.exit(1);
+      }
       const metrics = await serveWorkerMetrics(config, db.db, log);
       log.info(
         {
