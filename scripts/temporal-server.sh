@@ -15,15 +15,19 @@
 #   IDFLOW_TEMPORAL_PG_PASSWORD []       (the machine's PostgreSQL trusts local connections)
 #   IDFLOW_TEMPORAL_DB [temporal_idflow]  IDFLOW_TEMPORAL_VISIBILITY_DB [temporal_idflow_visibility]
 #   TEMPORAL_NAMESPACE [default]         TEMPORAL_CLI [.idflow/bin/temporal, else `temporal` on PATH]
+#   IDFLOW_TEMPORAL_PORT [a free port]   IDFLOW_TEMPORAL_LOG_LEVEL [warn]
+#   IDFLOW_TEMPORAL_START_TIMEOUT [120 s]  IDFLOW_TEMPORAL_STOP_GRACE [20 s]
+# A second server (another --dir) needs databases of its own: set both database names.
 #
 # Binaries land in .idflow/bin as `temporal-server` and `temporal-sql-tool` (beside the CLI,
 # `temporal`); the server's config, pid file and log in .idflow/temporal-server/ (or --dir).
 #
-# Web UI: the Temporal CLI v1.5.1 embeds the Web UI only in `temporal server start-dev`; it has no
-# command that serves the UI for another server. For this server, run the Web UI's own server
-# (github.com/temporalio/ui-server, `ui-server --env development start` with
-# TEMPORAL_ADDRESS=<the address above> and TEMPORAL_UI_PORT=8080), or use `temporal workflow …`
-# and `idflow runs …` against the address.
+# Web UI: the Temporal CLI v1.5.1 embeds the Web UI only in `temporal server start-dev` (its one
+# `server` command); nothing in it serves the UI for another server. `ui` builds the Web UI's own
+# server (github.com/temporalio/ui-server v2.42.1, the version the CLI embeds) into
+# .idflow/bin/temporal-ui-server once (about 2 minutes), points it at this server and prints
+# TEMPORAL_UI=http://127.0.0.1:PORT (IDFLOW_TEMPORAL_UI_PORT, default 8080); `stop` stops it too.
+#   scripts/temporal-server.sh ui [--dir D]
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,6 +37,9 @@ LOCAL_BIN="$ROOT/.idflow/bin"
 SERVER_BIN="$LOCAL_BIN/temporal-server"
 SQL_TOOL="$LOCAL_BIN/temporal-sql-tool"
 STAMP="$LOCAL_BIN/.temporal-server.version"
+UI_VERSION=v2.42.1
+UI_BIN="$LOCAL_BIN/temporal-ui-server"
+UI_STAMP="$LOCAL_BIN/.temporal-ui-server.version"
 
 PG_HOST=${IDFLOW_TEMPORAL_PG_HOST:-127.0.0.1}
 PG_PORT=${IDFLOW_TEMPORAL_PG_PORT:-5432}
@@ -56,12 +63,12 @@ built() {
   [ -x "$SERVER_BIN" ] && [ -x "$SQL_TOOL" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$SERVER_VERSION" ]
 }
 
-go_install() { # <package> <binary name in .idflow/bin> <log>
-  local pkg=$1 name=$2 log=$3 tmp
+go_install() { # <package> <binary name in .idflow/bin> <log> [version]
+  local pkg=$1 name=$2 log=$3 version=${4:-$SERVER_VERSION} tmp
   tmp=$(mktemp -d "$ROOT/.idflow/gobin.XXXXXX")
   # go install names a binary after its package directory (server, sql): build into a scratch
   # GOBIN, then move it to a name that cannot clash with the CLI's `temporal`.
-  if ! GOTOOLCHAIN=local GOBIN="$tmp" go install -v "$pkg@$SERVER_VERSION" >>"$log" 2>&1; then
+  if ! GOTOOLCHAIN=local GOBIN="$tmp" go install -v "$pkg@$version" >>"$log" 2>&1; then
     rm -rf "$tmp"
     return 1
   fi
@@ -69,22 +76,11 @@ go_install() { # <package> <binary name in .idflow/bin> <log>
   rm -rf "$tmp"
 }
 
-cmd_build() {
-  if built; then
-    say "Temporal server ${SERVER_VERSION} up to date: $SERVER_BIN"
-    return 0
-  fi
-  command -v go >/dev/null 2>&1 || die "Go is not installed, and it builds the Temporal server ${SERVER_VERSION}.
-  Install Go 1.24 or newer (https://go.dev/dl/) and run this again, or put prebuilt binaries at
-  $SERVER_BIN and $SQL_TOOL and write '${SERVER_VERSION}' into $STAMP."
-  mkdir -p "$LOCAL_BIN"
-  local log="$ROOT/.idflow/temporal-server-build.log"
-  : >"$log"
-  say "building the Temporal server ${SERVER_VERSION} and its SQL tool with Go into .idflow/bin (first time: a few minutes)"
-  local start=$SECONDS
-  (go_install go.temporal.io/server/cmd/server temporal-server "$log" &&
-    go_install go.temporal.io/server/cmd/tools/sql temporal-sql-tool "$log") &
-  local pid=$!
+with_progress() { # <what> <log> <command…>: runs it in the background, reporting every 10 s
+  local what=$1 log=$2 start=$SECONDS pid
+  shift 2
+  "$@" &
+  pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 10
     kill -0 "$pid" 2>/dev/null || break
@@ -95,10 +91,34 @@ cmd_build() {
   done
   if ! wait "$pid"; then
     tail -n 20 "$log" >&2
-    die "building the Temporal server failed (full log: $log)."
+    die "building $what failed (full log: $log)."
   fi
+  say "$what built in $((SECONDS - start))s"
+}
+
+need_go() { # <what>
+  command -v go >/dev/null 2>&1 || die "Go is not installed, and it builds $1.
+  Install Go 1.24 or newer (https://go.dev/dl/) and run this again, or put a prebuilt binary in
+  $LOCAL_BIN (see the names at the top of $0)."
+}
+
+build_server() {
+  go_install go.temporal.io/server/cmd/server temporal-server "$1" &&
+    go_install go.temporal.io/server/cmd/tools/sql temporal-sql-tool "$1"
+}
+
+cmd_build() {
+  if built; then
+    say "Temporal server ${SERVER_VERSION} up to date: $SERVER_BIN"
+    return 0
+  fi
+  need_go "the Temporal server ${SERVER_VERSION}"
+  mkdir -p "$LOCAL_BIN"
+  local log="$ROOT/.idflow/temporal-server-build.log"
+  : >"$log"
+  say "building the Temporal server ${SERVER_VERSION} and its SQL tool with Go into .idflow/bin (first time: a few minutes)"
+  with_progress "the Temporal server ${SERVER_VERSION}" "$log" build_server "$log"
   echo "$SERVER_VERSION" >"$STAMP"
-  say "Temporal server built in $((SECONDS - start))s: $SERVER_BIN, $SQL_TOOL"
 }
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -206,10 +226,7 @@ pick_ports() {
 write_config() { # <ten ports>
   local fe fem feh hi him ma mam wo wom metrics
   read -r fe fem feh hi him ma mam wo wom metrics <<<"$*"
-  if [ -n "${IDFLOW_TEMPORAL_PORT:-}" ]; then
-    fe=$IDFLOW_TEMPORAL_PORT
-    port_free "$fe" || die "port $fe (IDFLOW_TEMPORAL_PORT) is in use on 127.0.0.1; choose another or unset it."
-  fi
+  fe=${IDFLOW_TEMPORAL_PORT:-$fe}
   mkdir -p "$DIR/config"
   echo "$fe $fem $feh $hi $him $ma $mam $wo $wom $metrics" >"$DIR/ports"
   # After the module's config/development-postgres12.yaml: the machine's PostgreSQL and its
@@ -355,6 +372,10 @@ cmd_start() {
   fi
   [ -z "$pid" ] || die "a Temporal server (pid $pid) from $DIR is running but does not answer at ${addr:-?}; run '$0 stop' first."
   cmd_build
+  if [ -n "${IDFLOW_TEMPORAL_PORT:-}" ]; then
+    port_free "$IDFLOW_TEMPORAL_PORT" ||
+      die "port $IDFLOW_TEMPORAL_PORT (IDFLOW_TEMPORAL_PORT) is in use on 127.0.0.1; choose another or unset it."
+  fi
   pg_answers || die "PostgreSQL is not answering on $PG_HOST:$PG_PORT; start it (e.g. pg_ctlcluster <version> main start) or set IDFLOW_TEMPORAL_PG_HOST/IDFLOW_TEMPORAL_PG_PORT."
   mkdir -p "$DIR"
   say "preparing databases $DB and $VISIBILITY_DB on $PG_HOST:$PG_PORT"
@@ -369,7 +390,7 @@ cmd_start() {
     >>"$DIR/server.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$DIR/server.pid"
-  local deadline=$((SECONDS + ${IDFLOW_TEMPORAL_START_TIMEOUT:-120}))
+  local launched=$SECONDS deadline=$((SECONDS + ${IDFLOW_TEMPORAL_START_TIMEOUT:-120}))
   until healthy "$cli" "$addr"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$DIR/server.pid"
@@ -381,30 +402,24 @@ cmd_start() {
     [ "$SECONDS" -lt "$deadline" ] || die "the Temporal server did not answer at $addr within ${IDFLOW_TEMPORAL_START_TIMEOUT:-120} s (log: $DIR/server.log); '$0 stop' ends it."
     sleep 1
   done
+  local answered=$((SECONDS - launched))
   register "$cli" "$addr"
-  say "Temporal server up in $((SECONDS - start))s (pid $pid)"
+  say "Temporal server up in $((SECONDS - start))s, answering ${answered}s after launch (pid $pid)"
   echo "TEMPORAL_ADDRESS=$addr"
 }
 
 cmd_stop() {
-  local pid grace=${IDFLOW_TEMPORAL_STOP_GRACE:-20}
+  local pid
+  pid=$(ui_pid)
+  [ -z "$pid" ] || stop_pid "$pid" "the Web UI server"
+  rm -f "$DIR/ui.pid"
   pid=$(server_pid)
   if [ -z "$pid" ]; then
     rm -f "$DIR/server.pid"
     say "not running"
     return 0
   fi
-  say "stopping the Temporal server (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $((grace * 5))); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "still running after ${grace}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  fi
+  stop_pid "$pid" "the Temporal server"
   rm -f "$DIR/server.pid"
 }
 
@@ -427,6 +442,70 @@ cmd_status() {
 cmd_env() {
   [ -n "$(server_pid)" ] || die "no Temporal server is running from $DIR; run '$0 start'."
   echo "TEMPORAL_ADDRESS=$(address)"
+}
+
+ui_pid() {
+  local pid
+  [ -f "$DIR/ui.pid" ] || return 0
+  pid=$(cat "$DIR/ui.pid")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+cmd_ui() {
+  local addr pid port=${IDFLOW_TEMPORAL_UI_PORT:-8080} log
+  [ -n "$(server_pid)" ] || die "no Temporal server is running from $DIR; run '$0 start' first."
+  addr=$(address)
+  pid=$(ui_pid)
+  if [ -n "$pid" ]; then
+    echo "TEMPORAL_UI=$(cat "$DIR/ui.url")"
+    return 0
+  fi
+  if ! [ -x "$UI_BIN" ] || [ "$(cat "$UI_STAMP" 2>/dev/null)" != "$UI_VERSION" ]; then
+    need_go "the Temporal Web UI server ${UI_VERSION}"
+    log="$ROOT/.idflow/temporal-ui-build.log"
+    : >"$log"
+    say "building the Temporal Web UI server ${UI_VERSION} with Go into .idflow/bin (first time: about 2 minutes)"
+    with_progress "the Temporal Web UI server ${UI_VERSION}" "$log" \
+      go_install github.com/temporalio/ui-server/v2/cmd/server temporal-ui-server "$log" "$UI_VERSION"
+    echo "$UI_VERSION" >"$UI_STAMP"
+  fi
+  port_free "$port" || die "port $port is in use on 127.0.0.1; set IDFLOW_TEMPORAL_UI_PORT to a free one."
+  mkdir -p "$DIR/ui/config"
+  cat >"$DIR/ui/config/development.yaml" <<YAML
+temporalGrpcAddress: $addr
+host: 127.0.0.1
+port: $port
+enableUi: true
+defaultNamespace: $NAMESPACE
+cors:
+  allowOrigins:
+    - http://127.0.0.1:$port
+    - http://localhost:$port
+YAML
+  setsid "$UI_BIN" --root "$DIR/ui" --config config --env development start >>"$DIR/ui.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$DIR/ui.pid"
+  echo "http://127.0.0.1:$port" >"$DIR/ui.url"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$DIR/ui.pid"; tail -n 5 "$DIR/ui.log" >&2; die "the Web UI server exited (log: $DIR/ui.log)."; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.5
+  done
+  say "Web UI for $addr (pid $pid, log: $DIR/ui.log)"
+  echo "TEMPORAL_UI=http://127.0.0.1:$port"
+}
+
+stop_pid() { # <pid> <what>
+  local pid=$1 grace=${IDFLOW_TEMPORAL_STOP_GRACE:-20}
+  say "stopping $2 (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((grace * 5))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  say "still running after ${grace}s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
 }
 
 cmd_reset() {
@@ -463,6 +542,8 @@ case "$command" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  ui) cmd_ui ;;
   reset) cmd_reset ;;
-  *) usage ;;
+  '' | help | -h | --help) usage ;;
+  *) say "unknown command '$command'" && usage ;;
 esac
