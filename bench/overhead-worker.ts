@@ -2,7 +2,13 @@
  * The worker of the overhead benchmark: idflow's activities and workflows plus the
  * hand-written baseline, on their own task queue. Started by bench/runtime.ts.
  */
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ActiveConnectors } from '../src/connectors/active';
 import { openDatabase } from '../src/db/client';
@@ -10,6 +16,7 @@ import { createLogger } from '../src/logging';
 
 async function main(): Promise<void> {
   const [address, taskQueue, databaseUrl] = process.argv.slice(2) as [string, string, string];
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const db = await openDatabase({ databaseUrl, dataDir: '.idflow' });
   const logger = createLogger('warn');
   const { code } = await bundleWorkflowCode({

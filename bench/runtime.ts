@@ -25,6 +25,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import type { RunFlowInput } from '../src/temporal/contracts';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
+import { percentile } from './timing';
 
 const EVENTS = Number(process.env.EVENTS ?? 500);
 const RATE = Number(process.env.RATE ?? 5);
@@ -33,10 +34,6 @@ const ACCEPT = Number(process.env.ACCEPT ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 function summary(values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
