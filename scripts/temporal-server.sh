@@ -17,6 +17,7 @@
 #   TEMPORAL_NAMESPACE [default]         TEMPORAL_CLI [.idflow/bin/temporal, else `temporal` on PATH]
 #   IDFLOW_TEMPORAL_PORT [a free port]   IDFLOW_TEMPORAL_LOG_LEVEL [warn]
 #   IDFLOW_TEMPORAL_START_TIMEOUT [120 s]  IDFLOW_TEMPORAL_STOP_GRACE [20 s]
+#   IDFLOW_TEMPORAL_PG_MAX_CONNS [10]    (per service and store; the server holds up to 4 × (it + 2))
 # A second server (another --dir) needs databases of its own: set both database names.
 #
 # Binaries land in .idflow/bin as `temporal-server` and `temporal-sql-tool` (beside the CLI,
@@ -224,13 +225,14 @@ pick_ports() {
 }
 
 write_config() { # <ten ports>
-  local fe fem feh hi him ma mam wo wom metrics
+  local fe fem feh hi him ma mam wo wom metrics max_conns=${IDFLOW_TEMPORAL_PG_MAX_CONNS:-10}
   read -r fe fem feh hi him ma mam wo wom metrics <<<"$*"
   fe=${IDFLOW_TEMPORAL_PORT:-$fe}
   mkdir -p "$DIR/config"
   echo "$fe $fem $feh $hi $him $ma $mam $wo $wom $metrics" >"$DIR/ports"
   # After the module's config/development-postgres12.yaml: the machine's PostgreSQL and its
-  # user, our databases, our ports, no archival, no pprof.
+  # user, our databases, our ports, no archival, no pprof. Each of the four services holds its
+  # own pools: at most 4 × (max_conns + 2) connections to PostgreSQL (48 by default).
   cat >"$DIR/config/development.yaml" <<YAML
 log:
   stdout: true
@@ -249,8 +251,8 @@ persistence:
         connectProtocol: "tcp"
         user: "$PG_USER"
         password: "$PG_PASSWORD"
-        maxConns: 20
-        maxIdleConns: 20
+        maxConns: $max_conns
+        maxIdleConns: $max_conns
         maxConnLifetime: "1h"
     postgres-visibility:
       sql:
@@ -260,8 +262,8 @@ persistence:
         connectProtocol: "tcp"
         user: "$PG_USER"
         password: "$PG_PASSWORD"
-        maxConns: 4
-        maxIdleConns: 4
+        maxConns: 2
+        maxIdleConns: 2
         maxConnLifetime: "1h"
 
 global:

@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 
-const SCRIPT = join(__dirname, '..', '..', 'scripts', 'temporal-server.sh');
+const ROOT = join(__dirname, '..', '..');
+const SCRIPT = join(ROOT, 'scripts', 'temporal-server.sh');
+
+/**
+ * A server of one's own, so that nobody else's `stop` ends it mid-test: its directory (under
+ * the repository) and the names of its two databases. Omitted: the script's shared server
+ * (.idflow/temporal-server, temporal_idflow and temporal_idflow_visibility).
+ */
+export interface OwnServer {
+  dir: string;
+  database: string;
+}
 
 export interface RealTemporal {
   address: string;
@@ -22,9 +33,19 @@ export interface RealTemporal {
 async function script(
   args: string[],
   timeoutMs: number,
+  own?: OwnServer,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const where = own ? ['--dir', join(ROOT, own.dir)] : [];
+  const env = own
+    ? {
+        ...process.env,
+        IDFLOW_TEMPORAL_DB: own.database,
+        IDFLOW_TEMPORAL_VISIBILITY_DB: `${own.database}_visibility`,
+      }
+    : process.env;
   try {
-    const { stdout, stderr } = await promisify(execFile)('bash', [SCRIPT, ...args], {
+    const { stdout, stderr } = await promisify(execFile)('bash', [SCRIPT, ...args, ...where], {
+      env,
       timeout: timeoutMs,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -43,9 +64,12 @@ async function script(
  * Starts the real server (building it first if scripts/setup.sh has not) and returns its
  * address. Allow minutes when the server is not built yet.
  */
-export async function startRealTemporal(timeoutMs = 15 * 60_000): Promise<RealTemporal> {
-  const wasRunning = (await script(['status'], 30_000)).code === 0;
-  const started = await script(['start'], timeoutMs);
+export async function startRealTemporal(
+  own?: OwnServer,
+  timeoutMs = 15 * 60_000,
+): Promise<RealTemporal> {
+  const wasRunning = (await script(['status'], 30_000, own)).code === 0;
+  const started = await script(['start'], timeoutMs, own);
   const address = /^TEMPORAL_ADDRESS=(\S+)$/m.exec(started.stdout)?.[1];
   if (started.code !== 0 || !address) {
     throw new Error(
@@ -60,7 +84,7 @@ export async function startRealTemporal(timeoutMs = 15 * 60_000): Promise<RealTe
     version: info.serverVersion ?? 'unknown',
     async stop() {
       if (wasRunning) return;
-      const stopped = await script(['stop'], 60_000);
+      const stopped = await script(['stop'], 60_000, own);
       if (stopped.code !== 0)
         throw new Error(`scripts/temporal-server.sh stop failed:\n${stopped.stderr.trim()}`);
     },
