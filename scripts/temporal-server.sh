@@ -151,7 +151,11 @@ server_pid() { # the pid of a live server started from $DIR, else nothing
   local pid
   [ -f "$DIR/server.pid" ] || return 0
   pid=$(cat "$DIR/server.pid")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  # alive, and still our server (not another process that got its id after a reboot)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "temporal-server --root $DIR "; then
+    echo "$pid"
+  fi
 }
 
 address() { cat "$DIR/address" 2>/dev/null || true; }
@@ -389,7 +393,7 @@ cmd_start() {
   local log_from
   log_from=$(($(stat -c %s "$DIR/server.log" 2>/dev/null || echo 0) + 1))
   setsid "$SERVER_BIN" --root "$DIR" --config config --env development --allow-no-auth start \
-    >>"$DIR/server.log" 2>&1 </dev/null &
+    >>"$DIR/server.log" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$DIR/server.pid"
   local launched=$SECONDS deadline=$((SECONDS + ${IDFLOW_TEMPORAL_START_TIMEOUT:-120}))
@@ -484,7 +488,7 @@ cors:
     - http://127.0.0.1:$port
     - http://localhost:$port
 YAML
-  setsid "$UI_BIN" --root "$DIR/ui" --config config --env development start >>"$DIR/ui.log" 2>&1 </dev/null &
+  setsid "$UI_BIN" --root "$DIR/ui" --config config --env development start >>"$DIR/ui.log" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$DIR/ui.pid"
   echo "http://127.0.0.1:$port" >"$DIR/ui.url"
@@ -535,6 +539,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# one start, stop or reset at a time per directory: two callers starting at once get one server
+lock() {
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"
+  flock 9
+}
+
+case "$command" in
+  start | stop | reset | ui) lock ;;
+esac
 case "$command" in
   build) cmd_build ;;
   start)
