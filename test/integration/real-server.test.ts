@@ -101,7 +101,7 @@ test('a run waiting on an approval outlives its worker: a new worker takes it to
 
   await h.startWorker();
   // the killed worker held the run in its cache: until the server gives up on that worker's
-  // sticky queue (the SDK's 10 s), the decision outlasts the gateway's 10 s deadline and is
+  // sticky queue (the SDK's 10 s), a decision can outlast the gateway's 10 s deadline and be
   // answered 503 with Retry-After; the approver sends it again, and it decides once
   const decided = await h.eventually(async () => {
     const res = await approve(taskId);
