@@ -285,19 +285,19 @@ async function main(): Promise<void> {
     );
 
     console.log(`\nper run (mean of ${SAMPLE}):`);
-    for (const kind of ['idflow', 'baseline'] as const) {
-      let tasks = 0;
-      let events = 0;
-      for (const ids of sampled[kind]) {
-        const cost = await historyCost(h.client, ids);
-        tasks += cost.tasks;
-        events += cost.events;
-      }
-      const runs = sampled[kind].length;
-      console.log(
-        `   ${kind.padEnd(8)} ${(tasks / runs).toFixed(1)} workflow tasks, ${(events / runs).toFixed(1)} history events${kind === 'idflow' ? ' (dispatch + timeline + flow run)' : ''}`,
-      );
-    }
+    const mean = async (ids: string[], runs = ids.length) => {
+      const cost = await historyCost(h.client, ids);
+      return `${(cost.tasks / runs).toFixed(1)} workflow tasks, ${(cost.events / runs).toFixed(1)} history events`;
+    };
+    // idflow's three workflows per joiner event: its dispatch, the person's timeline, the run
+    const part = (k: number) => sampled.idflow.map((ids) => ids[k] as string);
+    console.log(
+      `   idflow   ${await mean(sampled.idflow.flat(), sampled.idflow.length)} in all, per event:`,
+    );
+    console.log(`              dispatch   ${await mean(part(0))}`);
+    console.log(`              timeline   ${await mean(part(1))}`);
+    console.log(`              flow run   ${await mean(part(2))}`);
+    console.log(`   baseline ${await mean(sampled.baseline.flat())}`);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await h.close();
