@@ -11,6 +11,13 @@ import { parsePrivateKey, parsePublicKey } from '../audit/keys';
 import { parseDuration } from '../dsl/duration';
 import type { PayloadKey } from '../temporal/codec';
 import { PAYLOAD_KEYS_FILE, parsePayloadKeys } from '../temporal/payload-keys';
+import {
+  EnvBoolean,
+  temporalConnectionSettings,
+  type TemporalConnectionSettings,
+} from './temporal-tls';
+
+export type { TemporalConnectionSettings, TemporalTls } from './temporal-tls';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -19,6 +26,9 @@ const Port = z.coerce
   .int('must be a port number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+/** A file's path; whether it can be read is checked once every variable parsed. */
+const FilePath = z.string().min(1, 'must be a file path (unset it instead of leaving it empty)');
 
 /** An Ed25519 key in a variable, parsed at start-up; a bad one is named, its text never shown. */
 const AuditKey = (parse: typeof parsePrivateKey) =>
@@ -94,6 +104,13 @@ const EnvSchema = z.object({
     .default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('idflow'),
+  TEMPORAL_API_KEY: z.string().min(1, 'must not be empty (unset it for no API key)').optional(),
+  TEMPORAL_TLS: EnvBoolean.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: FilePath.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: FilePath.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: FilePath.optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1, 'must not be empty (unset it instead)').optional(),
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: EnvBoolean.optional(),
   TEMPORAL_UI_PORT: Port.default(8233),
   IDFLOW_REGISTER_SEARCH_ATTRIBUTES: z
     .enum(['auto', 'true', 'false'], { error: 'must be auto, true or false' })
@@ -175,6 +192,11 @@ export interface Config {
      * check, and exit naming the missing ones).
      */
     registerSearchAttributes: 'auto' | 'true' | 'false';
+    /**
+     * TLS, mTLS and the API key (TEMPORAL_TLS*, TEMPORAL_API_KEY), files already read; every
+     * connection to Temporal is built from them by `temporalConnectionOptions`.
+     */
+    connection: TemporalConnectionSettings;
   };
   /**
    * `maxCachedWorkflows`: runs kept in memory between their tasks. Runs beyond it (say, a
@@ -246,6 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = result.data;
+  const temporalConnection = temporalConnectionSettings(e);
+  if (temporalConnection.problems.length) throw new ConfigError(temporalConnection.problems);
   const dataDir = resolve(e.IDFLOW_DATA_DIR);
   const fromFile = e.IDFLOW_PAYLOAD_KEYS === undefined ? keysInDataDir(dataDir) : undefined;
   return {
@@ -266,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
       registerSearchAttributes: e.IDFLOW_REGISTER_SEARCH_ATTRIBUTES,
+      connection: temporalConnection.settings,
       ...(e.TEMPORAL_CLI ? { cli: e.TEMPORAL_CLI } : {}),
     },
     worker: {

@@ -8,6 +8,7 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { describeExit, exitOf, type ChildExit, type SupervisedChild } from '../supervise';
+import type { TemporalConnectionOptions } from './connection-options';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 export interface DevServerOptions {
@@ -36,13 +37,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits until a Temporal frontend answers at `address`, up to `timeoutMs`. */
-export async function waitForTemporal(address: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until a Temporal frontend answers at `address`, up to `timeoutMs`; `options` (TLS, API
+ * key, from `temporalConnectionOptions`) for a server that is not a plain dev server.
+ */
+export async function waitForTemporal(
+  address: string,
+  timeoutMs = 30_000,
+  options: Omit<TemporalConnectionOptions, 'address'> = { tls: false },
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      const connection = await Connection.connect({ ...options, address, connectTimeout: 1_000 });
       try {
         await connection.workflowService.getSystemInfo({});
         return;
@@ -59,10 +67,13 @@ export async function waitForTemporal(address: string, timeoutMs = 30_000): Prom
   );
 }
 
-/** True when a Temporal frontend already answers at `address`. */
-export async function temporalAnswers(address: string): Promise<boolean> {
+/** True when a Temporal frontend already answers at `address` (with `options`, as above). */
+export async function temporalAnswers(
+  address: string,
+  options?: Omit<TemporalConnectionOptions, 'address'>,
+): Promise<boolean> {
   try {
-    await waitForTemporal(address, 1_500);
+    await waitForTemporal(address, 1_500, options);
     return true;
   } catch {
     return false;

@@ -17,6 +17,7 @@ import { SlackNotifier } from '../notify/slack';
 import { freePort } from '../ports';
 import { workflowBundle } from './bundle';
 import type { RunMetricsSinks } from './contracts';
+import { describeTemporalConnection, temporalConnectionOptions } from './connection-options';
 import { idflowDataConverter } from './data-converter';
 import { activityLogContext, temporalLogger } from './runtime-logger';
 import { ensureSearchAttributes } from './search-attribute-check';
@@ -107,7 +108,15 @@ export async function createWorker(
   logger: Logger,
 ): Promise<WorkerHandle> {
   if (!runtimeInstalled) installRuntime(logger, config.metrics.temporalPort ?? (await freePort()));
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  } catch (err) {
+    throw new Error(
+      `cannot connect to Temporal at ${describeTemporalConnection(config.temporal)}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   try {
     // before polling: a run would otherwise fail at its first upsert, task after task
     await ensureSearchAttributes(connection, {

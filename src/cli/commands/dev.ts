@@ -23,6 +23,7 @@ import { supervise, type Supervisor } from '../../supervise';
 import { startTargets, targetPaths, type Targets } from '../../targets';
 import { createTemporalClient } from '../../temporal/client';
 import { findTemporalCli } from '../../temporal/cli';
+import { isPlaintext, temporalConnectionOptions } from '../../temporal/connection-options';
 import { startDevServer, temporalAnswers, type DevServer } from '../../temporal/dev-server';
 import { createWorker, type WorkerHandle } from '../../temporal/worker';
 import {
@@ -180,7 +181,17 @@ export function registerDev(program: Command): void {
       process.once('SIGTERM', release);
 
       const [host, port] = config.temporal.address.split(':') as [string, string];
-      const temporalRunning = await temporalAnswers(config.temporal.address);
+      const temporalRunning = await temporalAnswers(
+        config.temporal.address,
+        temporalConnectionOptions(config.temporal),
+      );
+      if (!temporalRunning && !isPlaintext(config.temporal)) {
+        // the dev server idflow dev would start serves plaintext without API keys
+        console.error(
+          `idflow dev: no Temporal server answers at ${config.temporal.address} with the TLS or API key settings (TEMPORAL_TLS*, TEMPORAL_API_KEY), and the dev server idflow dev starts serves neither; start that server, or unset them to use a local dev server`,
+        );
+        process.exit(1);
+      }
       if (options.reset) {
         if (temporalRunning) {
           console.error(

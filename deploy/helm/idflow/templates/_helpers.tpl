@@ -49,6 +49,7 @@ app.kubernetes.io/component: {{ index . 1 }}
   value: {{ .Values.temporal.namespace | quote }}
 - name: TEMPORAL_TASK_QUEUE
   value: {{ .Values.temporal.taskQueue | quote }}
+{{- include "idflow.temporalConnectionEnv" . }}
 - name: IDFLOW_LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
 - name: IDFLOW_VISIBLE_PERSONAL_DATA
@@ -98,4 +99,57 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- define "idflow.tmpMount" -}}
 - name: tmp
   mountPath: /tmp
+{{- end -}}
+
+{{/*
+How idflow (and the Temporal CLI, which reads the same names) reaches the frontend: TLS, the
+mounted CA and client pair, the server name, the API key (docs/deploy.md, Temporal Cloud).
+*/}}
+{{- define "idflow.temporalConnectionEnv" -}}
+{{- if ne (toString .Values.temporal.tls.enabled) "" }}
+- name: TEMPORAL_TLS
+  value: {{ .Values.temporal.tls.enabled | toString | quote }}
+{{- end }}
+{{- with .Values.temporal.tls.serverName }}
+- name: TEMPORAL_TLS_SERVER_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.temporal.tls.existingSecret }}
+{{- with .Values.temporal.tls.keys.serverCaCert }}
+- name: TEMPORAL_TLS_SERVER_CA_CERT_PATH
+  value: {{ printf "%s/%s" $.Values.temporal.tls.mountPath . | quote }}
+{{- end }}
+{{- if and .Values.temporal.tls.keys.clientCert .Values.temporal.tls.keys.clientKey }}
+- name: TEMPORAL_TLS_CLIENT_CERT_PATH
+  value: {{ printf "%s/%s" .Values.temporal.tls.mountPath .Values.temporal.tls.keys.clientCert | quote }}
+- name: TEMPORAL_TLS_CLIENT_KEY_PATH
+  value: {{ printf "%s/%s" .Values.temporal.tls.mountPath .Values.temporal.tls.keys.clientKey | quote }}
+{{- else if or .Values.temporal.tls.keys.clientCert .Values.temporal.tls.keys.clientKey }}
+{{- fail "temporal.tls.keys.clientCert and temporal.tls.keys.clientKey: set both (mTLS) or neither" }}
+{{- end }}
+{{- end }}
+- name: TEMPORAL_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ default .Values.secrets.existingSecret .Values.temporal.apiKey.existingSecret }}
+      key: {{ .Values.temporal.apiKey.key }}
+      optional: true
+{{- end -}}
+
+{{/* The Secret with the Temporal CA and client pair, read-only, when temporal.tls.existingSecret is set. */}}
+{{- define "idflow.temporalTlsVolume" -}}
+{{- with .Values.temporal.tls.existingSecret }}
+- name: temporal-tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+
+{{- define "idflow.temporalTlsMount" -}}
+{{- if .Values.temporal.tls.existingSecret }}
+- name: temporal-tls
+  mountPath: {{ .Values.temporal.tls.mountPath }}
+  readOnly: true
+{{- end }}
 {{- end -}}
