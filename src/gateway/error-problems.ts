@@ -5,7 +5,7 @@
  */
 import { isDatabaseUnavailable } from '../db/errors';
 import { HttpProblem, UnavailableProblem } from './problems';
-import { isTemporalUnavailable } from './services/temporal-errors';
+import { temporalOutage } from './services/temporal-errors';
 
 const CLIENT_SLUGS: Record<number, [string, string]> = {
   400: ['invalid-request', 'Bad request'],
@@ -33,6 +33,7 @@ export function clientOrDependencyProblem(err: unknown): HttpProblem | undefined
       'the path is not valid percent-encoded UTF-8',
     );
   if (isDatabaseUnavailable(err)) return new UnavailableProblem('PostgreSQL');
-  if (isTemporalUnavailable(err)) return new UnavailableProblem('Temporal');
+  const outage = temporalOutage(err);
+  if (outage) return new UnavailableProblem('Temporal', 5, outage === 'timeout');
   return undefined;
 }

@@ -288,7 +288,8 @@ const PROBLEM_RESPONSES: Record<number, { description: string }> = {
   },
   502: { description: 'A target refused or failed' },
   503: {
-    description: 'Temporal or PostgreSQL (`dependency`) cannot be reached; nothing was accepted',
+    description:
+      'Temporal or PostgreSQL (`dependency`) cannot be reached, so nothing was accepted; or (`timedOut`) Temporal did not answer in time, so the request may have taken effect: send the same request again after `Retry-After`',
   },
   504: { description: 'No answer in time (no worker, or a slow target)' },
 };

@@ -80,15 +80,20 @@ export class ConflictProblem extends HttpProblem {
   }
 }
 
-/** A dependency (Temporal, PostgreSQL) is down: try again later; nothing was accepted. */
+/**
+ * A dependency (Temporal, PostgreSQL) is down, so nothing was accepted; or (`timedOut`) it did
+ * not answer in time, so the request may have taken effect: either way, try again later.
+ */
 export class UnavailableProblem extends HttpProblem {
-  constructor(dependency: string, retryAfterSeconds = 5) {
+  constructor(dependency: string, retryAfterSeconds = 5, timedOut = false) {
     super(
       503,
       'dependency-unavailable',
       'Service unavailable',
-      `${dependency} cannot be reached; nothing was accepted. Retry after ${retryAfterSeconds} seconds.`,
-      { dependency },
+      timedOut
+        ? `${dependency} did not answer in time; the request may have taken effect. Send the same request again after ${retryAfterSeconds} seconds: a repeated event or decision takes effect once.`
+        : `${dependency} cannot be reached; nothing was accepted. Retry after ${retryAfterSeconds} seconds.`,
+      { dependency, ...(timedOut ? { timedOut: true } : {}) },
       { 'Retry-After': String(retryAfterSeconds) },
     );
   }

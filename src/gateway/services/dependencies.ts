@@ -9,7 +9,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { UnavailableProblem, HttpProblem } from '../problems';
 import { isDatabaseUnavailable } from '../../db/errors';
-import { isTemporalUnavailable } from './temporal-errors';
+import { isTemporalUnavailable, temporalOutage } from './temporal-errors';
 
 export type DependencyName = 'temporal' | 'database';
 export type Health = 'ok' | 'down';
@@ -189,9 +189,10 @@ export async function callTemporal<T>(
       : await bounded();
   } catch (err) {
     if (err instanceof HttpProblem) throw err;
-    if (isTemporalUnavailable(err)) {
+    const outage = temporalOutage(err);
+    if (outage) {
       monitor?.forget('temporal');
-      throw new UnavailableProblem(DEPENDENCY_LABELS.temporal);
+      throw new UnavailableProblem(DEPENDENCY_LABELS.temporal, 5, outage === 'timeout');
     }
     throw err;
   }

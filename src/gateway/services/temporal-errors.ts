@@ -1,21 +1,33 @@
-/** Telling "Temporal is down" apart from other client errors. */
+/** Telling "Temporal is down" and "Temporal did not answer in time" apart from other client errors. */
 
-/** gRPC status codes that mean "not reachable right now": CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
-const UNAVAILABLE = new Set<number>([1, 4, 8, 14]);
+/** gRPC status codes that mean "not reachable right now": CANCELLED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
+const UNREACHABLE = new Set<number>([1, 8, 14]);
+/** DEADLINE_EXCEEDED: the call reached Temporal, or may have, but no answer came in time. */
+const DEADLINE_EXCEEDED = 4;
 
-export function isTemporalUnavailable(err: unknown): boolean {
+/**
+ * Why a Temporal call failed for want of Temporal: `unreachable` (nothing got through), or
+ * `timeout` (the call may have taken effect: a start, an update waiting on a worker); undefined
+ * for any other error.
+ */
+export function temporalOutage(err: unknown): 'unreachable' | 'timeout' | undefined {
   for (
     let e = err as { code?: unknown; cause?: unknown; name?: string; message?: string } | undefined;
     e;
     e = e.cause as typeof e
   ) {
-    if (typeof e.code === 'number' && UNAVAILABLE.has(e.code)) return true;
+    if (e.code === DEADLINE_EXCEEDED || /deadline/i.test(e.message ?? '')) return 'timeout';
+    if (typeof e.code === 'number' && UNREACHABLE.has(e.code)) return 'unreachable';
     if (
       e.name === 'TransportError' ||
-      /ECONNREFUSED|failed to connect|UNAVAILABLE|deadline/i.test(e.message ?? '')
+      /ECONNREFUSED|failed to connect|UNAVAILABLE/i.test(e.message ?? '')
     )
-      return true;
+      return 'unreachable';
     if (e === e.cause) break;
   }
-  return false;
+  return undefined;
+}
+
+export function isTemporalUnavailable(err: unknown): boolean {
+  return temporalOutage(err) !== undefined;
 }
