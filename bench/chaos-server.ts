@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { ROOT } from '../test/support/harness';
+import { startOwnPostgres } from './chaos-postgres';
 import { freePort } from '../test/support/ports';
 
 export interface KillableTemporal {
@@ -26,16 +27,28 @@ export interface KillableTemporal {
 }
 
 const SCRIPT = join(ROOT, 'scripts', 'temporal-server.sh');
+const SERVER_VERSION = () => {
+  try {
+    return `v${readFileSync(join(ROOT, '.idflow', 'bin', '.temporal-server.version'), 'utf8')
+      .trim()
+      .replace(/^v/, '')}`;
+  } catch {
+    return '';
+  }
+};
 
 /**
- * The real Temporal server of scripts/temporal-server.sh, on its own databases and directory
- * (not the shared server tests may be using): `start --reset` at first, SIGKILL of the pid in
- * its pid file, and `start` again, which reuses the directory's ports, so the address stays.
+ * The real Temporal server of scripts/temporal-server.sh, on a PostgreSQL cluster and in a
+ * directory of its own (not the shared server tests may be using): `start --reset` at first,
+ * SIGKILL of the pid in its pid file, and `start` again, which reuses the directory's ports, so
+ * the address stays.
  */
 export async function startKillableRealServer(): Promise<KillableTemporal> {
   const dir = join(ROOT, '.idflow', 'chaos-temporal');
+  const postgres = await startOwnPostgres();
   const env = {
     ...process.env,
+    IDFLOW_TEMPORAL_PG_PORT: String(postgres.port),
     IDFLOW_TEMPORAL_DB: 'temporal_idflow_chaos',
     IDFLOW_TEMPORAL_VISIBILITY_DB: 'temporal_idflow_chaos_visibility',
   };
@@ -64,14 +77,30 @@ export async function startKillableRealServer(): Promise<KillableTemporal> {
       return false;
     }
   };
-  const address = await start('--reset');
+  const pid = () => Number(readFileSync(join(dir, 'server.pid'), 'utf8').trim());
+  // the server runs in a session of its own: an interrupted benchmark must not leave it behind
+  const reap = () => {
+    try {
+      process.kill(pid(), 'SIGKILL');
+    } catch {
+      // not running
+    }
+  };
+  process.once('exit', reap);
+  let address: string;
+  try {
+    address = await start('--reset');
+  } catch (err) {
+    postgres.stop();
+    throw err;
+  }
   return {
-    description: `Temporal server ${address} on PostgreSQL (${env.IDFLOW_TEMPORAL_DB}, scripts/temporal-server.sh --dir ${dir})`,
+    description: `Temporal server ${SERVER_VERSION()} ${address} on PostgreSQL (127.0.0.1:${postgres.port}, a cluster of its own; scripts/temporal-server.sh --dir ${dir})`,
     address,
     async kill() {
-      const pid = Number(readFileSync(join(dir, 'server.pid'), 'utf8').trim());
-      process.kill(pid, 'SIGKILL');
-      while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+      const killed = pid();
+      process.kill(killed, 'SIGKILL');
+      while (alive(killed)) await new Promise((resolve) => setTimeout(resolve, 50));
     },
     async restart() {
       const again = await start();
@@ -80,6 +109,8 @@ export async function startKillableRealServer(): Promise<KillableTemporal> {
     },
     async stop() {
       await promisify(execFile)('bash', [SCRIPT, 'stop', '--dir', dir], { env });
+      process.removeListener('exit', reap);
+      postgres.stop();
     },
   };
 }

@@ -3,7 +3,7 @@
  * a joiner run before any kill, and the targets' own state (directory entries, SCIM users,
  * the manager's mail) counted per person, so a lost or doubled side effect names its person.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, min, sql } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
 import { auditLog, events } from '../src/db/schema';
 import type { Targets } from '../src/targets';
@@ -77,6 +77,15 @@ export async function completionTimes(db: Database, runIds: string[]): Promise<M
   return out;
 }
 
+/** When the first run completed after `after` (its `run.completed` row), if one has. */
+export async function firstCompletionAfter(db: Database, after: Date): Promise<Date | undefined> {
+  const [row] = await db
+    .select({ at: min(auditLog.at) })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'run.completed'), gt(auditLog.at, after)));
+  return row?.at ?? undefined;
+}
+
 /** Every run's audit profile against the expected one: per action, rows found against runs × expected. */
 export function compareAudit(
   expected: AuditProfile,
@@ -115,13 +124,14 @@ function notOnce(counts: Map<string, number>, people: string[]): string[] {
 function check(name: string, counts: Map<string, number>, people: string[]): Check {
   const off = notOnce(counts, people);
   const total = people.reduce((sum, p) => sum + (counts.get(p) ?? 0), 0);
+  const missing = people.filter((p) => !counts.get(p)).length;
   return {
     name,
     pass: off.length === 0,
     detail:
       `${total} for ${people.length} joiners` +
       (off.length
-        ? `; not once: ${off.slice(0, 10).join(', ')}${off.length > 10 ? ', …' : ''}`
+        ? ` (${missing} with none, ${off.length - missing} with more than one); ${off.slice(0, 10).join(', ')}${off.length > 10 ? ', …' : ''}`
         : ''),
   };
 }
