@@ -21,13 +21,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { compileSources } from '../src/dsl/compiler';
-import { loadSources } from '../src/dsl/load';
 import { dispatchWorkflowId, runWorkflowId, timelineWorkflowId } from '../src/model/event';
 import { startTargets } from '../src/targets';
-import type { RunFlowInput } from '../src/temporal/contracts';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { startRealTemporal } from '../test/support/real-temporal';
+import { referenceJoiner } from './reference-joiner';
 import { percentile } from './timing';
 
 const WORKERS = Number(process.env.WORKERS ?? 2);
@@ -204,9 +202,11 @@ async function main(): Promise<void> {
     if ((await h.postEvent(manager)).status !== 202) throw new Error('the manager was refused');
     await h.runOutcome(runWorkflowId('joiner-standard', 'c-manager', manager.id as string));
 
-    const { sources } = await loadSources([join(ROOT, 'definitions')]);
-    const joiner = compileSources(sources).flows.get('joiner-standard');
-    if (!joiner) throw new Error('joiner-standard did not compile');
+    const joinerInput = await referenceJoiner({
+      id: 'c-manager',
+      displayName: 'Grace Hopper',
+      email: 'grace@example.com',
+    });
 
     let n = 0;
     // a 503 (a start that took longer than the gateway waits) is sent again, as a feed would
@@ -229,17 +229,7 @@ async function main(): Promise<void> {
     };
     const baselineStart = async (): Promise<Started> => {
       const i = 1_000_000 + n++;
-      const subject = {
-        ...subjectOf(i),
-        manager: { id: 'c-manager', displayName: 'Grace Hopper', email: 'grace@example.com' },
-      };
-      const event = makeEvent('person.joiner', subject, { effectiveAt: past });
-      const input: RunFlowInput = {
-        ir: joiner.ir,
-        hash: joiner.hash,
-        event: event as never,
-        subject: subject as never,
-      };
+      const input = joinerInput(subjectOf(i), past);
       const workflowId = `baseline/${i}`;
       await h.client.workflow.start('handWrittenJoiner', {
         taskQueue: queue,

@@ -17,14 +17,12 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { compileSources } from '../src/dsl/compiler';
-import { loadSources } from '../src/dsl/load';
 import { startTargets } from '../src/targets';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
-import type { RunFlowInput } from '../src/temporal/contracts';
 import { Harness, makeEvent, ROOT } from '../test/support/harness';
 import { freePort } from '../test/support/ports';
+import { referenceJoiner } from './reference-joiner';
 import { percentile } from './timing';
 
 const EVENTS = Number(process.env.EVENTS ?? 500);
@@ -149,26 +147,18 @@ async function main(): Promise<void> {
         reject(new Error(`overhead worker exited ${String(code)}`)),
       );
     });
-    const { sources } = await loadSources([join(ROOT, 'definitions')]);
-    const joiner = compileSources(sources).flows.get('joiner-standard');
-    if (!joiner) throw new Error('joiner-standard did not compile');
+    const joinerInput = await referenceJoiner({
+      id: 'b-manager',
+      displayName: 'Grace Hopper',
+      email: 'grace@example.com',
+    });
     const timings: Record<'interpreter' | 'hand-written', number[]> = {
       interpreter: [],
       'hand-written': [],
     };
     const one = async (i: number, kind: 'interpreter' | 'hand-written') => {
       const n = (kind === 'interpreter' ? 100_000 : 200_000) + i;
-      const subject = {
-        ...joinerSubject(n),
-        manager: { id: 'b-manager', displayName: 'Grace Hopper', email: 'grace@example.com' },
-      };
-      const event = makeEvent('person.joiner', subject, { effectiveAt: past });
-      const input: RunFlowInput = {
-        ir: joiner.ir,
-        hash: joiner.hash,
-        event: event as never,
-        subject: subject as never,
-      };
+      const input = joinerInput(joinerSubject(n), past);
       const t = Date.now();
       const handle = await h.client.workflow.start(
         kind === 'interpreter' ? 'runFlow' : 'handWrittenJoiner',

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLogger, type Logger } from '../logging';
 import { createTemporalClient } from '../temporal/client';
+import type { SearchAttributesError } from '../temporal/search-attribute-check';
 
 export function configOrExit(): Config {
   try {
@@ -80,4 +81,17 @@ export async function withTemporal<T>(
 /** Who is acting, for the audit log of CLI commands. */
 export function cliActor(): string {
   return `cli:${process.env.USER ?? 'unknown'}`;
+}
+
+/** Ends a worker or gateway whose namespace lacks idflow's search attributes: names them, exit 1. */
+export function exitForSearchAttributes(err: SearchAttributesError, log: Logger): never {
+  log.error(
+    {
+      missing: err.plan.missing.map(([name]) => name),
+      conflicting: err.plan.conflicting.map((c) => c.name),
+    },
+    'search attributes missing or of another type',
+  );
+  console.error(`idflow: ${err.message}`);
+  process.exit(1);
 }

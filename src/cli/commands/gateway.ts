@@ -9,7 +9,13 @@ import {
   SearchAttributesError,
   type OperatorConnection,
 } from '../../temporal/search-attribute-check';
-import { configOrExit, database, logger, shutdownSignal } from '../runtime';
+import {
+  configOrExit,
+  database,
+  exitForSearchAttributes,
+  logger,
+  shutdownSignal,
+} from '../runtime';
 
 /**
  * The gateway starts runs with idflow's search attributes: a namespace without them is
@@ -38,15 +44,7 @@ async function checkSearchAttributes(
       );
       return;
     }
-    log.error(
-      {
-        missing: err.plan.missing.map(([name]) => name),
-        conflicting: err.plan.conflicting.map((c) => c.name),
-      },
-      'search attributes missing or of another type',
-    );
-    console.error(`idflow: ${err.message}`);
-    process.exit(1);
+    exitForSearchAttributes(err, log);
   }
 }
 

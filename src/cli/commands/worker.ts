@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { SearchAttributesError } from '../../temporal/search-attribute-check';
 import { createWorker, serveWorkerMetrics, type WorkerHandle } from '../../temporal/worker';
-import { configOrExit, database, logger } from '../runtime';
+import { configOrExit, database, exitForSearchAttributes, logger } from '../runtime';
 
 export function registerWorker(program: Command): void {
   program
@@ -18,15 +18,7 @@ export function registerWorker(program: Command): void {
       } catch (err) {
         await db.close();
         if (!(err instanceof SearchAttributesError)) throw err;
-        log.error(
-          {
-            missing: err.plan.missing.map(([name]) => name),
-            conflicting: err.plan.conflicting.map((c) => c.name),
-          },
-          'search attributes missing or of another type',
-        );
-        console.error(`idflow: ${err.message}`);
-        process.exit(1);
+        exitForSearchAttributes(err, log);
       }
       const metrics = await serveWorkerMetrics(config, db.db, log);
       log.info(
