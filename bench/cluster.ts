@@ -32,6 +32,8 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const STEPS = (process.env.STEPS ?? '5,10,20,40').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 20);
 const SAMPLE = Number(process.env.SAMPLE ?? 10);
+/** PostgreSQL connections of each idflow and baseline worker process. */
+const POOL = process.env.IDFLOW_DATABASE_POOL_SIZE ?? '5';
 /** A step whose completed runs/s fall below this share of the offered rate is saturated. */
 const SATURATED_BELOW = 0.9;
 
@@ -164,7 +166,9 @@ async function main(): Promise<void> {
   const h = new Harness({
     definitions: ['definitions'],
     temporalAddress: server.address,
-    env: { IDFLOW_RATE_LIMIT_PER_MINUTE: '1000000' },
+    // five connections a process: the server's pools, the gateway and 2 × WORKERS workers fit
+    // in PostgreSQL's default 100 connections
+    env: { IDFLOW_RATE_LIMIT_PER_MINUTE: '1000000', IDFLOW_DATABASE_POOL_SIZE: POOL },
   });
   const children: ChildProcess[] = [];
   try {
@@ -185,7 +189,7 @@ async function main(): Promise<void> {
             queue,
             h.env().DATABASE_URL as string,
           ],
-          process.env,
+          { ...process.env, IDFLOW_DATABASE_POOL_SIZE: POOL },
           'ready',
         ),
       );

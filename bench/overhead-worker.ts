@@ -17,7 +17,12 @@ import { createLogger } from '../src/logging';
 async function main(): Promise<void> {
   const [address, taskQueue, databaseUrl] = process.argv.slice(2) as [string, string, string];
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const db = await openDatabase({ databaseUrl, dataDir: '.idflow' });
+  // the pool of an idflow process of the same settings
+  const db = await openDatabase({
+    databaseUrl,
+    dataDir: '.idflow',
+    max: Number(process.env.IDFLOW_DATABASE_POOL_SIZE ?? 10),
+  });
   const logger = createLogger('warn');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),

@@ -38,6 +38,7 @@ export async function database(
   const handle = await openDatabase({
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
+    max: config.databasePoolSize,
   });
   await handle.migrate();
   return handle;

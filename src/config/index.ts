@@ -130,6 +130,12 @@ const EnvSchema = z.object({
   SLACK_API_URL: z
     .url({ error: 'must be a URL, like https://slack.com/api/' })
     .default('https://slack.com/api/'),
+  IDFLOW_DATABASE_POOL_SIZE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(10),
   IDFLOW_WORKER_MAX_CACHED_WORKFLOWS: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -164,6 +170,8 @@ const EnvSchema = z.object({
 export interface Config {
   /** PostgreSQL URL; undefined means PGlite in `${dataDir}/pglite`. */
   databaseUrl?: string;
+  /** PostgreSQL connections each idflow process keeps at most. */
+  databasePoolSize: number;
   dataDir: string;
   definitionsDir: string;
   /**
@@ -274,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromFile = e.IDFLOW_PAYLOAD_KEYS === undefined ? keysInDataDir(dataDir) : undefined;
   return {
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    databasePoolSize: e.IDFLOW_DATABASE_POOL_SIZE,
     dataDir,
     definitionsDir: resolve(e.IDFLOW_DEFINITIONS),
     http: {

@@ -84,3 +84,18 @@ test('registering search attributes: auto by default, true and false, a bad valu
       `invalid configuration:\n  IDFLOW_REGISTER_SEARCH_ATTRIBUTES=${JSON.stringify(value)}: must be auto, true or false`,
     );
 });
+
+test('the database pool: 10 connections a process by default, 1 to 200, a bad value named', () => {
+  expect(loadConfig({}).databasePoolSize).toBe(10);
+  expect(loadConfig({ IDFLOW_DATABASE_POOL_SIZE: '1' }).databasePoolSize).toBe(1);
+  expect(loadConfig({ IDFLOW_DATABASE_POOL_SIZE: '200' }).databasePoolSize).toBe(200);
+  for (const [value, why] of [
+    ['0', 'must be at least 1'],
+    ['201', 'must be at most 200'],
+    ['2.5', 'must be a whole number'],
+    ['many', 'must be a number'],
+  ])
+    expect(() => loadConfig({ IDFLOW_DATABASE_POOL_SIZE: value })).toThrow(
+      `invalid configuration:\n  IDFLOW_DATABASE_POOL_SIZE=${JSON.stringify(value)}: ${why}`,
+    );
+});
