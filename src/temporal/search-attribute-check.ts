@@ -6,6 +6,7 @@
  * commands that add them. A same-named attribute of another type is never "fixed": it is named.
  */
 import { temporal } from '@temporalio/proto';
+import type { Config } from '../config';
 import type { Logger } from '../logging';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -134,6 +135,19 @@ export interface EnsureOptions extends Namespace {
   wanted?: WantedAttributes;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a worker's or gateway's check takes from its Temporal settings. */
+export function ensureOptionsOf(
+  settings: Pick<Config['temporal'], 'address' | 'namespace' | 'registerSearchAttributes'>,
+  logger: Pick<Logger, 'info'>,
+): EnsureOptions {
+  return {
+    address: settings.address,
+    namespace: settings.namespace,
+    mode: settings.registerSearchAttributes,
+    logger,
+  };
 }
 
 // gRPC status codes

@@ -20,7 +20,7 @@ import type { RunMetricsSinks } from './contracts';
 import { describeTemporalConnection, temporalConnectionOptions } from './connection-options';
 import { idflowDataConverter } from './data-converter';
 import { activityLogContext, temporalLogger } from './runtime-logger';
-import { ensureSearchAttributes } from './search-attribute-check';
+import { ensureOptionsOf, ensureSearchAttributes } from './search-attribute-check';
 import { join } from 'node:path';
 
 let runtimeInstalled = false;
@@ -119,12 +119,7 @@ export async function createWorker(
   }
   try {
     // before polling: a run would otherwise fail at its first upsert, task after task
-    await ensureSearchAttributes(connection, {
-      address: config.temporal.address,
-      namespace: config.temporal.namespace,
-      mode: config.temporal.registerSearchAttributes,
-      logger,
-    });
+    await ensureSearchAttributes(connection, ensureOptionsOf(config.temporal, logger));
   } catch (err) {
     await connection.close();
     throw err;

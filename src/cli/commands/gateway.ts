@@ -5,6 +5,7 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logging';
 import { createTemporalClient } from '../../temporal/client';
 import {
+  ensureOptionsOf,
   ensureSearchAttributes,
   SearchAttributesError,
   type OperatorConnection,
@@ -30,10 +31,7 @@ async function checkSearchAttributes(
 ): Promise<void> {
   try {
     await ensureSearchAttributes(connection, {
-      address: config.temporal.address,
-      namespace: config.temporal.namespace,
-      mode: config.temporal.registerSearchAttributes,
-      logger: log,
+      ...ensureOptionsOf(config.temporal, log),
       callTimeoutMs: 5_000,
     });
   } catch (err) {
