@@ -16,6 +16,7 @@ import { createApprovalActivities } from './approvals';
 import { createConnectorActivities } from './connectors';
 import { createCorrelationActivities } from './correlation';
 import { createDryRunActivities } from './dry-run';
+import { createTimelineActivities } from './timeline';
 import { activityFailure, errorName } from './errors';
 import { createNotifyActivities } from './notify';
 import { createPopulationActivities } from './population';
@@ -72,6 +73,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createScheduleActivities(deps),
       ...createPopulationActivities(deps),
       ...createDryRunActivities(deps),
+      ...createTimelineActivities(),
     },
     deps.logger,
   );

@@ -13,6 +13,7 @@ import { createActivities } from '../activities';
 import { ActiveConnectors } from '../src/connectors/active';
 import { openDatabase } from '../src/db/client';
 import { createLogger } from '../src/logging';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../src/temporal/bundle';
 
 async function main(): Promise<void> {
   const [address, taskQueue, databaseUrl] = process.argv.slice(2) as [string, string, string];
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger('warn');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
     logger: {
       log() {},
       trace() {},

@@ -7,7 +7,9 @@
  *
  * With names, only those histories (and their dispatches) are recorded. Histories recorded by
  * older workflow code are kept (never overwritten): `approval.json` is an approval run from
- * before the `approval-task-table` patch, and must keep replaying.
+ * before the `approval-task-table` patch, and must keep replaying. `--prefix=P` writes
+ * `P<name>.json`, for a new generation beside the old: the `at-start-*` histories were recorded
+ * after workflows began deciding their patches at start (workflows/patches.ts).
  *
  * `encrypted` records an approval run and its dispatch with payload encryption on, under the
  * test keys of test/support/payload-keys.ts (never a deployment's).
@@ -62,7 +64,9 @@ async function main(): Promise<void> {
   });
   try {
     await h.start();
-    const only = process.argv.slice(2);
+    const args = process.argv.slice(2);
+    const prefix = args.find((a) => a.startsWith('--prefix='))?.slice('--prefix='.length) ?? '';
+    const only = args.filter((a) => !a.startsWith('--prefix='));
     const want = (name: string) => only.length === 0 || only.includes(name);
     const past = new Date(Date.now() - 3_600_000).toISOString();
     const recorded: Array<[string, string]> = [];
@@ -76,82 +80,96 @@ async function main(): Promise<void> {
     };
 
     if (want('reference')) {
-      await h.runOutcome(
-        await send(
-          'joiner-manager',
-          makeEvent(
-            'person.joiner',
-            { id: 'r-1000', givenName: 'Grace', familyName: 'Hopper', email: 'grace@example.com' },
-            { effectiveAt: past },
-          ),
-          'joiner-standard',
-        ),
+      // the reference flows act on the local targets (directory, CRM, mail)
+      const targets = await startTargets(
+        join(ROOT, '.idflow', 'test', `record-replays-reference-${process.pid}`),
+        (m) => console.warn(m),
       );
-      await h.runOutcome(
-        await send(
-          'joiner',
-          makeEvent(
-            'person.joiner',
-            {
-              id: 'r-1001',
-              employeeId: 'E1001',
-              givenName: 'Ada',
-              familyName: 'Lovelace',
-              managerId: 'r-1000',
-            },
-            { effectiveAt: past, attributes: { costCenter: 'CC-1' } },
+      try {
+        await h.runOutcome(
+          await send(
+            'joiner-manager',
+            makeEvent(
+              'person.joiner',
+              {
+                id: 'r-1000',
+                givenName: 'Grace',
+                familyName: 'Hopper',
+                email: 'grace@example.com',
+              },
+              { effectiveAt: past },
+            ),
+            'joiner-standard',
           ),
-          'joiner-standard',
-        ),
-      );
-      await h.runOutcome(
-        await send(
-          'mover',
-          makeEvent(
-            'person.mover',
-            { id: 'r-1001', department: 'Research', managerId: 'r-1000' },
-            { effectiveAt: past, previous: { department: 'Engineering' } },
+        );
+        await h.runOutcome(
+          await send(
+            'joiner',
+            makeEvent(
+              'person.joiner',
+              {
+                id: 'r-1001',
+                employeeId: 'E1001',
+                givenName: 'Ada',
+                familyName: 'Lovelace',
+                managerId: 'r-1000',
+              },
+              { effectiveAt: past, attributes: { costCenter: 'CC-1' } },
+            ),
+            'joiner-standard',
           ),
-          'mover-standard',
-        ),
-      );
-      await h.runOutcome(
-        await send(
-          'leaver-contractor',
+        );
+        await h.runOutcome(
+          await send(
+            'mover',
+            makeEvent(
+              'person.mover',
+              { id: 'r-1001', department: 'Research', managerId: 'r-1000' },
+              { effectiveAt: past, previous: { department: 'Engineering' } },
+            ),
+            'mover-standard',
+          ),
+        );
+        await h.runOutcome(
+          await send(
+            'leaver-contractor',
+            makeEvent(
+              'person.leaver',
+              { id: 'r-1000', employmentType: 'contractor' },
+              { effectiveAt: past },
+            ),
+            'leaver-contractor',
+          ),
+        );
+        const leaver = await send(
+          'leaver-standard-in-grace-period',
           makeEvent(
             'person.leaver',
-            { id: 'r-1000', employmentType: 'contractor' },
+            { id: 'r-1001', employmentType: 'employee' },
             { effectiveAt: past },
           ),
-          'leaver-contractor',
-        ),
-      );
-      const leaver = await send(
-        'leaver-standard-in-grace-period',
-        makeEvent(
-          'person.leaver',
-          { id: 'r-1001', employmentType: 'employee' },
-          { effectiveAt: past },
-        ),
-        'leaver-standard',
-      );
-      await h.eventually(async () => {
-        const state = await h.client.workflow
-          .getHandle(leaver)
-          .query<RunState>('state')
-          .catch(() => undefined);
-        return state?.waitingOn?.step === 'grace-period' ? true : undefined;
-      });
-      await h.runOutcome(
-        await send(
-          'failing-step',
-          makeEvent('test.fail', { id: 'r-ghost' }),
-          'it-fail-unknown-person',
-        ),
-      );
-      await h.runOutcome(
-        await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
-      );
+          'leaver-standard',
+        );
+        await h.eventually(async () => {
+          const state = await h.client.workflow
+            .getHandle(leaver)
+            .query<RunState>('state')
+            .catch(() => undefined);
+          return state?.waitingOn?.step === 'grace-period' ? true : undefined;
+        });
+        await h.runOutcome(
+          await send(
+            'failing-step',
+            makeEvent('test.fail', { id: 'r-ghost' }),
+            'it-fail-unknown-person',
+          ),
+        );
+        await h.runOutcome(
+          await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
+        );
+      } finally {
+        await targets.stop();
+      }
     }
 
     await insertPersonIfAbsent(h.db.db, {
@@ -527,10 +545,10 @@ async function main(): Promise<void> {
       ]);
       const history: unknown = JSON.parse(stdout);
       writeFileSync(
-        join(OUT, `${name}.json`),
+        join(OUT, `${prefix}${name}.json`),
         JSON.stringify({ workflowId, history }, null, 1) + '\n',
       );
-      console.log(`recorded ${name} (${workflowId})`);
+      console.log(`recorded ${prefix}${name} (${workflowId})`);
     }
   } finally {
     await h.close();

@@ -7,7 +7,6 @@
 import {
   getExternalWorkflowHandle,
   ParentClosePolicy,
-  patched,
   proxyLocalActivities,
   startChild,
   WorkflowIdReusePolicy,
@@ -37,22 +36,9 @@ import {
 } from '../src/temporal/search-attributes';
 import { runDetails, summaryMemo, timelineDetails } from '../src/temporal/summaries';
 import { visibleText } from '../src/temporal/visible';
+import { hasPatch } from './patches';
 import { runFlow } from './run-flow';
 import { decideSignal, personTimeline } from './timeline';
-
-/**
- * Patch: the dispatch workflow hands its decision to the person's timeline, which starts the
- * runs in acceptance order, instead of starting them itself. Dispatches from before it replay
- * as they ran.
- */
-export const PERSON_TIMELINE_PATCH = 'person-timeline';
-
-/**
- * Patch: each run gets a static summary of its own, kept unencrypted for the Web UI (ids only
- * unless the worker allows personal data there); the full summary goes to the run's memo, a
- * payload encrypted with the rest. Dispatches from before it hand over one summary, as they did.
- */
-export const VISIBLE_SUMMARY_PATCH = 'visible-summary';
 
 /**
  * Hands a decision to the person's timeline: starts it when the person has none running,
@@ -87,10 +73,27 @@ async function toTimeline(
 }
 
 /**
+ * Hands a decision to the person's timeline: in the dispatch's own workflow task with a local
+ * activity's signal-with-start (generation `timeline-signal-with-start`), or as dispatches
+ * before it did, with a child start and a signal.
+ */
+async function decide(
+  workflowId: string,
+  personId: string,
+  decision: TimelineDecision,
+): Promise<void> {
+  if (!hasPatch('timeline-signal-with-start')) return toTimeline(workflowId, personId, decision);
+  await handToTimeline.executeWithOptions(
+    { summary: visibleText(`hand the decision to the timeline of ${personId}`) },
+    [{ timeline: workflowId, personId, decision }],
+  );
+}
+
+/**
  * Records are short writes to idflow's own database: local activities, retried until the
  * database answers, never given up.
  */
-const { recordEvent, recordDecision } = proxyLocalActivities<Activities>({
+const { recordEvent, recordDecision, handToTimeline } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '1m', backoffCoefficient: 2 },
 });
@@ -164,8 +167,8 @@ export async function dispatchEvent(
     );
   } catch (err) {
     // the event keeps no place it cannot use: the timeline lets the person's next events go on
-    if (patched(PERSON_TIMELINE_PATCH))
-      await toTimeline(timeline, event.subject.id, {
+    if (hasPatch('person-timeline'))
+      await decide(timeline, event.subject.id, {
         source: event.source,
         id: event.id,
         type: event.type,
@@ -181,7 +184,7 @@ export async function dispatchEvent(
     now: new Date(),
   };
   const decision = evaluatePolicies(context.policies, event.type, scope);
-  if (patched(PERSON_TIMELINE_PATCH)) {
+  if (hasPatch('person-timeline')) {
     const runs: TimelineRun[] = [];
     for (const name of decision.flows) {
       const flow = context.flows[name];
@@ -194,13 +197,13 @@ export async function dispatchEvent(
         workflowId: runWorkflowId(name, event.subject.id, event.id),
         hash: flow.hash,
         summary: summaryOf(flow, event, context.subject),
-        ...(patched(VISIBLE_SUMMARY_PATCH)
+        ...(hasPatch('visible-summary')
           ? { visibleSummary: visibleSummaryOf(flow, event, context) }
           : {}),
         input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
       });
     }
-    await toTimeline(timeline, event.subject.id, {
+    await decide(timeline, event.subject.id, {
       source: event.source,
       id: event.id,
       type: event.type,

@@ -11,7 +11,6 @@ import {
   proxyLocalActivities,
   condition,
   log,
-  patched,
   proxyActivities,
   proxySinks,
   setCurrentDetails,
@@ -46,6 +45,7 @@ import {
   IdflowStatus,
   type RunStatus,
 } from '../src/temporal/search-attributes';
+import { hasPatch } from './patches';
 
 /** Options of one activity call: the step's timeout and retry policy, and where it runs. */
 export interface CallOptions {
@@ -68,12 +68,6 @@ export function stepFailure(step: StepIR, type: string, message: string): Applic
 }
 
 /**
- * Patch: CEL string functions count and cut on code points, and a value with half a character
- * fails its step. Evaluations a run made before it replay on UTF-16 units, as they ran.
- */
-export const CODE_POINT_STRINGS_PATCH = 'cel-code-point-strings';
-
-/**
  * One item of a `forEach` step, run by a batch workflow: its steps see the item under `name`,
  * never park (an item that fails is counted by the step), and act under keys of their own.
  */
@@ -87,12 +81,6 @@ export interface ItemMode {
   /** The run the item belongs to. */
   runId: string;
 }
-
-/**
- * Patch: a run flags itself (IdflowOverBudget) as soon as its automated time goes over its
- * execution budget. Runs that went over before it replay without the upsert, as they ran.
- */
-export const BUDGET_FLAG_PATCH = 'execution-budget-flag';
 
 /** The worker's run metrics (a sink: not called during replay, no command in the history). */
 const { runMetrics } = proxySinks<RunMetricsSinks>();
@@ -184,7 +172,7 @@ export class FlowRun {
 
   /** How this run evaluates expressions at this point of its history. */
   evaluation(): EvaluationOptions {
-    return { utf16: !patched(CODE_POINT_STRINGS_PATCH) };
+    return { utf16: !hasPatch('cel-code-point-strings') };
   }
 
   /** Evaluates a value template with the current time as `now`. */
@@ -593,7 +581,7 @@ export class FlowRun {
   checkBudget(): void {
     if (this.item || this.overBudget) return;
     const { automatedMs, budgetMs, exceeded } = this.budget();
-    if (!exceeded || !patched(BUDGET_FLAG_PATCH)) return;
+    if (!exceeded || !hasPatch('execution-budget-flag')) return;
     this.overBudget = true;
     upsertSearchAttributes([{ key: IdflowOverBudget, value: true }]);
     runMetrics.overBudget(this.input.ir.name);

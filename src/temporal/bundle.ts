@@ -17,6 +17,11 @@ import { FAILURE_CONVERTER_PATH } from './data-converter';
  */
 const SOURCES = ['workflows', 'src'];
 
+/** The workflow interceptors every bundle carries: each execution decides its patches first. */
+export const WORKFLOW_INTERCEPTORS_PATH = require.resolve(
+  join(PROJECT_ROOT, 'workflows', 'interceptors'),
+);
+
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(
@@ -50,6 +55,7 @@ export async function workflowBundle(
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(join(PROJECT_ROOT, 'workflows')),
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
     // failures leave the sandbox with their text in an encoded (encryptable) payload
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: {

@@ -14,7 +14,6 @@ import {
   ApplicationFailure,
   condition,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
 } from '@temporalio/workflow';
@@ -29,6 +28,7 @@ import type {
   ApprovalTaskRecord,
   Approver,
 } from '../../src/temporal/contracts';
+import { hasPatch } from '../patches';
 import type { FlowRun } from '../run';
 import { visibleText } from '../../src/temporal/visible';
 
@@ -51,9 +51,6 @@ const { notifyApprovers, closeApprovalTask } = proxyActivities<Activities>({
 function at(ms: number): string {
   return new Date(ms).toISOString();
 }
-
-/** Patch: approval tasks are written to the approval_tasks table at each transition. */
-export const APPROVAL_TASK_TABLE_PATCH = 'approval-task-table';
 
 /** The last version each run wrote, and what each task looked like when last written. */
 const versions = new WeakMap<FlowRun, number>();
@@ -100,7 +97,7 @@ async function writeTask(
   transition: string,
   status = task.status,
 ): Promise<boolean> {
-  if (!patched(APPROVAL_TASK_TABLE_PATCH)) return false;
+  if (!hasPatch('approval-task-table')) return false;
   const record = recordOf(task, status);
   const fingerprint = JSON.stringify(record);
   if (written.get(task) === fingerprint) return true;

@@ -18,7 +18,8 @@ import { canonicalJson } from '../../dsl/hash';
 import { dispatchWorkflowId, timelineWorkflowId, type IdentityEvent } from '../../model/event';
 import type { RunRef, TimelineAccept } from '../../temporal/contracts';
 import { IdflowEventType, IdflowStatus, IdflowSubject } from '../../temporal/search-attributes';
-import { dispatchDetails, timelineDetails } from '../../temporal/summaries';
+import { dispatchDetails } from '../../temporal/summaries';
+import { timelineStartOptions } from '../../temporal/timeline-start';
 import { ConflictProblem, NotFoundProblem, UnavailableProblem } from '../problems';
 import { callTemporal, type DependencyMonitor } from './dependencies';
 import { visibleText } from '../../temporal/visible';
@@ -151,14 +152,13 @@ export class EventService {
     await this.temporalCall(
       () =>
         this.temporal.workflow.signalWithStart('personTimeline', {
-          taskQueue: this.taskQueue,
-          workflowId: timelineWorkflowId(this.taskQueue, event.subject.id),
-          args: [{ personId: event.subject.id }],
+          ...timelineStartOptions(
+            this.taskQueue,
+            timelineWorkflowId(this.taskQueue, event.subject.id),
+            event.subject.id,
+          ),
           signal: 'accept',
           signalArgs: [accept],
-          staticSummary: visibleText(`Timeline of ${event.subject.id}`),
-          staticDetails: visibleText(timelineDetails(event.subject.id)),
-          typedSearchAttributes: [{ key: IdflowSubject, value: event.subject.id }],
         }),
       START_DEADLINE_MS,
     );
