@@ -43,16 +43,20 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
     http: createHttpConnector().ops,
   };
 
-  /** The attempt's timeout and cancellation when running as an activity (not when called directly). */
-  function attemptTimeout(): { timeoutMs?: number; signal?: AbortSignal } {
+  /**
+   * The attempt's timeout, cancellation and number when running as an activity (none when
+   * called directly: a first attempt).
+   */
+  function currentAttempt(): { timeoutMs?: number; signal?: AbortSignal; attempt: number } {
     try {
       const context = Context.current();
       return {
         timeoutMs: context.info.startToCloseTimeoutMs,
         signal: context.cancellationSignal,
+        attempt: context.info.attempt,
       };
     } catch {
-      return {};
+      return { attempt: 1 };
     }
   }
 
@@ -125,6 +129,7 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
           `${call.connector}.${call.op}: invalid arguments: ${issuesOf(args.error)}`,
         );
       }
+      const { timeoutMs, signal, attempt } = currentAttempt();
       const ctx: OpContext = {
         connector: call.connector,
         config: connector.config,
@@ -132,7 +137,8 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         runId: call.runId,
         flow: call.flow,
         stepId: call.stepId,
-        ...attemptTimeout(),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(signal ? { signal } : {}),
       };
       let result: unknown;
       // the op's latency, whether it runs as a regular or a local activity
@@ -155,9 +161,15 @@ export function createConnectorActivities({ db, connectors }: ConnectorDeps) {
         const changed =
           (result as { changed?: unknown; created?: unknown; deleted?: unknown }) ?? {};
         const unchanged =
-          changed.changed === false && changed.created !== true && changed.deleted !== true;
-        await auditRemote(call, unchanged || changed.deleted === false ? 'unchanged' : 'ok', {
+          (changed.changed === false && changed.created !== true && changed.deleted !== true) ||
+          changed.deleted === false;
+        // an attempt cut off after the target applied its change (a worker killed, a lost
+        // answer) leaves no row: its retry finds the change in place, and the row it writes
+        // gives the change to this call rather than leaving it to nobody
+        const retried = unchanged && attempt > 1;
+        await auditRemote(call, unchanged && !retried ? 'unchanged' : 'ok', {
           result,
+          ...(retried ? { attempt, alreadyApplied: true } : {}),
         });
       }
       const checked = op.result.safeParse(result);

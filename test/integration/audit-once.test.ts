@@ -3,21 +3,25 @@
  * worker or Temporal went away between the commit and the report) or replayed writes the same
  * dedupe key, and the second row is dropped. Activities are called twice as a retry would call
  * them, with the same activity context; and a dispatch whose recordDecision is retried after it
- * wrote leaves one `event.dispatched` row.
+ * wrote leaves one `event.dispatched` row. A remote change whose attempt was cut off after the
+ * target applied it is audited by its retry as this call's change, not as "unchanged".
  */
 import { join } from 'node:path';
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
+import { createScimConnector } from '../../activities/connectors/scim';
 import { ActiveConnectors } from '../../src/connectors/active';
 import { listAudit } from '../../src/db/repos/audit';
 import { idempotencyKeys } from '../../src/db/schema';
 import { createLogger } from '../../src/logging';
 import { dispatchWorkflowId, type IdentityEvent } from '../../src/model/event';
 import { workflowBundle } from '../../src/temporal/bundle';
+import { startScimTarget } from '../../src/targets/scim';
 import type { ApprovalTask, RunOutcome } from '../../src/temporal/contracts';
 import { Harness, makeEvent, ROOT } from '../support/harness';
+import { opContext } from '../support/op-context';
 
 let h: Harness;
 const logger = createLogger('silent');
@@ -176,4 +180,62 @@ test('a dispatch whose recordDecision is retried after it wrote leaves one event
   expect(calls).toBe(2);
   const rows = await listAudit(h.db.db, { action: 'event.dispatched' });
   expect(rows.filter((r) => r.runId === workflowId)).toHaveLength(1);
+});
+
+test('a remote change applied by an attempt cut off before its audit row is audited by the retry as made', async () => {
+  process.env.AUDIT_ONCE_SCIM_TOKEN = 'scim-audit-once-5c2e';
+  const target = await startScimTarget({ token: 'scim-audit-once-5c2e', groups: ['sales'] });
+  try {
+    const config = {
+      baseUrl: target.url,
+      auth: { type: 'bearer', token: { secretEnv: 'AUDIT_ONCE_SCIM_TOKEN' } },
+    };
+    const connectors = {
+      get: (name: string) =>
+        Promise.resolve(name === 'crm' ? { name, type: 'scim', config } : undefined),
+    } as unknown as ActiveConnectors;
+    const db = h.db.db;
+    const activities = createActivities({ db, logger, connectors });
+    const { ops } = createScimConnector(5_000);
+    const direct = opContext('crm', config);
+    const { user } = await ops.createUser({ user: { userName: 'cut-off@example.com' } }, direct);
+    const groupId = [...target.groups.values()].find((g) => g.displayName === 'sales')
+      ?.id as string;
+    const runId = 'flow/it-audit/p-cut/e-1';
+    const call = (key: string) => ({
+      connector: 'crm',
+      connectorType: 'scim',
+      op: 'addGroupMember',
+      args: { groupId, userId: user.id },
+      idempotencyKey: `${runId}:${key}`,
+      runId,
+      flow: 'it-audit',
+      stepId: key,
+    });
+
+    // attempt 1 added the member, then its worker was killed before it wrote the row
+    await ops.addGroupMember({ groupId, userId: user.id }, direct);
+    await asActivity(2, () => activities.runConnectorOp(call('sales')));
+    // a first attempt that finds the member already there changed nothing
+    await asActivity(1, () => activities.runConnectorOp(call('again')));
+    // and a retry of a call whose first attempt wrote its row leaves that row alone
+    await asActivity(3, () => activities.runConnectorOp(call('again')));
+
+    const rows = await listAudit(db, { runId, action: 'scim.addGroupMember' });
+    expect(
+      rows.map((r) => [
+        (r.detail as Record<string, unknown>).step,
+        r.outcome,
+        (r.detail as Record<string, unknown>).alreadyApplied ?? null,
+      ]),
+    ).toEqual([
+      ['sales', 'ok', true],
+      ['again', 'unchanged', null],
+    ]);
+    expect(rows[0]?.detail).toMatchObject({ attempt: 2, result: { changed: false } });
+    const members = (target.groups.get(groupId)?.members ?? []) as Array<{ value: string }>;
+    expect(members.filter((m) => m.value === user.id)).toHaveLength(1);
+  } finally {
+    await target.stop();
+  }
 });
