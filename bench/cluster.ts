@@ -13,6 +13,9 @@
  * and the flow run.
  *
  * Run: npm run bench:cluster   (WORKERS=2 STEPS=5,10,20,40 STEP_SECONDS=20 SAMPLE=10)
+ *
+ * CPU_PROFILE_DIR=d writes a V8 CPU profile of each idflow worker process after the first
+ * (WORKERS ≥ 2) into d, for Chrome DevTools or `node bench/cpu-profile-top.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -174,8 +177,13 @@ async function main(): Promise<void> {
   try {
     await h.start();
     // idflow: the harness's worker and WORKERS - 1 more, each its own process
+    const profile = process.env.CPU_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`]
+      : [];
     for (let i = 1; i < WORKERS; i++)
-      children.push(await spawnLogged([join(ROOT, 'bin', 'idflow.js'), 'worker'], h.env()));
+      children.push(
+        await spawnLogged([...profile, join(ROOT, 'bin', 'idflow.js'), 'worker'], h.env()),
+      );
     // the baseline: WORKERS processes on their own task queue, the same activities
     const queue = `bench-baseline-${randomBytes(3).toString('hex')}`;
     for (let i = 0; i < WORKERS; i++)

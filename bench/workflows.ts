@@ -1,7 +1,8 @@
 /**
  * Workflows of the overhead benchmark: idflow's workflows, plus `handWrittenJoiner`, the
- * reference joiner written by hand against the same activities — the baseline the
- * interpreter is compared with.
+ * reference joiner (definitions/flows/joiner-standard.yaml) written by hand against the same
+ * activities, called in the same order — the baseline the interpreter is compared with. The
+ * flow's `access` reconcile step is its three activities: plan, the additions, verify.
  */
 import {
   ApplicationFailure,
@@ -62,7 +63,6 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
       });
   const call = callOp(runConnectorOp, 'identity-store', 'idstore');
   const directory = callOp(remote.runConnectorOp, 'corp-directory', 'ldap');
-  const crm = callOp(remote.runConnectorOp, 'crm', 'scim');
   if (!subject.givenName || !subject.familyName) {
     throw ApplicationFailure.nonRetryable(
       `Joiner ${subject.id} has no given or family name`,
@@ -91,41 +91,38 @@ export async function handWrittenJoiner(input: RunFlowInput): Promise<{ username
     familyName: subject.familyName,
     owner: subject.id,
   })) as { username: string };
-  const cn = subject.displayName ?? `${subject.givenName} ${subject.familyName}`;
-  await directory('createAccount', 'directory-account', {
-    id: username,
-    owner: subject.id,
-    attributes: {
-      cn,
-      givenName: subject.givenName,
-      sn: subject.familyName,
-      mail: subject.email ?? '',
-      title: subject.title ?? '',
-      departmentNumber: subject.department ?? '',
-    },
-    groups: ['all-staff'],
-  });
   await call('setAttributes', 'record-username', {
     personId: subject.id,
     attributes: { username },
   });
-  await crm('createUser', 'crm-user', {
-    owner: subject.id,
-    user: {
-      userName: username,
-      displayName: cn,
-      name: { givenName: subject.givenName, familyName: subject.familyName },
-      active: true,
-    },
-  });
-  if (subject.manager?.email) {
+  // what the flow's reconcile step does: read and plan, the additions, read again and verify
+  const access = { runId, flow: ir.name, stepId: 'access', personId: subject.id };
+  const plan = await remote.planAccess({ ...access, connectors: [], record: true });
+  if (plan.additions.length > 0)
+    await remote.applyAccess({
+      ...access,
+      changes: plan.additions,
+      idempotencyKey: `${runId}:access/additions`,
+    });
+  const verify = await remote.planAccess({ ...access, connectors: [], record: true });
+  if (verify.additions.length + verify.removals.length > 0)
+    throw ApplicationFailure.nonRetryable('access did not converge', 'AccessNotConverged');
+  // the manager as the identity store has them when the run gets here
+  const manager = subject.managerId
+    ? (
+        (await call('getPerson', 'find-manager', { personId: subject.managerId })) as {
+          person?: { email?: string; displayName?: string };
+        }
+      ).person
+    : undefined;
+  if (manager?.email) {
     await remote.sendNotification({
       channel: 'mail',
       channelType: 'email',
-      to: [subject.manager.email],
+      to: [manager.email],
       template: WELCOME,
       data: {
-        manager: subject.manager.displayName ?? 'there',
+        manager: manager.displayName ?? 'there',
         person: recorded.person.displayName ?? subject.id,
         username,
         startDate: event.effectiveAt ?? new Date().toISOString(),

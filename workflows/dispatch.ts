@@ -17,7 +17,8 @@ import type { Activities } from '../activities';
 import { renderValue, stringify, toCel } from '../src/dsl/cel-runtime';
 import type { Compiled, FlowIR } from '../src/dsl/ir';
 import { ATTRIBUTES, eventShape, PERSON_SHAPE } from '../src/dsl/shapes';
-import { runWorkflowId, timelineWorkflowId, type IdentityEvent } from '../src/model/event';
+import type { IdentityEvent } from '../src/model/event';
+import { runWorkflowId, timelineWorkflowId } from '../src/model/workflow-ids';
 import type { SubjectSnapshot } from '../src/model/person';
 import { evaluatePolicies, type RuleTrace } from '../src/policy/evaluate';
 import type {

@@ -39,7 +39,7 @@ import type {
   TimelineRun,
   TimelineState,
 } from '../src/temporal/contracts';
-import { dispatchWorkflowId } from '../src/model/event';
+import { dispatchWorkflowId } from '../src/model/workflow-ids';
 import { runDetails, summaryMemo, timelineCurrent } from '../src/temporal/summaries';
 import { visibleText } from '../src/temporal/visible';
 import { keyOf, TimelineBook, type StopOrder } from '../src/timeline/book';
