@@ -3,16 +3,17 @@
  * (scripts/temporal-server.sh), with `idflow gateway` and WORKERS `idflow worker` processes,
  * the reference joiner provisioning into the local LDAP, SCIM and SMTP targets.
  *
- * Offered load is stepped (STEPS events/s, each for STEP_SECONDS). For each step it prints the
- * completed runs/s and p50/p95/p99 from the gateway's 202 to the run completed, then the same
- * for the baseline: `handWrittenJoiner` (bench/workflows.ts), the same connector calls written
- * by hand as one workflow, started on the same server by the same number of worker processes
+ * After a warm-up (10 runs on each side, not measured), offered load is stepped (STEPS events/s,
+ * each for STEP_SECONDS). For each step it prints the completed runs/s and p50/p95/p99 from the
+ * gateway's 202 to the run completed, then the same for the baseline: `handWrittenJoiner`
+ * (bench/workflows.ts), the same activities called in the same order written by hand as one
+ * workflow, started on the same server by the same number of worker processes
  * in the same run — the engine's own limit here. Stepping stops once both are saturated
  * (completed runs/s below 90 % of the offered rate). Then, for a sample of runs: workflow tasks
  * and history events per run, idflow's summed over the event's dispatch, the person's timeline
  * and the flow run.
  *
- * Run: npm run bench:cluster   (WORKERS=2 STEPS=5,10,20,40 STEP_SECONDS=20 SAMPLE=10)
+ * Run: npm run bench:cluster   (WORKERS=2 STEPS=2,4,8,16,32 STEP_SECONDS=20 SAMPLE=10)
  *
  * CPU_PROFILE_DIR=d writes a V8 CPU profile of each idflow worker process after the first
  * (WORKERS ≥ 2) into d, for Chrome DevTools or `node bench/cpu-profile-top.ts`.
@@ -32,11 +33,14 @@ import { referenceJoiner } from './reference-joiner';
 import { percentile } from './timing';
 
 const WORKERS = Number(process.env.WORKERS ?? 2);
-const STEPS = (process.env.STEPS ?? '5,10,20,40').split(',').map(Number);
+const STEPS = (process.env.STEPS ?? '2,4,8,16,32').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 20);
 const SAMPLE = Number(process.env.SAMPLE ?? 10);
 /** PostgreSQL connections of each idflow and baseline worker process. */
 const POOL = process.env.IDFLOW_DATABASE_POOL_SIZE ?? '5';
+/** Runs each side starts (at WARM_UP_RATE a second) and completes before the first step. */
+const WARM_UP_RUNS = 10;
+const WARM_UP_RATE = 2;
 /** A step whose completed runs/s fall below this share of the offered rate is saturated. */
 const SATURATED_BELOW = 0.9;
 
@@ -78,9 +82,12 @@ function subjectOf(n: number): Record<string, unknown> {
   };
 }
 
-/** Offers `rate` starts a second for STEP_SECONDS; `start(i)` starts one and says when. */
-async function offer(rate: number, start: (i: number) => Promise<Started>): Promise<Started[]> {
-  const count = Math.max(1, Math.round(rate * STEP_SECONDS));
+/** Offers `rate` starts a second, `count` in all; `start(i)` starts one and says when. */
+async function offer(
+  rate: number,
+  start: (i: number) => Promise<Started>,
+  count = Math.max(1, Math.round(rate * STEP_SECONDS)),
+): Promise<Started[]> {
   const t0 = Date.now();
   const starts: Array<Promise<Started>> = [];
   for (let i = 0; i < count; i++) {
@@ -254,6 +261,9 @@ async function main(): Promise<void> {
     console.log(
       '\noffered      idflow (202 → run completed)                                   baseline (start → completed)',
     );
+    // not measured: each side's workers load their code, warm their caches and JIT first
+    await measure(h.client, WARM_UP_RATE, await offer(WARM_UP_RATE, idflowStart, WARM_UP_RUNS));
+    await measure(h.client, WARM_UP_RATE, await offer(WARM_UP_RATE, baselineStart, WARM_UP_RUNS));
     const results: Array<{ idflow: StepResult; baseline: StepResult }> = [];
     const sampled: { idflow: string[][]; baseline: string[][] } = { idflow: [], baseline: [] };
     for (const rate of STEPS) {
