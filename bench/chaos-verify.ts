@@ -154,24 +154,42 @@ export function scimUsers(targets: Targets, people: string[]): Check {
   return check('SCIM users', counts, people);
 }
 
-/** Welcome mails to the manager per person: the template's subject starts with the person's name. */
+/**
+ * Welcome mails to the manager per person (the template's subject starts with the person's
+ * name), counted as messages: deliveries with the same Message-ID are one message sent again (a
+ * retry after an attempt cut off between the SMTP server's acceptance and idflow's record of
+ * it), which mail systems and readers show once; the check says how many there were.
+ */
 export function welcomeMails(
   targets: Targets,
   manager: string,
   people: Array<{ id: string; displayName: string }>,
 ): Check {
   const byName = new Map(people.map((p) => [`${p.displayName} starts on`, p.id]));
-  const counts = new Map<string, number>();
-  for (const mail of targets.smtp.messages) {
+  const messages = new Map<string, Set<string>>();
+  let deliveries = 0;
+  for (const [i, mail] of targets.smtp.messages.entries()) {
     if (!mail.to.includes(manager)) continue;
     const id = byName.get(mail.subject.replace(/ starts on .*$/s, ' starts on'));
-    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+    if (!id) continue;
+    deliveries += 1;
+    const seen = messages.get(id) ?? new Set<string>();
+    seen.add(mail.messageId ?? `(no Message-ID) #${i}`);
+    messages.set(id, seen);
   }
-  return check(
+  const counts = new Map([...messages].map(([id, ids]) => [id, ids.size]));
+  const result = check(
     'welcome mails',
     counts,
     people.map((p) => p.id),
   );
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return deliveries > total
+    ? {
+        ...result,
+        detail: `${result.detail}; ${deliveries - total} sent again with the same Message-ID`,
+      }
+    : result;
 }
 
 /** The events table: each offered event stored once, decided, with exactly its one run. */

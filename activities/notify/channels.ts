@@ -99,6 +99,16 @@ function smtpFailure(where: string, err: unknown, cfg: EmailConfig): never {
   throw connectorFailure('TargetUnavailable', `${where}: sending failed (${reply})`);
 }
 
+/**
+ * A Message-ID of its own for each idempotency key: a hash, so no person's id or address
+ * appears in it, at the sender's domain (RFC 5322 `<id-left@id-right>`).
+ */
+export function messageIdOf(key: string, from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'idflow.invalid';
+  const left = createHash('sha256').update(key).digest('hex').slice(0, 32);
+  return `<${left}.idflow@${domain}>`;
+}
+
 export class Channels {
   constructor(private readonly connectors: ActiveConnectors) {}
 
@@ -144,17 +154,25 @@ export class Channels {
     return transport;
   }
 
+  /**
+   * Sends one message to `recipient`. `key` (the step run's idempotency key and the recipient)
+   * gives the message its Message-ID: a retry that sends again after an attempt cut off
+   * between the server's acceptance and idflow's record of it sends the same message, which
+   * mail systems and readers recognise as one.
+   */
   async sendEmail(
     name: string,
     recipient: string,
     message: RenderedMessage,
     attachments: Attachment[] = [],
+    key?: string,
   ): Promise<Delivery> {
     const cfg = (await this.config(name, 'email')) as unknown as EmailConfig;
     const where = `channel '${name}'`;
     return withinLimits(name, cfg, async () => {
       try {
         const info = (await this.transport(name, cfg).sendMail({
+          ...(key ? { messageId: messageIdOf(key, cfg.from) } : {}),
           from: cfg.from,
           ...(cfg.replyTo ? { replyTo: cfg.replyTo } : {}),
           to: recipient,

@@ -111,7 +111,7 @@ export function createNotifyActivities({ db, logger, connectors }: NotifyDeps) {
         }
         const delivery =
           call.channelType === 'email'
-            ? await channels.sendEmail(call.channel, recipient, message, attachments)
+            ? await channels.sendEmail(call.channel, recipient, message, attachments, key)
             : await channels.sendSlack(call.channel, recipient, message);
         await storeResult(db, key, `notify.${call.channel}`, delivery);
         deliveries.push(delivery);

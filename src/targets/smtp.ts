@@ -9,6 +9,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
+  /** The Message-ID header, as sent. */
+  messageId?: string;
   from: string;
   to: string[];
   subject: string;
@@ -66,6 +68,7 @@ export async function startSmtpTarget(options: {
         simpleParser(raw)
           .then((mail) => {
             const received: ReceivedMail = {
+              ...(mail.messageId ? { messageId: mail.messageId } : {}),
               from: addresses(mail.from)[0] ?? '',
               to: addresses(mail.to),
               subject: mail.subject ?? '',

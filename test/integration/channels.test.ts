@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { atPointer, createHttpConnector } from '../../activities/connectors/http';
 import type { OpContext } from '../../activities/connectors/types';
-import { Channels, closeChannels } from '../../activities/notify/channels';
+import { Channels, closeChannels, messageIdOf } from '../../activities/notify/channels';
 import type { ActiveConnectors } from '../../src/connectors/active';
 import type { ConnectorIR } from '../../src/dsl/ir';
 import { startSmtpTarget, type SmtpTarget } from '../../src/targets/smtp';
@@ -220,6 +220,30 @@ test('email over STARTTLS with a login: the rendered message and its CSV arrive'
     text: 'See the attached list.',
     attachments: [{ filename: 'dormant.csv', content: 'id,last\r\nbob,2026-01-01\r\n' }],
   });
+});
+
+test('email: a message sent again under the same key has the same Message-ID, which names no one', async () => {
+  const before = smtp.messages.length;
+  const message = { subject: 'Welcome', text: 'Ada starts on Monday.' };
+  const key = 'flow/joiner-standard/p-1001/evt-1:welcome-note:to:mia@example.com';
+  // an attempt cut off after the server accepted, its retry, and another step run's message
+  await channels.sendEmail('mail', 'mia@example.com', message, [], key);
+  await channels.sendEmail('mail', 'mia@example.com', message, [], key);
+  await channels.sendEmail('mail', 'mia@example.com', message, [], `${key}-other`);
+  const [first, again, other] = (await smtp.waitFor(before + 3)).slice(before);
+  expect(first?.messageId).toBe(messageIdOf(key, 'iam@example.com'));
+  expect(first?.messageId).toMatch(/^<[0-9a-f]{32}\.idflow@example\.com>$/);
+  expect(again?.messageId).toBe(first?.messageId);
+  expect(other?.messageId).not.toBe(first?.messageId);
+  expect(first?.messageId).not.toMatch(/p-1001|mia/);
+});
+
+test('Message-IDs take the sender’s domain, with or without a display name', () => {
+  expect(messageIdOf('k', 'IAM Team <iam@corp.example>')).toMatch(/@corp\.example>$/);
+  expect(messageIdOf('k', 'iam@corp.example')).toMatch(/@corp\.example>$/);
+  expect(messageIdOf('k', 'not an address')).toMatch(/@idflow\.invalid>$/);
+  expect(messageIdOf('k', 'a@b.example')).toBe(messageIdOf('k', 'c@b.example'));
+  expect(messageIdOf('k1', 'a@b.example')).not.toBe(messageIdOf('k2', 'a@b.example'));
 });
 
 test('email: a wrong password is ConnectorAuthFailed; the server down is TargetUnavailable', async () => {
