@@ -122,13 +122,14 @@ function cuts(events: HistoryEvent[]): number[] {
   });
 }
 
-async function replay(file: string, workflowId: string, events: HistoryEvent[]): Promise<void> {
+/** Replays `cut` histories of one workflow with one replay worker; the first error, if any. */
+async function replay(file: string, workflowId: string, ...cut: HistoryEvent[][]): Promise<void> {
   const bundle = await workflowBundle(join(ROOT, '.idflow', 'bundle'));
-  await Worker.runReplayHistory(
+  const results = Worker.runReplayHistories(
     { workflowBundle: bundle, replayName: file, dataConverter },
-    { events },
-    workflowId,
+    cut.map((events) => ({ workflowId, history: { events } })),
   );
+  for await (const result of results) if (result.error) throw result.error;
 }
 
 const GENERATION_2 = [
@@ -143,7 +144,7 @@ test.each(GENERATION_2)(
     const { workflowId, history } = load(file);
     const at = cuts(history.events);
     expect(at.length).toBeGreaterThan(0);
-    for (const index of at) await replay(file, workflowId, cutAfter(history.events, index));
+    await replay(file, workflowId, ...at.map((index) => cutAfter(history.events, index)));
   },
   120_000,
 );
