@@ -8,8 +8,8 @@
  * With names, only those histories (and their dispatches) are recorded. Histories recorded by
  * older workflow code are kept (never overwritten): `approval.json` is an approval run from
  * before the `approval-task-table` patch, and must keep replaying. `--prefix=P` writes
- * `P<name>.json`, for a new generation beside the old: the `at-start-*` histories were recorded
- * after workflows began deciding their patches at start (workflows/patches.ts).
+ * `P<name>.json`, for a new generation beside the old: the `gen2-*` histories were recorded by
+ * generation 2 of the workflow code (workflows/patches.ts).
  *
  * `encrypted` records an approval run and its dispatch with payload encryption on, under the
  * test keys of test/support/payload-keys.ts (never a deployment's).
@@ -22,7 +22,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { insertPersonIfAbsent } from '../src/db/repos/persons';
 import { ReviewService } from '../src/gateway/services/reviews';
-import { SCIM_DEV_TOKEN, startTargets } from '../src/targets';
+import { SCIM_DEV_TOKEN, startTargets, type Targets } from '../src/targets';
 import { LDAP_TARGET } from '../src/targets/slapd';
 import { findTemporalCli } from '../src/temporal/cli';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -38,6 +38,19 @@ import { freePort } from '../test/support/ports';
 
 const OUT = join(ROOT, 'test', 'replays');
 const exec = promisify(execFile);
+
+/** Runs `fn` with the local targets (directory, CRM, mail) started, and stops them after. */
+async function withTargets(name: string, fn: (targets: Targets) => Promise<void>): Promise<void> {
+  const targets = await startTargets(
+    join(ROOT, '.idflow', 'test', `record-replays-${name}-${process.pid}`),
+    (m) => console.warn(m),
+  );
+  try {
+    await fn(targets);
+  } finally {
+    await targets.stop();
+  }
+}
 
 async function main(): Promise<void> {
   // the worker reads the local targets' secrets from its environment
@@ -81,11 +94,7 @@ async function main(): Promise<void> {
 
     if (want('reference')) {
       // the reference flows act on the local targets (directory, CRM, mail)
-      const targets = await startTargets(
-        join(ROOT, '.idflow', 'test', `record-replays-reference-${process.pid}`),
-        (m) => console.warn(m),
-      );
-      try {
+      await withTargets('reference', async () => {
         await h.runOutcome(
           await send(
             'joiner-manager',
@@ -167,9 +176,7 @@ async function main(): Promise<void> {
         await h.runOutcome(
           await send('missing-input', makeEvent('test.input', { id: 'r-input' }), 'it-needs-input'),
         );
-      } finally {
-        await targets.stop();
-      }
+      });
     }
 
     await insertPersonIfAbsent(h.db.db, {
@@ -216,11 +223,7 @@ async function main(): Promise<void> {
       // the reconcile step against the local targets: a Sales joiner (directory account and
       // groups, CRM user), a move to Engineering (removals, then additions), a leaver whose
       // VPN group is kept for a grace period
-      const targets = await startTargets(
-        join(ROOT, '.idflow', 'test', `record-replays-targets-${process.pid}`),
-        (m) => console.warn(m),
-      );
-      try {
+      await withTargets('targets', async () => {
         const subject = {
           id: 'r-3001',
           givenName: 'Sam',
@@ -238,9 +241,7 @@ async function main(): Promise<void> {
         await h.runOutcome(await send('reconcile-mover', mover, 'mover-standard'), 60_000);
         const leaver = makeEvent('test.leave-with-grace', { id: 'r-3001' });
         await h.runOutcome(await send('reconcile-grace', leaver, 'it-leave-with-grace'), 60_000);
-      } finally {
-        await targets.stop();
-      }
+      });
     }
 
     if (want('parallel')) {
@@ -308,11 +309,7 @@ async function main(): Promise<void> {
     if (want('correlation')) {
       // the correlate step: an HR record without a person id matches two persons by email,
       // waits for a review, is resolved to one of them, and that person is reconciled
-      const targets = await startTargets(
-        join(ROOT, '.idflow', 'test', `record-replays-targets-${process.pid}`),
-        (m) => console.warn(m),
-      );
-      try {
+      await withTargets('targets', async () => {
         for (const [id, givenName] of [
           ['r-4001', 'Alex'],
           ['r-4002', 'Sam'],
@@ -349,9 +346,7 @@ async function main(): Promise<void> {
           'cli:record-replays',
         );
         await h.runOutcome(runId, 60_000);
-      } finally {
-        await targets.stop();
-      }
+      });
     }
 
     if (want('timeline')) {
@@ -404,11 +399,7 @@ async function main(): Promise<void> {
       // the reference leaver of a last day ahead, second-scale through its inputs: the wait for
       // the notice day, the manager's notice, the wait for the last day, termination-pending and
       // reconcile, the grace period, termination and reconcile again (the CRM user deleted)
-      const targets = await startTargets(
-        join(ROOT, '.idflow', 'test', `record-replays-leaver-${process.pid}`),
-        (m) => console.warn(m),
-      );
-      try {
+      await withTargets('leaver', async () => {
         const hire = async (subject: Record<string, unknown>) => {
           const event = makeEvent('person.joiner', subject, { effectiveAt: past });
           if ((await h.postEvent(event)).status !== 202) throw new Error('planned-leaver: joiner');
@@ -439,9 +430,7 @@ async function main(): Promise<void> {
           },
         );
         await h.runOutcome(await send('planned-leaver', leaver, 'leaver-standard'), 60_000);
-      } finally {
-        await targets.stop();
-      }
+      });
     }
 
     if (want('encrypted')) {
@@ -511,11 +500,7 @@ async function main(): Promise<void> {
     if (want('over-budget')) {
       // a run over its 1 ms execution budget (an email to the local SMTP target is a regular
       // activity): it flags itself with IdflowOverBudget behind the execution-budget-flag patch
-      const targets = await startTargets(
-        join(ROOT, '.idflow', 'test', `record-replays-budget-${process.pid}`),
-        (m) => console.warn(m),
-      );
-      try {
+      await withTargets('budget', async () => {
         const runId = await send(
           'over-budget',
           makeEvent('test.over-time', { id: 'r-7000' }),
@@ -524,9 +509,7 @@ async function main(): Promise<void> {
         await h.runOutcome(runId, 60_000);
         const state = await h.client.workflow.getHandle(runId).query<RunState>('state');
         if (!state.overBudget) throw new Error('over-budget: the run stayed within its budget');
-      } finally {
-        await targets.stop();
-      }
+      });
     }
 
     mkdirSync(OUT, { recursive: true });
