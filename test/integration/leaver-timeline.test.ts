@@ -116,19 +116,26 @@ test('a reactivation while a planned leaver waits for the last day: Cancelled wi
 
 test('a new leave date supersedes the pending leaver: nothing happens at the old date, the new one applies', async () => {
   const before = await joined('p-tl-move', 'Mo', 'Moved');
+  // the notice goes out at once and the last day is 10 s away: room for the new date to arrive
+  // while the first leaver waits for its last day, however slow the machine
+  const firstDay = Date.now() + 10_000;
   const first = await send(
     'person.leaver',
     { id: 'p-tl-move', employmentType: 'employee' },
-    { effectiveAt: inSeconds(4), attributes: { noticePeriod: '1s', gracePeriod: '1h' } },
+    {
+      effectiveAt: new Date(firstDay).toISOString(),
+      attributes: { noticePeriod: '10s', gracePeriod: '1h' },
+    },
   );
   await waitingAt(first.runId, 'wait-for-last-day');
   const later = await send(
     'person.leaver',
     { id: 'p-tl-move', employmentType: 'employee' },
-    { effectiveAt: inSeconds(12), attributes: { noticePeriod: '1s', gracePeriod: '1h' } },
+    { effectiveAt: inSeconds(16), attributes: { noticePeriod: '1s', gracePeriod: '1h' } },
   );
   expect(await ended(first.runId)).toBe('CANCELLED');
-  await new Promise((r) => setTimeout(r, 5_000)); // past the first date
+  // past the first date
+  await new Promise((r) => setTimeout(r, Math.max(0, firstDay + 1_500 - Date.now())));
   expect(await status('p-tl-move')).toBe('active');
   expect(await directory('p-tl-move')).toEqual(before);
   await waitingAt(later.runId, 'grace-period');
