@@ -204,22 +204,31 @@ export async function dispatchEvent(
         input: { ir: flow.ir, hash: flow.hash, event, subject: context.subject },
       });
     }
-    await decide(timeline, event.subject.id, {
-      source: event.source,
-      id: event.id,
-      type: event.type,
-      runs,
-      pending: decision.pending,
-    });
     const refs: RunRef[] = runs.map((r) => ({
       flow: r.flow,
       workflowId: r.workflowId,
       hash: r.hash,
     }));
-    await recordDecision.executeWithOptions(
-      { summary: visibleText(`record the decision: ${refs.length} run(s) to the timeline`) },
-      [{ source: event.source, id: event.id, trace: decision.trace, runs: refs }],
-    );
+    const record = () =>
+      recordDecision.executeWithOptions(
+        { summary: visibleText(`record the decision: ${refs.length} run(s) to the timeline`) },
+        [{ source: event.source, id: event.id, trace: decision.trace, runs: refs }],
+      );
+    const handOver = () =>
+      decide(timeline, event.subject.id, {
+        source: event.source,
+        id: event.id,
+        type: event.type,
+        runs,
+        pending: decision.pending,
+      });
+    if (hasPatch('decision-before-hand-over')) {
+      await record();
+      await handOver();
+    } else {
+      await handOver();
+      await record();
+    }
     return { source: event.source, eventId: event.id, trace: decision.trace, runs: refs };
   }
   const runs: RunRef[] = [];

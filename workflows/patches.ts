@@ -28,6 +28,10 @@ export const GENERATIONS = [
   // in its one workflow task, instead of starting the timeline as a child and signalling it
   // (workflows/dispatch.ts)
   'timeline-signal-with-start',
+  // the dispatch records its decision (the events row's runs, `event.dispatched`) before it
+  // hands it to the timeline, so no run can start, let alone end, before its event names it
+  // (workflows/dispatch.ts)
+  'decision-before-hand-over',
 ] as const;
 
 /**

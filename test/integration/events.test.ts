@@ -147,7 +147,26 @@ test('a joiner event runs the joiner flow: person stored, audit written, run fin
       },
     ],
   });
+
+  // the dispatch recorded its decision before handing it to the timeline: no run can start, let
+  // alone end, before the event's record names it
+  expect(await localActivities(`event/test-hr/${event.id as string}`)).toEqual([
+    'recordEvent',
+    'recordDecision',
+    'handToTimeline',
+  ]);
 });
+
+/** The local activities a workflow ran, in the order their results were recorded. */
+async function localActivities(workflowId: string): Promise<string[]> {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.details?.data?.payloads?.[0];
+    if (marker?.markerName !== 'core_local_activity' || !payload) return [];
+    return [defaultPayloadConverter.fromPayload<{ activity_type: string }>(payload).activity_type];
+  });
+}
 
 test('the same event again answers 200 with the same ids and starts nothing', async () => {
   const event = makeEvent('test.leaver', { id: 'p-dup', employmentType: 'employee' });

@@ -37,31 +37,46 @@ test('a patch asked before the workflow decided its patches is a programming err
   );
 });
 
+const NEWEST = 'decision-before-hand-over';
+
 test('a new run asks the newest generation first and stops there', () => {
-  const p = load(...['patches-at-start', 'timeline-signal-with-start']);
+  const p = load('patches-at-start', 'timeline-signal-with-start', NEWEST);
   p.decidePatchesAtStart();
-  expect(asked).toEqual(['timeline-signal-with-start']);
-  expect(p.hasPatch('timeline-signal-with-start')).toBe(true);
-  expect(p.hasPatch('patches-at-start')).toBe(true);
+  expect(asked).toEqual([NEWEST]);
+  expect(p.GENERATIONS.at(-1)).toBe(NEWEST);
+  for (const g of p.GENERATIONS) expect(p.hasPatch(g)).toBe(true);
   for (const legacy of p.LEGACY) expect(p.hasPatch(legacy)).toBe(true);
   // nothing asked after the start: no decision can straddle two workflow tasks
-  expect(asked).toEqual(['timeline-signal-with-start']);
+  expect(asked).toEqual([NEWEST]);
 });
 
-test('a run of generation 1 has every legacy patch but not generation 2', () => {
-  const p = load('patches-at-start');
+test('a run of generation 2 has generations 1 and 2 and the legacy patches, not generation 3', () => {
+  const p = load('timeline-signal-with-start');
   p.decidePatchesAtStart();
-  expect(asked).toEqual(['timeline-signal-with-start', 'patches-at-start']);
+  expect(asked).toEqual([NEWEST, 'timeline-signal-with-start']);
   expect(p.hasPatch('patches-at-start')).toBe(true);
-  expect(p.hasPatch('timeline-signal-with-start')).toBe(false);
+  expect(p.hasPatch('timeline-signal-with-start')).toBe(true);
+  expect(p.hasPatch(NEWEST)).toBe(false);
   for (const legacy of p.LEGACY) expect(p.hasPatch(legacy)).toBe(true);
   expect(asked).toHaveLength(2);
+});
+
+test('a run of generation 1 has every legacy patch but no later generation', () => {
+  const p = load('patches-at-start');
+  p.decidePatchesAtStart();
+  expect(asked).toEqual([NEWEST, 'timeline-signal-with-start', 'patches-at-start']);
+  expect(p.hasPatch('patches-at-start')).toBe(true);
+  expect(p.hasPatch('timeline-signal-with-start')).toBe(false);
+  expect(p.hasPatch(NEWEST)).toBe(false);
+  for (const legacy of p.LEGACY) expect(p.hasPatch(legacy)).toBe(true);
+  expect(asked).toHaveLength(3);
 });
 
 test('a run of generation 0 asks each legacy patch where its code runs, as it ran', () => {
   const p = load('approval-task-table', 'person-timeline');
   p.decidePatchesAtStart();
   expect(asked).toEqual([...p.GENERATIONS].reverse());
+  expect(p.hasPatch(NEWEST)).toBe(false);
   expect(p.hasPatch('timeline-signal-with-start')).toBe(false);
   expect(p.hasPatch('patches-at-start')).toBe(false);
   expect(p.hasPatch('approval-task-table')).toBe(true);
