@@ -2,51 +2,56 @@
  * The `idflow` command. Each subcommand lives in commands/<name>.ts and registers itself here.
  */
 import { Command } from 'commander';
-import { registerAudit } from './commands/audit';
-import { registerBundle } from './commands/bundle';
-import { registerCompile } from './commands/compile';
-import { registerConnectors } from './commands/connectors';
-import { registerDefinitions } from './commands/definitions';
-import { registerDev } from './commands/dev';
-import { registerGateway } from './commands/gateway';
-import { registerGraph } from './commands/graph';
-import { registerPersons } from './commands/persons';
-import { registerPlan } from './commands/plan';
-import { registerReview } from './commands/review';
-import { registerRuns } from './commands/runs';
-import { registerSchedules } from './commands/schedules';
-import { registerSchema } from './commands/schema';
-import { registerTokens } from './commands/tokens';
-import { registerValidate } from './commands/validate';
-import { registerWebhooks } from './commands/webhooks';
-import { registerWorker } from './commands/worker';
 import { toDatabaseError } from '../db/errors';
 
-const program = new Command()
-  .name('idflow')
-  .description('Identity lifecycle automation (joiner, mover, leaver) as code, on Temporal')
-  .showHelpAfterError();
+/**
+ * The subcommands, in the order `idflow --help` lists them. `commands/<name>.ts` exports
+ * `register<Name>`. A command's module is loaded only when it runs (or for the full help), so
+ * `idflow runs list` does not first load the worker, the gateway and `idflow dev`.
+ */
+const COMMANDS = [
+  'validate',
+  'compile',
+  'schema',
+  'dev',
+  'worker',
+  'bundle',
+  'gateway',
+  'definitions',
+  'tokens',
+  'runs',
+  'connectors',
+  'persons',
+  'plan',
+  'review',
+  'schedules',
+  'audit',
+  'graph',
+  'webhooks',
+] as const;
 
-registerValidate(program);
-registerCompile(program);
-registerSchema(program);
-registerDev(program);
-registerWorker(program);
-registerBundle(program);
-registerGateway(program);
-registerDefinitions(program);
-registerTokens(program);
-registerRuns(program);
-registerConnectors(program);
-registerPersons(program);
-registerPlan(program);
-registerReview(program);
-registerSchedules(program);
-registerAudit(program);
-registerGraph(program);
-registerWebhooks(program);
+function register(program: Command, name: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when its command runs
+  const module = require(`./commands/${name}`) as Record<string, unknown>;
+  const fn = module[`register${name.charAt(0).toUpperCase()}${name.slice(1)}`];
+  if (typeof fn !== 'function') throw new Error(`src/cli/commands/${name}.ts registers nothing`);
+  (fn as (program: Command) => void)(program);
+}
 
-program.parseAsync(process.argv).catch((thrown: unknown) => {
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('idflow')
+    .description('Identity lifecycle automation (joiner, mover, leaver) as code, on Temporal')
+    .showHelpAfterError();
+  // the named command alone; anything else (help, an option, a mistyped command) gets them all,
+  // so help lists every command and a mistake is answered with the closest one
+  const named = argv[2];
+  const wanted = COMMANDS.find((c) => c === named);
+  for (const name of wanted ? [wanted] : COMMANDS) register(program, name);
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((thrown: unknown) => {
   // a database error by its kind, column and constraint, not the statement and its values
   const err = toDatabaseError('the command', thrown) ?? thrown;
   console.error(`idflow: ${err instanceof Error ? err.message : String(err)}`);
