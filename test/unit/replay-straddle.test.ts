@@ -7,7 +7,7 @@
  *
  * These tests cut recorded histories after a local activity's marker — a workflow task ends
  * there and the next begins, as on a busy worker — and replay them:
- * - histories of generation 2 replay, wherever they are cut;
+ * - histories of generations 2 and 3 replay, wherever they are cut;
  * - the control: a run from before generation 1, cut after the approval's first local
  *   activity, fails on its `approval-task-table` marker, which is how the cut broke runs.
  */
@@ -132,13 +132,15 @@ async function replay(file: string, workflowId: string, ...cut: HistoryEvent[][]
   for await (const result of results) if (result.error) throw result.error;
 }
 
-const GENERATION_2 = [
+const GENERATION_2_AND_LATER = [
   'gen2-approval-task-table.json',
   'gen2-approval-task-table-dispatch.json',
   'gen2-joiner.json',
+  // generation 3: the dispatch records its decision, then hands it over
+  'gen3-joiner-dispatch.json',
 ];
 
-test.each(GENERATION_2)(
+test.each(GENERATION_2_AND_LATER)(
   '%s replays when cut after any local activity',
   async (file) => {
     const { workflowId, history } = load(file);
